@@ -1,0 +1,52 @@
+# The runbook's two commands are `make run` and `make test`; both install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Debian 12 packages the build and tests need. Installed only when missing, so repeated runs are no-ops.
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DB ?= var/madoguchi.sqlite
+
+.PHONY: help deps build run test bench format lint clean
+
+help:
+	@echo "make run     install what is missing, build, migrate $(DB) and serve on http://127.0.0.1:8080"
+	@echo "make test    install what is missing, build and run every test"
+	@echo "make bench   build a release binary and measure it against nginx (bench/run)"
+	@echo "make format  format Sources and Tests with swift format"
+
+deps:
+	@command -v swift >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/linux/debian/12/" >&2; exit 1; }
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	swift build --product madoguchi
+
+run: build
+	@mkdir -p var
+	"$$(swift build --show-bin-path)/madoguchi" migrate --db $(DB)
+	exec "$$(swift build --show-bin-path)/madoguchi" serve --db $(DB)
+
+test: deps
+	swift build --build-tests
+	swift test
+
+bench: deps
+	bench/run --write
+
+format:
+	swift format --in-place --recursive --parallel Sources Tests Package.swift
+
+lint:
+	swift format lint --recursive --strict Sources Tests Package.swift
+
+clean:
+	rm -rf .build

@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// Madoguchi: the town's digital service counter. No package dependencies by rule: only the toolchain,
+// Foundation and Debian's C libraries, each wrapped in a systemLibrary target below.
+import PackageDescription
+
+let package = Package(
+    name: "madoguchi",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "madoguchi", targets: ["madoguchi"])
+    ],
+    targets: [
+        // C tier: module map + shim.h only.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Core tier.
+        .target(name: "Store", dependencies: ["CSQLite", "CCrypto"]),
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CCrypto"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "Web", dependencies: ["HTTP"]),
+
+        // Wiring and the executable.
+        .target(name: "App", dependencies: ["Store", "HTTP", "Web"]),
+        .executableTarget(name: "madoguchi", dependencies: ["App", "Store"]),
+
+        // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
+        .target(name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App"], path: "Tests/TestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Web", "TestSupport"]),
+        .testTarget(name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,80 @@
+import Foundation
+import HTTP
+import Store
+import Web
+
+/// Wires the modules together: opens and migrates the database, registers every module's routes,
+/// and owns the server's lifecycle.
+public final class Application: Sendable {
+    public let configuration: AppConfiguration
+    public let database: Database
+    public let server: Server
+    public let logger: Logger
+
+    public init(configuration: AppConfiguration, logger: Logger? = nil) throws {
+        self.configuration = configuration
+        let logger = logger ?? Logger(minimumLevel: configuration.logLevel)
+        self.logger = logger
+        let database = try Database(
+            path: configuration.databasePath, configuration: configuration.databaseConfiguration)
+        do {
+            let applied = try Migrator(directory: configuration.schemasDirectory.appendingPathComponent("migrations"))
+                .migrate(database)
+            if !applied.isEmpty {
+                logger.info("migrated", ["versions": .string(applied.map(String.init).joined(separator: ","))])
+            }
+        } catch {
+            database.close()
+            throw error
+        }
+        self.database = database
+
+        var serverConfiguration = Server.Configuration()
+        serverConfiguration.host = configuration.host
+        serverConfiguration.port = configuration.port
+        serverConfiguration.workerThreads = configuration.workerThreads
+
+        let metrics = HTTPMetrics()
+        let readiness = Readiness()
+        var routes = Routes()
+        routes.register(SystemRoutes(database: database, metrics: metrics, readiness: readiness))
+        routes.register(WebPages.stylesheetRoutes)
+        routes.register(HomeRoutes())
+        if configuration.benchRoutes {
+            try BenchRoutes.prepare(database)
+            routes.register(BenchRoutes(database: database))
+        }
+        self.server = Server(
+            configuration: serverConfiguration, routes: routes, logger: logger, metrics: metrics,
+            errorRenderer: WebPages.errorRenderer)
+        readiness.server = server
+    }
+
+    public func start() throws {
+        try server.start()
+    }
+
+    /// Graceful stop: drain HTTP, then finish queued writes and close the database.
+    public func shutdown() {
+        server.shutdown()
+        database.close()
+    }
+}
+
+/// Lets `/readyz` see the server it belongs to, which is created after the routes.
+final class Readiness: @unchecked Sendable {
+    private let lock = NSLock()
+    private weak var _server: Server?
+    var server: Server? {
+        get { lock.withLock { _server } }
+        set { lock.withLock { _server = newValue } }
+    }
+}
+
+extension SQLiteError: LogSafeError {
+    public var logDescription: String { description }
+}
+
+extension MigrationError: LogSafeError {
+    public var logDescription: String { description }
+}

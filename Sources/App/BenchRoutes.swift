@@ -1,0 +1,46 @@
+import Foundation
+import HTTP
+import Store
+
+/// A one-row read and a one-row durable write, for `bench/run` only (`serve --bench-routes`).
+/// The table is created on demand rather than by a migration, so production schemas never carry it.
+struct BenchRoutes: RouteCollection {
+    let database: Database
+
+    static func prepare(_ database: Database) throws {
+        try database.write { connection in
+            try connection.execute(
+                "CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at TEXT NOT NULL) STRICT"
+            )
+        }
+    }
+
+    struct NewRow: Decodable {
+        let note: String
+    }
+
+    struct StoredRow: Codable {
+        let id: Int64
+        let note: String
+    }
+
+    func register(in routes: inout Routes) {
+        routes.post("/bench/rows", maximumBodyBytes: 4096) { [database] request in
+            let row = try request.decodeJSON(NewRow.self)
+            let now = request.receivedAt
+            let id = try database.write { connection in
+                try connection.run("INSERT INTO bench_rows (note, created_at) VALUES (?, ?)", row.note, now)
+                return connection.lastInsertRowID
+            }
+            return try .json(["id": id], status: 201)
+        }
+        routes.get("/bench/rows/:id") { [database] request in
+            guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
+            let row = try database.read { connection in
+                try connection.queryFirst("SELECT id, note FROM bench_rows WHERE id = ?", id)
+            }
+            guard let row else { throw HTTPError.notFound }
+            return try .json(StoredRow(id: try row.get("id"), note: try row.get("note")))
+        }
+    }
+}

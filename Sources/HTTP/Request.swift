@@ -1,0 +1,61 @@
+import Foundation
+
+/// A complete request: the server has read the whole body (within the route's limit) before a handler runs.
+public struct Request: Sendable {
+    public let method: String
+    /// The decoded path, without the query string. Never logged: it may carry identifiers.
+    public let path: String
+    /// Query arguments in order of appearance, decoded by libmicrohttpd.
+    public let queryItems: [(name: String, value: String)]
+    /// Header names are lower-cased; repeated headers are joined with ", ".
+    public let headers: [String: String]
+    public let body: Data
+    /// The client's address: the peer, or the proxy-reported client when the peer is the local nginx.
+    public let clientAddress: String
+    public let requestID: String
+    /// The matched route's pattern, e.g. `/api/v1/applications/:id`. Safe to log, unlike `path`.
+    public internal(set) var routePattern: String
+    public internal(set) var pathParameters: [String: String]
+    /// When the request arrived; handlers use this, not a fresh clock read, so one request sees one "now".
+    public let receivedAt: Date
+
+    public init(
+        method: String, path: String, queryItems: [(name: String, value: String)] = [],
+        headers: [String: String] = [:], body: Data = Data(), clientAddress: String = "127.0.0.1",
+        requestID: String = "test", routePattern: String = "", pathParameters: [String: String] = [:],
+        receivedAt: Date = Date()
+    ) {
+        self.method = method
+        self.path = path
+        self.queryItems = queryItems
+        self.headers = headers
+        self.body = body
+        self.clientAddress = clientAddress
+        self.requestID = requestID
+        self.routePattern = routePattern
+        self.pathParameters = pathParameters
+        self.receivedAt = receivedAt
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    public func query(_ name: String) -> String? { queryItems.first { $0.name == name }?.value }
+
+    /// A path parameter the route declared; a route that asks for one it didn't declare is a programming error.
+    public func parameter(_ name: String) -> String {
+        guard let value = pathParameters[name] else {
+            preconditionFailure("route \(routePattern) has no parameter :\(name)")
+        }
+        return value
+    }
+
+    /// True for the JSON API, whose errors render as JSON rather than as a page.
+    public var isAPI: Bool { path == "/api" || path.hasPrefix("/api/") }
+
+    /// The media type of the body without parameters, lower-cased.
+    public var contentType: String? {
+        header("content-type")?.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+public struct Response: Sendable {
+    public var status: Int
+    /// Header names as they should be sent; the server adds security headers, the request id and,
+    /// unless a handler set one, `Cache-Control: no-store`.
+    public var headers: [(String, String)]
+    public var body: Data
+
+    public init(status: Int = 200, headers: [(String, String)] = [], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+    }
+
+    public mutating func setHeader(_ name: String, _ value: String) {
+        headers.removeAll { $0.0.caseInsensitiveCompare(name) == .orderedSame }
+        headers.append((name, value))
+    }
+
+    public static func text(_ text: String, status: Int = 200) -> Response {
+        Response(
+            status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Data(text.utf8))
+    }
+
+    public static func html(_ html: Data, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "text/html; charset=utf-8")], body: html)
+    }
+
+    /// JSON with sorted keys, so bodies are stable for tests and caches.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(
+            status: status, headers: [("Content-Type", "application/json; charset=utf-8")],
+            body: try encoder.encode(value))
+    }
+
+    /// 303 See Other: after a POST the browser follows with a GET, so reloading never re-submits.
+    public static func redirect(to location: String, status: Int = 303) -> Response {
+        Response(status: status, headers: [("Location", location)])
+    }
+}
+
+/// The JSON body of every API error: `{"error": {"code": ..., "message": ..., "request_id": ...}}`.
+public struct APIErrorBody: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+        public let code: String
+        public let message: String
+        public let requestID: String
+
+        enum CodingKeys: String, CodingKey {
+            case code, message
+            case requestID = "request_id"
+        }
+    }
+
+    public let error: Detail
+
+    public init(code: String, message: String, requestID: String) {
+        self.error = Detail(code: code, message: message, requestID: requestID)
+    }
+}

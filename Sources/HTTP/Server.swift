@@ -1,0 +1,400 @@
+import CCrypto
+import CMicroHTTPD
+import Foundation
+
+/// The HTTP listener, over GNU libmicrohttpd: an internal epoll thread pool calls `Exchange`-driven handlers.
+///
+/// Request lifecycle, in libmicrohttpd's terms (https://www.gnu.org/software/libmicrohttpd/manual/):
+/// 1. first access-handler call (headers only): match the route, check `Content-Length` against the route's
+///    limit and answer 413 at once if it is too large, before a byte of body is read;
+/// 2. further calls hand over body chunks, appended up to the limit;
+/// 3. the last call (no more data) runs the handler and queues the response. Replying here, never on the
+///    first call, keeps the connection alive for the next request;
+/// 4. the completion callback logs the request and updates the metrics.
+public final class Server: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// Handlers block on SQLite (a durable write waits for its group commit's fsync), so the pool is
+        /// larger than the core count: more threads waiting means larger commit batches, not more CPU.
+        public var workerThreads = max(8, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        public var connectionLimit = 1024
+        public var connectionTimeoutSeconds = 30
+        /// Per-connection buffer for the request line and headers; larger headers get 431 from libmicrohttpd.
+        public var connectionMemoryLimit = 64 * 1024
+        /// How long shutdown waits for in-flight requests before closing connections anyway.
+        public var shutdownGraceSeconds = 20.0
+        /// Take the client address from X-Forwarded-For when the peer is loopback (nginx in front).
+        public var trustLoopbackProxy = true
+
+        public init() {}
+    }
+
+    /// Renders an error for a request. The default renders JSON for `/api/` and plain text elsewhere; the app
+    /// replaces it with its HTML page renderer.
+    public typealias ErrorRenderer = @Sendable (Request, any HTTPResponseError) -> Response
+
+    public let configuration: Configuration
+    public let metrics: HTTPMetrics
+    let router: Router
+    let logger: Logger
+    let errorRenderer: ErrorRenderer
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var daemon: OpaquePointer?
+    private var boundPort = 0
+    private var draining = false
+    private var inFlight = 0
+
+    public init(
+        configuration: Configuration, routes: Routes, logger: Logger, metrics: HTTPMetrics = HTTPMetrics(),
+        errorRenderer: ErrorRenderer? = nil
+    ) {
+        self.configuration = configuration
+        self.router = Router(routes)
+        self.logger = logger
+        self.metrics = metrics
+        self.errorRenderer = errorRenderer ?? Server.defaultErrorRenderer
+    }
+
+    /// The port actually bound: differs from the configured one when that was 0.
+    public var port: Int { condition.withLock { boundPort } }
+
+    /// True once shutdown has begun; `/readyz` reports it so a load balancer stops sending traffic.
+    public var isDraining: Bool { condition.withLock { draining } }
+
+    public func start() throws {
+        let socket = try ListeningSocket(host: configuration.host, port: configuration.port)
+        let accessHandler: MHD_AccessHandlerCallback = {
+            context, connection, url, method, _, uploadData, uploadSize, requestContext in
+            let server = Unmanaged<Server>.fromOpaque(context!).takeUnretainedValue()
+            return server.access(
+                connection: connection!, url: url!, method: method!, uploadData: uploadData,
+                uploadSize: uploadSize!, requestContext: requestContext!)
+        }
+        let completed: MHD_RequestCompletedCallback = { context, _, requestContext, _ in
+            guard let context, let pointer = requestContext?.pointee else { return }
+            let server = Unmanaged<Server>.fromOpaque(context).takeUnretainedValue()
+            server.complete(Unmanaged<Exchange>.fromOpaque(pointer).takeRetainedValue())
+            requestContext?.pointee = nil
+        }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
+        // MHD_start_daemon is variadic; its va_list twin takes the options. Integer widths follow the C
+        // signature of each option: unsigned int -> UInt32, size_t -> Int, MHD_socket -> Int32.
+        let started: OpaquePointer? = withVaList([
+            MHD_OPTION.CONNECTION_LIMIT.rawValue, UInt32(configuration.connectionLimit),
+            MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(configuration.connectionTimeoutSeconds),
+            MHD_OPTION.CONNECTION_MEMORY_LIMIT.rawValue, configuration.connectionMemoryLimit,
+            MHD_OPTION.THREAD_POOL_SIZE.rawValue, UInt32(configuration.workerThreads),
+            MHD_OPTION.LISTEN_SOCKET.rawValue, socket.descriptor,
+            MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self),
+            OpaquePointer(context),
+            MHD_OPTION.END.rawValue,
+        ]) { arguments in
+            MHD_start_daemon_va(flags, 0, nil, nil, accessHandler, context, arguments)
+        }
+        guard let started else {
+            close(socket.descriptor)
+            throw ServerStartError(reason: "libmicrohttpd refused to start on \(socket.host):\(socket.port)")
+        }
+        condition.withLock {
+            daemon = started
+            boundPort = socket.port
+            draining = false
+        }
+        logger.info("listening", ["address": .string(socket.host), "port": .int(socket.port)])
+    }
+
+    /// Closes the listening socket: new connections are refused, requests already received go on, and
+    /// responses carry `Connection: close`. The first step of `shutdown()`; exposed so tests can observe it.
+    public func stopAccepting() {
+        condition.lock()
+        guard let daemon, !draining else {
+            condition.unlock()
+            return
+        }
+        draining = true
+        condition.unlock()
+        let listener = MHD_quiesce_daemon(daemon)
+        if listener >= 0 { close(listener) }
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to the grace period), then closes
+    /// every connection. Safe to call more than once.
+    public func shutdown() {
+        stopAccepting()
+        let deadline = Date().addingTimeInterval(configuration.shutdownGraceSeconds)
+        condition.lock()
+        while inFlight > 0 && condition.wait(until: deadline) {}
+        let abandoned = inFlight
+        let daemon = self.daemon
+        self.daemon = nil
+        condition.unlock()
+        guard let daemon else { return }
+        if abandoned > 0 {
+            logger.warning("shutdown grace period over", ["in_flight": .int(abandoned)])
+        }
+        MHD_stop_daemon(daemon)
+        logger.info("stopped")
+    }
+
+    // MARK: libmicrohttpd callbacks
+
+    private func access(
+        connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>,
+        uploadData: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
+        requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    ) -> MHD_Result {
+        guard let pointer = requestContext.pointee else {
+            let exchange = begin(connection: connection, url: url, method: method)
+            requestContext.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            if let declared = exchange.declaredLength, declared > exchange.bodyLimit {
+                // Answering now makes libmicrohttpd close the connection instead of reading the body.
+                return respond(exchange, connection, error: HTTPError.payloadTooLarge(limit: exchange.bodyLimit))
+            }
+            return .YES
+        }
+        let exchange = Unmanaged<Exchange>.fromOpaque(pointer).takeUnretainedValue()
+        if exchange.status != 0 {
+            uploadSize.pointee = 0
+            return .YES
+        }
+        if uploadSize.pointee > 0 {
+            let count = uploadSize.pointee
+            uploadSize.pointee = 0
+            if exchange.overflowBytes > 0 || exchange.body.count + count > exchange.bodyLimit {
+                // A body without Content-Length (chunked) that outgrows the limit. libmicrohttpd only accepts a
+                // response once the upload ends, so the rest is discarded and answered with 413 then; a client
+                // that keeps streaming far past the limit has its connection dropped instead.
+                exchange.overflowBytes += count
+                exchange.body = Data()
+                return exchange.overflowBytes > 4 * exchange.bodyLimit + 1_048_576 ? .NO : .YES
+            }
+            if let uploadData {
+                uploadData.withMemoryRebound(to: UInt8.self, capacity: count) {
+                    exchange.body.append($0, count: count)
+                }
+            }
+            return .YES
+        }
+        if exchange.overflowBytes > 0 {
+            return respond(exchange, connection, error: HTTPError.payloadTooLarge(limit: exchange.bodyLimit))
+        }
+        return send(dispatch(exchange, connection), for: exchange, on: connection)
+    }
+
+    private func begin(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> Exchange {
+        condition.withLock { inFlight += 1 }
+        metrics.started()
+        let methodText = String(cString: method)
+        let path = String(cString: url)
+        let headers = Self.values(of: connection, kind: .HEADER_KIND)
+        let exchange = Exchange(
+            method: methodText, path: path, headers: headers,
+            requestID: Self.requestID(forwarded: headers["x-request-id"]))
+        exchange.match = router.match(method: methodText, path: path)
+        if case .found(let route, _) = exchange.match {
+            exchange.bodyLimit = route.maximumBodyBytes
+            exchange.routeLabel = route.pattern
+        }
+        if let length = headers["content-length"].flatMap({ Int($0) }) {
+            exchange.declaredLength = length
+            if length <= exchange.bodyLimit { exchange.body.reserveCapacity(length) }
+        }
+        let peer = SocketAddressText.describe(madoguchi_mhd_client_address(connection))
+        exchange.clientAddress = peer
+        if configuration.trustLoopbackProxy, SocketAddressText.isLoopback(peer),
+            let forwarded = headers["x-forwarded-for"]?.split(separator: ",").last
+        {
+            exchange.clientAddress = forwarded.trimmingCharacters(in: .whitespaces)
+        }
+        return exchange
+    }
+
+    private func dispatch(_ exchange: Exchange, _ connection: OpaquePointer) -> Response {
+        var request = Request(
+            method: exchange.method, path: exchange.path,
+            queryItems: Self.arguments(of: connection), headers: exchange.headers, body: exchange.body,
+            clientAddress: exchange.clientAddress, requestID: exchange.requestID, receivedAt: exchange.receivedAt)
+        switch exchange.match {
+        case .notFound:
+            return render(HTTPError.notFound, for: request)
+        case .methodNotAllowed(let allowed):
+            return render(HTTPError.methodNotAllowed(allowed: allowed), for: request)
+        case .found(let route, let parameters):
+            request.routePattern = route.pattern
+            request.pathParameters = parameters
+            do {
+                return try route.handler(request)
+            } catch let error as any HTTPResponseError {
+                return render(error, for: request)
+            } catch {
+                // Only the type: an arbitrary error's description may quote what a resident typed.
+                logger.error(
+                    "handler failed",
+                    [
+                        "request_id": .string(exchange.requestID), "route": .string(route.pattern),
+                        "error": .string(
+                            (error as? any LogSafeError)?.logDescription ?? String(describing: type(of: error))),
+                    ])
+                return render(HTTPError.internalError, for: request)
+            }
+        }
+    }
+
+    private func render(_ error: any HTTPResponseError, for request: Request) -> Response {
+        var response = errorRenderer(request, error)
+        for (name, value) in error.headers { response.setHeader(name, value) }
+        return response
+    }
+
+    private func respond(_ exchange: Exchange, _ connection: OpaquePointer, error: HTTPError) -> MHD_Result {
+        let request = Request(
+            method: exchange.method, path: exchange.path, headers: exchange.headers,
+            clientAddress: exchange.clientAddress, requestID: exchange.requestID)
+        return send(render(error, for: request), for: exchange, on: connection)
+    }
+
+    private func send(_ response: Response, for exchange: Exchange, on connection: OpaquePointer) -> MHD_Result {
+        exchange.status = response.status
+        exchange.responseBytes = response.body.count
+        var body = response.body
+        let mhdResponse = body.withUnsafeMutableBytes { buffer in
+            MHD_create_response_from_buffer(buffer.count, buffer.baseAddress, .RESPMEM_MUST_COPY)
+        }
+        guard let mhdResponse else { return .NO }
+        defer { MHD_destroy_response(mhdResponse) }
+        var hasCacheControl = false
+        for (name, value) in response.headers {
+            if name.caseInsensitiveCompare("Cache-Control") == .orderedSame { hasCacheControl = true }
+            // libmicrohttpd refuses values containing CR or LF, so a header can never be split.
+            _ = MHD_add_response_header(mhdResponse, name, value)
+        }
+        if !hasCacheControl {
+            // Default for everything: most pages carry personal data. Static assets opt in to caching.
+            _ = MHD_add_response_header(mhdResponse, "Cache-Control", "no-store")
+        }
+        for (name, value) in SecurityHeaders.all {
+            _ = MHD_add_response_header(mhdResponse, name, value)
+        }
+        _ = MHD_add_response_header(mhdResponse, "X-Request-Id", exchange.requestID)
+        if isDraining {
+            _ = MHD_add_response_header(mhdResponse, "Connection", "close")
+        }
+        return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+    }
+
+    private func complete(_ exchange: Exchange) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - exchange.startedAt) / 1e9
+        let status = exchange.status == 0 ? 499 : exchange.status
+        metrics.finished(method: exchange.method, route: exchange.routeLabel, status: status, seconds: seconds)
+        logger.info(
+            "request",
+            [
+                "request_id": .string(exchange.requestID), "method": .string(exchange.method),
+                "route": .string(exchange.routeLabel), "status": .int(status),
+                "duration_ms": .double(seconds * 1000), "bytes": .int(exchange.responseBytes),
+            ])
+        condition.lock()
+        inFlight -= 1
+        if inFlight == 0 { condition.broadcast() }
+        condition.unlock()
+    }
+
+    // MARK: Helpers
+
+    private static func values(of connection: OpaquePointer, kind: MHD_ValueKind) -> [String: String] {
+        var values: [String: String] = [:]
+        let iterator: MHD_KeyValueIterator = { context, _, key, value in
+            guard let context, let key else { return .YES }
+            let values = context.assumingMemoryBound(to: [String: String].self)
+            let name = String(cString: key).lowercased()
+            let text = value.map { String(cString: $0) } ?? ""
+            if let existing = values.pointee[name] {
+                values.pointee[name] = existing + ", " + text
+            } else {
+                values.pointee[name] = text
+            }
+            return .YES
+        }
+        _ = withUnsafeMutablePointer(to: &values) { MHD_get_connection_values(connection, kind, iterator, $0) }
+        return values
+    }
+
+    private static func arguments(of connection: OpaquePointer) -> [(name: String, value: String)] {
+        var items: [(name: String, value: String)] = []
+        let iterator: MHD_KeyValueIterator = { context, _, key, value in
+            guard let context, let key else { return .YES }
+            let items = context.assumingMemoryBound(to: [(name: String, value: String)].self)
+            items.pointee.append((String(cString: key), value.map { String(cString: $0) } ?? ""))
+            return .YES
+        }
+        _ = withUnsafeMutablePointer(to: &items) {
+            MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, iterator, $0)
+        }
+        return items
+    }
+
+    /// Keeps nginx's `$request_id` when it looks like one, so a request can be followed across both logs.
+    static func requestID(forwarded: String?) -> String {
+        if let forwarded, (8...64).contains(forwarded.utf8.count),
+            forwarded.utf8.allSatisfy({
+                $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+            })
+        {
+            return forwarded
+        }
+        var bytes = [UInt8](repeating: 0, count: 12)
+        precondition(RAND_bytes(&bytes, Int32(bytes.count)) == 1, "RAND_bytes failed")
+        return bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static let defaultErrorRenderer: ErrorRenderer = { request, error in
+        if request.isAPI {
+            return
+                (try? Response.json(
+                    APIErrorBody(code: error.code, message: error.message, requestID: request.requestID),
+                    status: error.status)) ?? Response(status: error.status)
+        }
+        return Response.text(error.message + "\n", status: error.status)
+    }
+}
+
+/// Errors whose description is known to hold no personal data (e.g. `SQLiteError`, which omits bound values)
+/// may say more in the log than their type name.
+public protocol LogSafeError: Error {
+    var logDescription: String { get }
+}
+
+public struct ServerStartError: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// Per-request state between libmicrohttpd callbacks. Owned by one connection, so touched by one thread.
+final class Exchange {
+    let method: String
+    let path: String
+    let headers: [String: String]
+    let requestID: String
+    let startedAt = DispatchTime.now().uptimeNanoseconds
+    let receivedAt = Date()
+    var match: Router.Match = .notFound
+    var routeLabel = "unmatched"
+    var bodyLimit = Routes.defaultBodyLimit
+    var declaredLength: Int?
+    var body = Data()
+    var overflowBytes = 0
+    var clientAddress = "unknown"
+    var status = 0
+    var responseBytes = 0
+
+    init(method: String, path: String, headers: [String: String], requestID: String) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.requestID = requestID
+    }
+}

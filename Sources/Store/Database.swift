@@ -1,0 +1,79 @@
+import CSQLite
+import Foundation
+
+/// The SQLite core: one writer connection behind a serial writer, and a pool of reader connections.
+///
+/// All concurrency rules live here:
+/// - `write` queues a closure for the writer thread and returns once its transaction is durable;
+/// - `read` lends a read-only connection to the calling thread, inside one read transaction so every query
+///   in the closure sees the same snapshot.
+/// Connections never cross threads otherwise.
+public final class Database: Sendable {
+    public let path: String
+    public let configuration: DatabaseConfiguration
+    private let writer: SerialWriter
+    private let readers: ReaderPool
+
+    public init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws {
+        guard sqlite3_threadsafe() != 0 else {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "SQLite was built without thread support")
+        }
+        self.path = path
+        self.configuration = configuration
+        let writerConnection = try Connection(path: path, readOnly: false, configuration: configuration)
+        self.writer = SerialWriter(connection: writerConnection, configuration: configuration)
+        self.readers = ReaderPool(path: path, configuration: configuration)
+    }
+
+    /// Runs `body` on a reader connection in one read transaction.
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        try readers.withConnection { connection in
+            try connection.run("BEGIN")
+            defer { _ = try? connection.run("COMMIT") }
+            return try body(connection)
+        }
+    }
+
+    /// Runs `body` on the writer and returns once its changes are committed (and, at synchronous=FULL,
+    /// fsynced). A throw from `body` rolls back exactly what `body` did and is rethrown here.
+    ///
+    /// Blocks the calling thread. Never call it from inside another write closure: that would wait for itself.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) throws -> T {
+        precondition(!writer.isCurrentThread, "Database.write called from inside a write closure")
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        writer.enqueue(
+            QueuedWrite(body: body) { result in
+                box.result = result
+                done.signal()
+            })
+        done.wait()
+        return try box.result!.get()
+    }
+
+    /// The same as `write`, for async callers: the task suspends instead of blocking a thread.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            writer.enqueue(QueuedWrite(body: body) { continuation.resume(with: $0) })
+        }
+    }
+
+    public var writerStatistics: WriterStatistics { writer.snapshot() }
+
+    deinit {
+        close()
+    }
+
+    /// Finishes queued writes, then closes every connection. Safe to call more than once.
+    public func close() {
+        writer.stop()
+        readers.close()
+    }
+}
+
+/// Hands a result from the writer thread to the waiting caller; the semaphore orders the two accesses.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HTTP
+
+/// The page frame every HTML response shares: `lang="ja"`, the viewport for phones, the stylesheet, and a
+/// header that always leads back to the start page.
+public struct Page: Sendable {
+    public var title: String
+    public var homePath: String
+    public var siteName: String
+    public var body: [Node]
+
+    public init(
+        title: String, siteName: String = "窓口（オンライン窓口）", homePath: String = "/", @NodeBuilder body: () -> [Node]
+    ) {
+        self.title = title
+        self.siteName = siteName
+        self.homePath = homePath
+        self.body = body()
+    }
+
+    public func render() -> String {
+        "<!doctype html>"
+            + el("html", Attribute("lang", "ja")) {
+                el("head") {
+                    void("meta", Attribute("charset", "utf-8"))
+                    void(
+                        "meta", Attribute("name", "viewport"),
+                        Attribute("content", "width=device-width, initial-scale=1"))
+                    el("title") { "\(title) | \(siteName)" }
+                    void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
+                }
+                el("body") {
+                    el("header", .class("site")) { el("a", .href(homePath)) { siteName } }
+                    el("main", .id("main")) { body }
+                    el("footer", .class("site")) { "お困りのときは役場の窓口またはお電話でお問い合わせください。" }
+                }
+            }.render()
+    }
+
+    public func response(status: Int = 200) -> Response {
+        .html(Data(render().utf8), status: status)
+    }
+}
+
+/// Pages shared by every module: error pages and the stylesheet route.
+public enum WebPages {
+    /// Renders any HTTP error as a Japanese page; API paths keep the JSON form.
+    public static let errorRenderer: Server.ErrorRenderer = { request, error in
+        if request.isAPI { return Server.defaultErrorRenderer(request, error) }
+        let title =
+            switch error.status {
+            case 404: "ページが見つかりません"
+            case 403: "この操作は許可されていません"
+            case 413: "送信内容が大きすぎます"
+            case 400..<500: "入力内容を確認してください"
+            default: "システムエラー"
+            }
+        return Page(title: title) {
+            el("h1") { title }
+            el("p") { error.message }
+            el("p", .class("hint")) { "お問い合わせの際は、次の番号をお伝えください：\(request.requestID)" }
+            el("p") { el("a", .href("/")) { "トップページへ戻る" } }
+        }.response(status: error.status)
+    }
+
+    public static let stylesheetRoutes = StylesheetRoutes()
+}
+
+public struct StylesheetRoutes: RouteCollection {
+    public func register(in routes: inout Routes) {
+        let body = Data(Stylesheet.css.utf8)
+        routes.get(Stylesheet.path) { _ in
+            Response(
+                status: 200,
+                headers: [
+                    ("Content-Type", "text/css; charset=utf-8"),
+                    // The URL changes whenever the content does, so a year is safe.
+                    ("Cache-Control", "public, max-age=31536000, immutable"),
+                ], body: body)
+        }
+    }
+}

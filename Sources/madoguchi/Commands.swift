@@ -1,0 +1,232 @@
+import App
+import Foundation
+import HTTP
+import Store
+
+/// Exit codes, as in swift-argument-parser and sysexits.h.
+enum ExitCode: Int32 {
+    case success = 0
+    case failure = 1
+    case usage = 64
+}
+
+protocol Command {
+    static var name: String { get }
+    static var summary: String { get }
+    static var usage: String { get }
+    static var valuedOptions: Set<String> { get }
+    static var booleanOptions: Set<String> { get }
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode
+}
+
+extension Command {
+    static var booleanOptions: Set<String> { [] }
+}
+
+/// Options every database command shares, with their environment fallbacks.
+enum CommonOptions {
+    static let defaultDatabase = "var/madoguchi.sqlite"
+
+    static func databasePath(_ options: CommandLineOptions, _ environment: [String: String]) -> String {
+        options.value("db") ?? environment["MADOGUCHI_DB"] ?? defaultDatabase
+    }
+
+    static func schemasDirectory(_ options: CommandLineOptions, _ environment: [String: String]) -> URL {
+        if let path = options.value("schemas") ?? environment["MADOGUCHI_SCHEMAS"] {
+            return URL(fileURLWithPath: path)
+        }
+        return SchemaLocator.defaultDirectory()
+    }
+
+    static func logLevel(_ options: CommandLineOptions, _ environment: [String: String]) throws -> Logger.Level {
+        let name = options.value("log-level") ?? environment["MADOGUCHI_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(name: name) else {
+            throw CommandLineOptions.UsageError(
+                message: "log level must be debug, info, warning or error, not '\(name)'")
+        }
+        return level
+    }
+
+    /// Creates the database's folder (e.g. `var/`) on first use.
+    static func ensureParentDirectory(of path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+}
+
+enum ServeCommand: Command {
+    static let name = "serve"
+    static let summary = "Migrate the database and serve HTTP until SIGTERM or SIGINT."
+    static let usage = """
+        USAGE: madoguchi serve [--db PATH] [--listen HOST:PORT] [--schemas DIR] [--log-level LEVEL]
+                               [--threads N] [--no-group-commit] [--bench-routes]
+
+        OPTIONS:
+          --db PATH            SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
+          --listen HOST:PORT   Address to listen on; port 0 picks a free one (env MADOGUCHI_LISTEN; default 127.0.0.1:8080)
+          --schemas DIR        Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          --log-level LEVEL    debug, info, warning or error (env MADOGUCHI_LOG_LEVEL; default info)
+          --threads N          HTTP worker threads (env MADOGUCHI_THREADS; default 4 × cores, at least 8)
+          --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
+          --bench-routes       Mount /bench/rows for bench/run; never in production
+          --help               Show this help
+        """
+    static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads"]
+    static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes"]
+
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
+        let listenText = options.value("listen") ?? environment["MADOGUCHI_LISTEN"] ?? "127.0.0.1:8080"
+        guard let listen = AppConfiguration.parseListen(listenText) else {
+            throw CommandLineOptions.UsageError(message: "--listen must be HOST:PORT, not '\(listenText)'")
+        }
+        var configuration = AppConfiguration(
+            databasePath: CommonOptions.databasePath(options, environment), host: listen.host, port: listen.port,
+            schemasDirectory: CommonOptions.schemasDirectory(options, environment),
+            logLevel: try CommonOptions.logLevel(options, environment))
+        if let threadsText = options.value("threads") ?? environment["MADOGUCHI_THREADS"], !threadsText.isEmpty {
+            guard let threads = Int(threadsText), (1...1024).contains(threads) else {
+                throw CommandLineOptions.UsageError(message: "--threads must be a number from 1 to 1024")
+            }
+            configuration.workerThreads = threads
+        }
+        configuration.groupCommit =
+            !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
+        configuration.benchRoutes = options.has("bench-routes")
+        try CommonOptions.ensureParentDirectory(of: configuration.databasePath)
+
+        // Block the stop signals before any thread starts, so every thread inherits the mask and the main
+        // thread alone receives them through sigwait: no async-signal-safety concerns.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
+        let application = try Application(configuration: configuration)
+        try application.start()
+        print(
+            "madoguchi listening on http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(application.server.port)"
+        )
+        fflush(nil)  // tests and systemd read this line while the process keeps running
+
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
+        application.logger.info("stopping", ["signal": .int(Int(received))])
+        application.shutdown()
+        return .success
+    }
+}
+
+enum MigrateCommand: Command {
+    static let name = "migrate"
+    static let summary = "Apply pending migrations from Schemas/migrations and exit."
+    static let usage = """
+        USAGE: madoguchi migrate [--db PATH] [--schemas DIR]
+
+        OPTIONS:
+          --db PATH       SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
+          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          --help          Show this help
+        """
+    static let valuedOptions: Set<String> = ["db", "schemas"]
+
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
+        let path = CommonOptions.databasePath(options, environment)
+        try CommonOptions.ensureParentDirectory(of: path)
+        let database = try Database(path: path)
+        defer { database.close() }
+        let migrator = try Migrator(
+            directory: CommonOptions.schemasDirectory(options, environment).appendingPathComponent("migrations"))
+        let applied = try migrator.migrate(database)
+        print(
+            applied.isEmpty
+                ? "up to date at version \(migrator.migrations.last?.version ?? 0)"
+                : "applied \(applied.map(String.init).joined(separator: ", "))")
+        return .success
+    }
+}
+
+enum BackupCommand: Command {
+    static let name = "backup"
+    static let summary = "Copy the live database to a new file while the server keeps running."
+    static let usage = """
+        USAGE: madoguchi backup --to FILE [--db PATH]
+
+        Writes a consistent copy with SQLite's online backup API, checks it with PRAGMA integrity_check,
+        and only then moves it into place. FILE must not exist yet.
+
+        OPTIONS:
+          --to FILE   Where to write the backup (required)
+          --db PATH   SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
+          --help      Show this help
+        """
+    static let valuedOptions: Set<String> = ["to", "db"]
+
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
+        guard let destination = options.value("to") else {
+            throw CommandLineOptions.UsageError(message: "backup needs --to FILE")
+        }
+        let path = CommonOptions.databasePath(options, environment)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure(message: "no database at \(path)")
+        }
+        let database = try Database(path: path)
+        defer { database.close() }
+        try CommonOptions.ensureParentDirectory(of: destination)
+        try database.backup(to: destination)
+        print("backed up \(path) to \(destination)")
+        return .success
+    }
+}
+
+enum RestoreCommand: Command {
+    static let name = "restore"
+    static let summary = "Replace the database with a backup file."
+    static let usage = """
+        USAGE: madoguchi restore --from FILE [--db PATH] [--force]
+
+        Checks the backup's integrity, then copies it over the database. Refuses to overwrite an existing
+        database unless --force is given: stop the server first.
+
+        OPTIONS:
+          --from FILE   The backup to restore (required)
+          --db PATH     SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
+          --force       Overwrite an existing database
+          --help        Show this help
+        """
+    static let valuedOptions: Set<String> = ["from", "db"]
+    static let booleanOptions: Set<String> = ["force"]
+
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
+        guard let source = options.value("from") else {
+            throw CommandLineOptions.UsageError(message: "restore needs --from FILE")
+        }
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw CommandFailure(message: "no backup at \(source)")
+        }
+        let path = CommonOptions.databasePath(options, environment)
+        try CommonOptions.ensureParentDirectory(of: path)
+        try Database.restore(from: source, to: path, force: options.has("force"))
+        print("restored \(path) from \(source)")
+        return .success
+    }
+}
+
+enum VersionCommand: Command {
+    static let name = "version"
+    static let summary = "Print the version."
+    static let usage = "USAGE: madoguchi version"
+    static let valuedOptions: Set<String> = []
+    static let version = "0.1.0"
+
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
+        print("madoguchi \(version)")
+        return .success
+    }
+}
+
+/// A failure worth one clear line on stderr and exit code 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

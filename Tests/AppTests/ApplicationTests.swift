@@ -1,0 +1,133 @@
+import App
+import Foundation
+import HTTP
+import HTTPClient
+import Store
+import TestSupport
+import Testing
+import Web
+
+/// The wired application on a temp database and an ephemeral port.
+final class RunningApplication: @unchecked Sendable {
+    let directory = TemporaryDirectory()
+    let application: Application
+
+    init(benchRoutes: Bool = false) throws {
+        var configuration = AppConfiguration(
+            databasePath: directory.path("app.sqlite"), host: "127.0.0.1", port: 0,
+            schemasDirectory: RepositoryPaths.schemas, workerThreads: 4)
+        configuration.benchRoutes = benchRoutes
+        application = try Application(configuration: configuration, logger: .disabled)
+        try application.start()
+    }
+
+    deinit {
+        application.shutdown()
+    }
+
+    func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: Data? = nil) throws
+        -> EasyHandle.Response
+    {
+        try EasyHandle().perform(
+            method: method, url: "http://127.0.0.1:\(application.server.port)\(path)", headers: headers, body: body)
+    }
+}
+
+@Suite("Application wiring over HTTP")
+struct ApplicationTests {
+    @Test func startup_migratesTheDatabase() throws {
+        let app = try RunningApplication()
+        let version = try app.application.database.read {
+            try $0.scalar("SELECT max(version) FROM schema_migrations", as: Int.self)
+        }
+        #expect(version == (try Migrator(directory: RepositoryPaths.migrations)).migrations.count)
+    }
+
+    @Test func health_readiness_andMetrics() throws {
+        let app = try RunningApplication()
+        #expect(try app.request("GET", "/healthz").status == 200)
+        #expect(try app.request("GET", "/readyz").text == "ready\n")
+        let metrics = try app.request("GET", "/metrics")
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(
+            metrics.text.contains("madoguchi_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"))
+        #expect(metrics.text.contains("madoguchi_db_writer_queue_depth 0"))
+        #expect(metrics.text.contains("madoguchi_db_group_commit_batch_size_count"))
+    }
+
+    @Test func readiness_reports503_whileDraining() throws {
+        let app = try RunningApplication()
+        let handle = EasyHandle()
+        let url = "http://127.0.0.1:\(app.application.server.port)/readyz"
+        #expect(try handle.perform(method: "GET", url: url).status == 200)
+        app.application.server.stopAccepting()
+        // The kept-alive connection still works while draining; new connections are refused.
+        let draining = try handle.perform(method: "GET", url: url)
+        #expect(draining.status == 503)
+    }
+
+    @Test func pages_areJapanese_andErrorsRenderAsAPage() throws {
+        let app = try RunningApplication()
+        let home = try app.request("GET", "/")
+        #expect(home.status == 200)
+        #expect(home.text.hasPrefix("<!doctype html><html lang=\"ja\">"))
+        #expect(home.text.contains("name=\"viewport\""))
+        let missing = try app.request("GET", "/no-such-page")
+        #expect(missing.status == 404)
+        #expect(missing.headers["content-type"] == "text/html; charset=utf-8")
+        #expect(missing.text.contains("ページが見つかりません"))
+        #expect(
+            missing.text.contains(missing.headers["x-request-id"] ?? "-"), "the page shows the id to quote on the phone"
+        )
+        let api = try app.request("GET", "/api/v1/no-such-thing")
+        #expect(api.headers["content-type"]?.hasPrefix("application/json") == true)
+    }
+
+    @Test func stylesheet_isServedUnderItsHash_andCachedForAYear() throws {
+        let app = try RunningApplication()
+        let home = try app.request("GET", "/")
+        let path = try #require(
+            home.text.range(of: "/assets/madoguchi-[0-9a-f]+\\.css", options: .regularExpression).map {
+                String(home.text[$0])
+            })
+        let css = try app.request("GET", path)
+        #expect(css.status == 200)
+        #expect(css.headers["cache-control"] == "public, max-age=31536000, immutable")
+        #expect(css.text.contains("font-size"))
+    }
+
+    @Test func benchRoutes_areOffByDefault_andDurableWhenOn() throws {
+        let plain = try RunningApplication()
+        #expect(try plain.request("GET", "/bench/rows/1").status == 404)
+
+        let bench = try RunningApplication(benchRoutes: true)
+        let created = try bench.request(
+            "POST", "/bench/rows", headers: [("Content-Type", "application/json")], body: Data("{\"note\":\"x\"}".utf8))
+        #expect(created.status == 201)
+        let id = try #require(try JSONSerialization.jsonObject(with: created.body) as? [String: Int])["id"]
+        let read = try bench.request("GET", "/bench/rows/\(id!)")
+        #expect(read.text == "{\"id\":\(id!),\"note\":\"x\"}")
+    }
+}
+
+@Suite("HTML builder")
+struct HTMLTests {
+    @Test func textAndAttributes_areEscapedByDefault() {
+        let html = el("p", .class("a\"b")) { "<script>alert('x') & more</script>" }.render()
+        #expect(html == "<p class=\"a&quot;b\">&lt;script&gt;alert(&#39;x&#39;) &amp; more&lt;/script&gt;</p>")
+    }
+
+    @Test func booleanAttributes_andVoidElements() {
+        #expect(void("input", Attribute("name", "q"), .flag("required")).render() == "<input name=\"q\" required>")
+    }
+}
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test func listenAddresses_parseIPv4AndIPv6() {
+        #expect(AppConfiguration.parseListen("127.0.0.1:8080")! == ("127.0.0.1", 8080))
+        #expect(AppConfiguration.parseListen("[::1]:0")! == ("::1", 0))
+        #expect(AppConfiguration.parseListen("localhost") == nil)
+        #expect(AppConfiguration.parseListen("127.0.0.1:99999") == nil)
+    }
+}

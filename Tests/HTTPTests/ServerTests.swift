@@ -1,0 +1,236 @@
+import Foundation
+import HTTP
+import HTTPClient
+import TestSupport
+import Testing
+
+/// Routes used by every server test: echo handlers that show what the server parsed.
+private func testRoutes(gate: SlowGate? = nil) -> Routes {
+    var routes = Routes()
+    routes.get("/items/:id") { request in .text("item \(request.parameter("id"))") }
+    routes.post("/items/:id") { request in .text("posted \(request.parameter("id"))") }
+    routes.post("/api/v1/echo") { request in
+        struct Echo: Codable { let name: String; let count: Int }
+        return try .json(try request.decodeJSON(Echo.self))
+    }
+    routes.post("/form") { request in
+        let form = try request.form()
+        return .text("name=\(form["name"] ?? "") tags=\(form.all("tag").joined(separator: ","))")
+    }
+    routes.post("/small", maximumBodyBytes: 16) { request in .text("got \(request.body.count)") }
+    routes.get("/query") { request in .text("q=\(request.query("q") ?? "")") }
+    routes.get("/client") { request in .text(request.clientAddress) }
+    routes.get("/crash") { _ in throw InternalDetail() }
+    if let gate {
+        routes.get("/slow") { _ in
+            gate.enteredAndWait()
+            return .text("finished")
+        }
+    }
+    return routes
+}
+
+private struct InternalDetail: Error, CustomStringConvertible {
+    var description: String { "secret internal detail 山田" }
+}
+
+@Suite("HTTP server over a real loopback socket")
+struct ServerTests {
+    @Test func routing_capturesPathParameters_andMatchesMethod() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let get = try live.request("GET", "/items/42")
+        #expect(get.status == 200)
+        #expect(get.text == "item 42")
+        let post = try live.request("POST", "/items/7", body: Data())
+        #expect(post.text == "posted 7")
+    }
+
+    @Test func unknownPath_is404_asJSONUnderAPI_andTextElsewhere() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let api = try live.request("GET", "/api/v1/nothing")
+        #expect(api.status == 404)
+        #expect(api.headers["content-type"]?.hasPrefix("application/json") == true)
+        let body = try JSONDecoder().decode(APIErrorBody.self, from: api.body)
+        #expect(body.error.code == "not_found")
+        #expect(body.error.requestID == api.headers["x-request-id"])
+        let page = try live.request("GET", "/nothing")
+        #expect(page.status == 404)
+        #expect(page.text.contains("見つかりません"))
+    }
+
+    @Test func wrongMethod_is405_withAllowHeader() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let response = try live.request("DELETE", "/items/1")
+        #expect(response.status == 405)
+        let allowed = Set(
+            (response.headers["allow"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        #expect(allowed == ["GET", "POST", "HEAD"])
+    }
+
+    @Test func oversizedBody_gets413_beforeTheBodyIsSent() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let connection = try RawConnection(port: live.port)
+        // Only the headers go out: a server that waited for the 10 MB body would never answer.
+        connection.send(
+            "POST /small HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: 10000000\r\n\r\n")
+        let reply = connection.readAll()
+        #expect(reply.hasPrefix("HTTP/1.1 413"))
+    }
+
+    @Test func chunkedBody_overTheLimit_gets413() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let response = try live.request(
+            "POST", "/small", headers: [("Transfer-Encoding", "chunked"), ("Content-Type", "text/plain")],
+            body: Data(repeating: 65, count: 100))
+        #expect(response.status == 413)
+        let fits = try live.request(
+            "POST", "/small", headers: [("Content-Type", "text/plain")], body: Data(repeating: 65, count: 16))
+        #expect(fits.status == 200)
+        #expect(fits.text == "got 16")
+    }
+
+    @Test func malformedJSON_is400_withAJSONError() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let headers = [("Content-Type", "application/json")]
+        let malformed = try live.request("POST", "/api/v1/echo", headers: headers, body: Data("{\"name\": ".utf8))
+        #expect(malformed.status == 400)
+        #expect(try JSONDecoder().decode(APIErrorBody.self, from: malformed.body).error.code == "malformed_json")
+        let missing = try live.request("POST", "/api/v1/echo", headers: headers, body: Data("{\"name\":\"a\"}".utf8))
+        #expect(missing.status == 400)
+        #expect(try JSONDecoder().decode(APIErrorBody.self, from: missing.body).error.code == "missing_field")
+        let wrongType = try live.request(
+            "POST", "/api/v1/echo", headers: [("Content-Type", "text/plain")], body: Data("{}".utf8))
+        #expect(wrongType.status == 415)
+        let good = try live.request(
+            "POST", "/api/v1/echo", headers: headers, body: Data("{\"name\":\"平取\",\"count\":3}".utf8))
+        #expect(good.status == 200)
+        #expect(good.text == "{\"count\":3,\"name\":\"平取\"}")
+    }
+
+    @Test func formBodies_andQueryStrings_decodeUTF8() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let body = "name=%E5%B9%B3%E5%8F%96+%E8%8A%B1%E5%AD%90&tag=a&tag=b"
+        let response = try live.request(
+            "POST", "/form", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Data(body.utf8))
+        #expect(response.text == "name=平取 花子 tags=a,b")
+        let query = try live.request("GET", "/query?q=%E6%8C%AF%E5%86%85")
+        #expect(query.text == "q=振内")
+    }
+
+    @Test func twoRequests_shareOneKeptAliveConnection() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let handle = EasyHandle()
+        let first = try handle.perform(method: "GET", url: live.baseURL + "/items/1")
+        let second = try handle.perform(method: "GET", url: live.baseURL + "/items/2")
+        #expect(first.newConnections == 1)
+        #expect(second.newConnections == 0, "the second request reused the first connection")
+        #expect(second.text == "item 2")
+    }
+
+    @Test func everyResponse_carriesSecurityHeaders_andARequestID() throws {
+        let live = try LiveServer(routes: testRoutes())
+        for path in ["/items/1", "/nothing"] {
+            let response = try live.request("GET", path)
+            #expect(response.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true)
+            #expect(response.headers["x-content-type-options"] == "nosniff")
+            #expect(response.headers["referrer-policy"] == "no-referrer")
+            #expect(response.headers["cache-control"] == "no-store")
+            #expect((response.headers["x-request-id"]?.count ?? 0) >= 16)
+        }
+        let forwarded = try live.request("GET", "/items/1", headers: [("X-Request-Id", "nginx-abc123def456")])
+        #expect(forwarded.headers["x-request-id"] == "nginx-abc123def456")
+        let hostile = try live.request("GET", "/items/1", headers: [("X-Request-Id", "<script>")])
+        #expect(hostile.headers["x-request-id"] != "<script>")
+    }
+
+    @Test func clientAddress_comesFromNginx_onlyWhenThePeerIsLoopback() throws {
+        let live = try LiveServer(routes: testRoutes())
+        #expect(try live.request("GET", "/client").text == "127.0.0.1")
+        #expect(
+            try live.request("GET", "/client", headers: [("X-Forwarded-For", "198.51.100.7, 203.0.113.9")]).text
+                == "203.0.113.9")
+    }
+
+    @Test func unexpectedError_is500_withoutDetails_andLogsNoPersonalData() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let response = try live.request("GET", "/crash")
+        #expect(response.status == 500)
+        #expect(!response.text.contains("secret"))
+        #expect(!live.logLines.lines.joined().contains("山田"))
+    }
+
+    @Test func accessLog_namesTheRoutePattern_neverTheRawPathOrQuery() throws {
+        let live = try LiveServer(routes: testRoutes())
+        _ = try live.request("GET", "/items/resident-yamada?q=hanako")
+        let line = try #require(live.logLines.lines.first { $0.contains("\"msg\":\"request\"") })
+        #expect(line.contains("\"route\":\"/items/:id\""))
+        #expect(line.contains("\"status\":200"))
+        #expect(line.contains("\"duration_ms\":"))
+        #expect(!line.contains("yamada"))
+        #expect(!line.contains("hanako"))
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(object?["method"] as? String == "GET")
+    }
+
+    @Test func metrics_countRequestsByRouteAndStatus() throws {
+        let live = try LiveServer(routes: testRoutes())
+        _ = try live.request("GET", "/items/1")
+        _ = try live.request("GET", "/items/2")
+        _ = try live.request("GET", "/missing")
+        #expect(live.server.metrics.requestCount(method: "GET", route: "/items/:id", status: 200) == 2)
+        let text = live.server.metrics.render()
+        #expect(text.contains("madoguchi_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"))
+        #expect(text.contains("madoguchi_http_request_duration_seconds_count 3"))
+    }
+
+    @Test func shutdown_refusesNewConnections_butFinishesTheRequestInFlight() throws {
+        let gate = SlowGate()
+        let live = try LiveServer(routes: testRoutes(gate: gate))
+        let port = live.port
+        let inFlight = AsyncResponse { try live.request("GET", "/slow") }
+        gate.waitUntilEntered()
+
+        live.server.stopAccepting()
+        #expect(RawConnection.isRefused(port: port))
+
+        gate.release()
+        let response = try inFlight.wait()
+        #expect(response.status == 200)
+        #expect(response.text == "finished")
+        #expect(response.headers["connection"]?.lowercased() == "close")
+        live.server.shutdown()
+        #expect(RawConnection.isRefused(port: port))
+    }
+}
+
+/// Lets a handler block until the test releases it, and lets the test wait until the handler is inside.
+final class SlowGate: @unchecked Sendable {
+    private let entered = DispatchSemaphore(value: 0)
+    private let released = DispatchSemaphore(value: 0)
+
+    func enteredAndWait() {
+        entered.signal()
+        released.wait()
+    }
+
+    func waitUntilEntered() { entered.wait() }
+    func release() { released.signal() }
+}
+
+/// Runs a blocking request on its own thread so the test can act while it is in flight.
+final class AsyncResponse: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<EasyHandle.Response, Error>?
+
+    init(_ body: @escaping @Sendable () throws -> EasyHandle.Response) {
+        Thread.detachNewThread { [self] in
+            result = Result { try body() }
+            done.signal()
+        }
+    }
+
+    func wait() throws -> EasyHandle.Response {
+        done.wait()
+        return try result!.get()
+    }
+}
