@@ -21,16 +21,30 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CCrypto"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Web", dependencies: ["HTTP"]),
+        .target(name: "Security", dependencies: ["Store", "CCrypto"]),
+        // Accounts, sessions, CSRF and roles: infrastructure every domain module may use.
+        .target(name: "Identity", dependencies: ["Store", "HTTP", "Security", "Web"]),
+
+        // Domain modules: they never import each other; they meet in the Store's tables and in App.
+        .target(name: "Notices", dependencies: ["Store", "HTTP", "HTTPClient", "Security", "Web", "Identity"]),
 
         // Wiring and the executable.
-        .target(name: "App", dependencies: ["Store", "HTTP", "Web"]),
+        .target(name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices"]),
         .executableTarget(name: "madoguchi", dependencies: ["App", "Store"]),
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
-        .target(name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"], path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Web", "TestSupport"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security", "TestSupport"]),
+        .testTarget(
+            name: "IdentityTests",
+            dependencies: ["Identity", "App", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport"]),
+        .testTarget(
+            name: "NoticesTests",
+            dependencies: ["Notices", "Identity", "Security", "Store", "HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,18 +1,46 @@
 import Foundation
 
-/// `madoguchi COMMAND [OPTIONS]`. Exit codes: 0 success, 1 failure, 64 usage error.
+/// `madoguchi COMMAND [SUBCOMMAND] [OPTIONS]`. Exit codes: 0 success, 1 failure, 64 usage error.
+/// Each module adds its commands here; a group (`staff add`, `audit verify`) is a command whose name has
+/// a space, found by matching the first two arguments.
 let commands: [any Command.Type] = [
     ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
 ]
+
+/// Finds the command named by the leading arguments: two words for a group's subcommand, else one.
+@MainActor
+func resolve(_ arguments: [String]) -> (command: any Command.Type, rest: [String])? {
+    if arguments.count >= 2, let command = commands.first(where: { $0.name == "\(arguments[0]) \(arguments[1])" }) {
+        return (command, Array(arguments.dropFirst(2)))
+    }
+    if let first = arguments.first, let command = commands.first(where: { $0.name == first }) {
+        return (command, Array(arguments.dropFirst()))
+    }
+    return nil
+}
+
+/// The subcommands of a group such as `staff`, for its help text.
+@MainActor
+func groupMembers(_ group: String) -> [any Command.Type] {
+    commands.filter { $0.name.hasPrefix(group + " ") }
+}
 
 @MainActor
 func overview() -> String {
     var text = "USAGE: madoguchi COMMAND [OPTIONS]\n\nCOMMANDS:\n"
     for command in commands {
-        text += "  " + command.name.padding(toLength: 10, withPad: " ", startingAt: 0) + command.summary + "\n"
+        text += "  " + command.name.padding(toLength: 18, withPad: " ", startingAt: 0) + command.summary + "\n"
     }
-    text += "  help      Show help for a command: madoguchi help COMMAND\n"
+    text += "  help              Show help for a command: madoguchi help COMMAND"  + "\n"
     text += "\nEvery command accepts --help."
+    return text
+}
+
+func groupOverview(_ group: String, _ members: [any Command.Type]) -> String {
+    var text = "USAGE: madoguchi \(group) SUBCOMMAND [OPTIONS]\n\nSUBCOMMANDS:\n"
+    for command in members {
+        text += "  " + command.name.padding(toLength: 18, withPad: " ", startingAt: 0) + command.summary + "\n"
+    }
     return text
 }
 
@@ -33,21 +61,32 @@ func main() -> ExitCode {
             print(overview())
             return .success
         }
-        guard let command = commands.first(where: { $0.name == arguments[1] }) else {
+        if let (command, _) = resolve(Array(arguments.dropFirst())) {
+            print(command.usage)
+            return .success
+        }
+        let members = groupMembers(arguments[1])
+        guard !members.isEmpty else {
             printError("unknown command '\(arguments[1])'")
             return .usage
         }
-        print(command.usage)
+        print(groupOverview(arguments[1], members))
         return .success
     }
-    guard let command = commands.first(where: { $0.name == name }) else {
+    guard let (command, rest) = resolve(arguments) else {
+        let members = groupMembers(name)
+        if !members.isEmpty {
+            let asksForHelp = arguments.count == 2 && ["--help", "-h", "help"].contains(arguments[1])
+            if !asksForHelp { printError(arguments.count > 1 ? "unknown \(name) command '\(arguments[1])'" : "missing \(name) command") }
+            print(groupOverview(name, members))
+            return asksForHelp ? .success : .usage
+        }
         printError("unknown command '\(name)'")
         print(overview())
         return .usage
     }
     do {
-        let options = try CommandLineOptions(
-            Array(arguments.dropFirst()), valued: command.valuedOptions, booleans: command.booleanOptions)
+        let options = try CommandLineOptions(rest, valued: command.valuedOptions, booleans: command.booleanOptions)
         if options.wantsHelp {
             print(command.usage)
             return .success
