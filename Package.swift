@@ -30,7 +30,7 @@ let package = Package(
 
         // Wiring and the executable.
         .target(name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices"]),
-        .executableTarget(name: "madoguchi", dependencies: ["App", "Store"]),
+        .executableTarget(name: "madoguchi", dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices"]),
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(

@@ -182,7 +182,9 @@ public final class Server: @unchecked Sendable {
         if exchange.overflowBytes > 0 {
             return respond(exchange, connection, error: HTTPError.payloadTooLarge(limit: exchange.bodyLimit))
         }
-        return send(dispatch(exchange, connection), for: exchange, on: connection)
+        let response = dispatch(exchange, connection)
+        if exchange.dropConnection { return .NO }
+        return send(response, for: exchange, on: connection)
     }
 
     private func begin(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> Exchange {
@@ -228,6 +230,9 @@ public final class Server: @unchecked Sendable {
             request.pathParameters = parameters
             do {
                 return try route.handler(request)
+            } catch is DropConnection {
+                exchange.dropConnection = true
+                return Response(status: 0)
             } catch let error as any HTTPResponseError {
                 return render(error, for: request)
             } catch {
@@ -368,6 +373,12 @@ public protocol LogSafeError: Error {
     var logDescription: String { get }
 }
 
+/// Thrown by a handler to close the connection without any response. Only fake peers in tests use it, to
+/// behave like a network that drops a request mid-flight.
+public struct DropConnection: Error {
+    public init() {}
+}
+
 public struct ServerStartError: Error, CustomStringConvertible {
     public let reason: String
     public var description: String { reason }
@@ -387,6 +398,7 @@ final class Exchange {
     var declaredLength: Int?
     var body = Data()
     var overflowBytes = 0
+    var dropConnection = false
     var clientAddress = "unknown"
     var status = 0
     var responseBytes = 0
