@@ -1,6 +1,9 @@
 import Foundation
 
 extension Request {
+    /// Shared: JSONDecoder is thread-safe for concurrent `decode` calls, and making one per request is not free.
+    private static let decoder = JSONDecoder()
+
     /// Decodes a JSON body. A wrong content type is 415; malformed JSON or a body of the wrong shape is 400,
     /// with a message that names the problem but never echoes the submitted values.
     public func decodeJSON<T: Decodable>(_ type: T.Type) throws -> T {
@@ -8,7 +11,7 @@ extension Request {
             throw HTTPError.unsupportedMediaType(expected: "application/json")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: body)
+            return try Self.decoder.decode(T.self, from: body)
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             throw HTTPError(status: 400, code: "malformed_json", message: "JSON の形式が正しくありません。")
         } catch DecodingError.keyNotFound(let key, _) {

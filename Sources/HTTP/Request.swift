@@ -54,8 +54,15 @@ public struct Request: Sendable {
 
     /// The media type of the body without parameters, lower-cased.
     public var contentType: String? {
-        header("content-type")?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let value = headers["content-type"] else { return nil }
+        // Hand-rolled (no CharacterSet trimming): this runs for every body a handler reads.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for byte in value.utf8 {
+            if byte == 59 { break }  // ';' starts the parameters
+            if byte == 32 || byte == 9 { continue }
+            bytes.append(byte >= 65 && byte <= 90 ? byte + 32 : byte)
         }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

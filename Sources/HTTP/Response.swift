@@ -32,10 +32,16 @@ public struct Response: Sendable {
     }
 
     /// JSON with sorted keys, so bodies are stable for tests and caches.
-    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> Response {
+    /// One shared, configured encoder: making one per response showed in the profile. JSONEncoder is
+    /// thread-safe for concurrent `encode` calls once configured.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response(
+        return encoder
+    }()
+
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> Response {
+        Response(
             status: status, headers: [("Content-Type", "application/json; charset=utf-8")],
             body: try encoder.encode(value))
     }

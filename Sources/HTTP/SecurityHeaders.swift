@@ -1,6 +1,14 @@
+import Foundation
+
 /// Headers on every response. The CSP allows only same-origin resources and no framing: pages are
 /// server-rendered and work without JavaScript, so nothing legitimate needs more.
 enum SecurityHeaders {
+    /// The same headers as C strings made once, so sending them costs no conversion per response.
+    /// Never freed: they live as long as the process.
+    nonisolated(unsafe) static let cStrings: [(UnsafePointer<CChar>, UnsafePointer<CChar>)] = all.map {
+        (UnsafePointer(strdup($0.0)!), UnsafePointer(strdup($0.1)!))
+    }
+
     static let all: [(String, String)] = [
         (
             "Content-Security-Policy",

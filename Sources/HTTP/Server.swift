@@ -1,27 +1,33 @@
 import CCrypto
 import CMicroHTTPD
 import Foundation
+import Synchronization
 
-/// The HTTP listener, over GNU libmicrohttpd: an internal epoll thread pool calls `Exchange`-driven handlers.
+/// The HTTP listener, over GNU libmicrohttpd: an internal epoll thread pool parses requests and calls handlers.
 ///
 /// Request lifecycle, in libmicrohttpd's terms (https://www.gnu.org/software/libmicrohttpd/manual/):
 /// 1. first access-handler call (headers only): match the route, check `Content-Length` against the route's
 ///    limit and answer 413 at once if it is too large, before a byte of body is read;
 /// 2. further calls hand over body chunks, appended up to the limit;
 /// 3. the last call (no more data) runs the handler and queues the response. Replying here, never on the
-///    first call, keeps the connection alive for the next request;
+///    first call, keeps the connection alive for the next request. Routes that block (writes waiting for
+///    their group commit) run on a separate worker pool instead: the connection is suspended, the worker
+///    computes the response and resumes it, and libmicrohttpd calls the handler once more to send it;
 /// 4. the completion callback logs the request and updates the metrics.
 public final class Server: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
-        /// Handlers block on SQLite (a durable write waits for its group commit's fsync), so the pool is
-        /// larger than the core count: more threads waiting means larger commit batches, not more CPU.
-        public var workerThreads = max(8, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        /// libmicrohttpd's polling threads. They never block (blocking routes are offloaded), so one per core.
+        public var workerThreads = ProcessInfo.processInfo.activeProcessorCount
+        /// Threads for offloaded routes. They mostly wait — for a group commit's fsync — so there are many:
+        /// every waiting write is one more write in the next commit batch.
+        public var blockingThreads = 64
         public var connectionLimit = 1024
         public var connectionTimeoutSeconds = 30
         /// Per-connection buffer for the request line and headers; larger headers get 431 from libmicrohttpd.
-        public var connectionMemoryLimit = 64 * 1024
+        /// libmicrohttpd zeroes this pool for every request, so it is kept small; nginx caps headers at 8 KB anyway.
+        public var connectionMemoryLimit = 16 * 1024
         /// How long shutdown waits for in-flight requests before closing connections anyway.
         public var shutdownGraceSeconds = 20.0
         /// Take the client address from X-Forwarded-For when the peer is loopback (nginx in front).
@@ -40,12 +46,21 @@ public final class Server: @unchecked Sendable {
     let logger: Logger
     let errorRenderer: ErrorRenderer
 
-    // Guarded by `condition`.
+    // `daemon` and `boundPort` are guarded by `condition`, which shutdown also waits on for in-flight requests.
     private let condition = NSCondition()
     private var daemon: OpaquePointer?
     private var boundPort = 0
-    private var draining = false
-    private var inFlight = 0
+    // Read on every request, so atomics rather than the lock.
+    private let draining = Atomic<Bool>(false)
+    private let inFlight = Atomic<Int>(0)
+    private let blockingPool: BlockingWorkPool
+    private let requestCounter = Atomic<UInt64>(0)
+    /// 12 hex digits of randomness, so ids from different processes and restarts don't collide.
+    private let requestIDPrefix: [UInt8] = {
+        var random = [UInt8](repeating: 0, count: 6)
+        precondition(RAND_bytes(&random, Int32(random.count)) == 1, "RAND_bytes failed")
+        return random.flatMap { [HexDigits.ascii[Int($0 >> 4)], HexDigits.ascii[Int($0 & 0x0F)]] }
+    }()
 
     public init(
         configuration: Configuration, routes: Routes, logger: Logger, metrics: HTTPMetrics = HTTPMetrics(),
@@ -56,13 +71,14 @@ public final class Server: @unchecked Sendable {
         self.logger = logger
         self.metrics = metrics
         self.errorRenderer = errorRenderer ?? Server.defaultErrorRenderer
+        self.blockingPool = BlockingWorkPool(threads: configuration.blockingThreads)
     }
 
     /// The port actually bound: differs from the configured one when that was 0.
     public var port: Int { condition.withLock { boundPort } }
 
     /// True once shutdown has begun; `/readyz` reports it so a load balancer stops sending traffic.
-    public var isDraining: Bool { condition.withLock { draining } }
+    public var isDraining: Bool { draining.load(ordering: .sequentiallyConsistent) }
 
     public func start() throws {
         let socket = try ListeningSocket(host: configuration.host, port: configuration.port)
@@ -80,7 +96,7 @@ public final class Server: @unchecked Sendable {
             requestContext?.pointee = nil
         }
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_USE_ITC.rawValue
+        let flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
         // MHD_start_daemon is variadic; its va_list twin takes the options. Integer widths follow the C
         // signature of each option: unsigned int -> UInt32, size_t -> Int, MHD_socket -> Int32.
         let started: OpaquePointer? = withVaList([
@@ -102,8 +118,9 @@ public final class Server: @unchecked Sendable {
         condition.withLock {
             daemon = started
             boundPort = socket.port
-            draining = false
         }
+        draining.store(false, ordering: .sequentiallyConsistent)
+        blockingPool.start()
         logger.info("listening", ["address": .string(socket.host), "port": .int(socket.port)])
     }
 
@@ -111,11 +128,11 @@ public final class Server: @unchecked Sendable {
     /// responses carry `Connection: close`. The first step of `shutdown()`; exposed so tests can observe it.
     public func stopAccepting() {
         condition.lock()
-        guard let daemon, !draining else {
+        guard let daemon, !draining.load(ordering: .sequentiallyConsistent) else {
             condition.unlock()
             return
         }
-        draining = true
+        draining.store(true, ordering: .sequentiallyConsistent)
         condition.unlock()
         let listener = MHD_quiesce_daemon(daemon)
         if listener >= 0 { close(listener) }
@@ -127,8 +144,10 @@ public final class Server: @unchecked Sendable {
         stopAccepting()
         let deadline = Date().addingTimeInterval(configuration.shutdownGraceSeconds)
         condition.lock()
-        while inFlight > 0 && condition.wait(until: deadline) {}
-        let abandoned = inFlight
+        // `complete` broadcasts under this lock when the count reaches zero while draining, so the check and
+        // the wait cannot miss it.
+        while inFlight.load(ordering: .sequentiallyConsistent) > 0 && condition.wait(until: deadline) {}
+        let abandoned = inFlight.load(ordering: .sequentiallyConsistent)
         let daemon = self.daemon
         self.daemon = nil
         condition.unlock()
@@ -137,6 +156,7 @@ public final class Server: @unchecked Sendable {
             logger.warning("shutdown grace period over", ["in_flight": .int(abandoned)])
         }
         MHD_stop_daemon(daemon)
+        blockingPool.stop()
         logger.info("stopped")
     }
 
@@ -157,6 +177,12 @@ public final class Server: @unchecked Sendable {
             return .YES
         }
         let exchange = Unmanaged<Exchange>.fromOpaque(pointer).takeUnretainedValue()
+        if let response = exchange.pendingResponse {
+            // Back from the blocking pool: libmicrohttpd calls once more after the resume.
+            exchange.pendingResponse = nil
+            if exchange.dropConnection { return .NO }
+            return send(response, for: exchange, on: connection)
+        }
         if exchange.status != 0 {
             uploadSize.pointee = 0
             return .YES
@@ -182,20 +208,30 @@ public final class Server: @unchecked Sendable {
         if exchange.overflowBytes > 0 {
             return respond(exchange, connection, error: HTTPError.payloadTooLarge(limit: exchange.bodyLimit))
         }
-        let response = dispatch(exchange, connection)
+        let request = makeRequest(exchange, connection)
+        if case .found(let route, _) = exchange.match, route.execution == .offloaded {
+            MHD_suspend_connection(connection)
+            let suspended = SuspendedConnection(pointer: connection)
+            blockingPool.submit { [self] in
+                exchange.pendingResponse = dispatch(exchange, request)
+                MHD_resume_connection(suspended.pointer)
+            }
+            return .YES
+        }
+        let response = dispatch(exchange, request)
         if exchange.dropConnection { return .NO }
         return send(response, for: exchange, on: connection)
     }
 
     private func begin(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> Exchange {
-        condition.withLock { inFlight += 1 }
+        inFlight.add(1, ordering: .sequentiallyConsistent)
         metrics.started()
         let methodText = String(cString: method)
         let path = String(cString: url)
         let headers = Self.values(of: connection, kind: .HEADER_KIND)
         let exchange = Exchange(
             method: methodText, path: path, headers: headers,
-            requestID: Self.requestID(forwarded: headers["x-request-id"]))
+            requestID: requestID(forwarded: headers["x-request-id"]))
         exchange.match = router.match(method: methodText, path: path)
         if case .found(let route, _) = exchange.match {
             exchange.bodyLimit = route.maximumBodyBytes
@@ -215,19 +251,26 @@ public final class Server: @unchecked Sendable {
         return exchange
     }
 
-    private func dispatch(_ exchange: Exchange, _ connection: OpaquePointer) -> Response {
+    /// Reads what the handler needs from the connection; only valid on the libmicrohttpd thread.
+    private func makeRequest(_ exchange: Exchange, _ connection: OpaquePointer) -> Request {
         var request = Request(
             method: exchange.method, path: exchange.path,
             queryItems: Self.arguments(of: connection), headers: exchange.headers, body: exchange.body,
             clientAddress: exchange.clientAddress, requestID: exchange.requestID, receivedAt: exchange.receivedAt)
+        if case .found(let route, let parameters) = exchange.match {
+            request.routePattern = route.pattern
+            request.pathParameters = parameters
+        }
+        return request
+    }
+
+    private func dispatch(_ exchange: Exchange, _ request: Request) -> Response {
         switch exchange.match {
         case .notFound:
             return render(HTTPError.notFound, for: request)
         case .methodNotAllowed(let allowed):
             return render(HTTPError.methodNotAllowed(allowed: allowed), for: request)
-        case .found(let route, let parameters):
-            request.routePattern = route.pattern
-            request.pathParameters = parameters
+        case .found(let route, _):
             do {
                 return try route.handler(request)
             } catch is DropConnection {
@@ -273,7 +316,7 @@ public final class Server: @unchecked Sendable {
         defer { MHD_destroy_response(mhdResponse) }
         var hasCacheControl = false
         for (name, value) in response.headers {
-            if name.caseInsensitiveCompare("Cache-Control") == .orderedSame { hasCacheControl = true }
+            if !hasCacheControl && Self.isCacheControl(name) { hasCacheControl = true }
             // libmicrohttpd refuses values containing CR or LF, so a header can never be split.
             _ = MHD_add_response_header(mhdResponse, name, value)
         }
@@ -281,7 +324,7 @@ public final class Server: @unchecked Sendable {
             // Default for everything: most pages carry personal data. Static assets opt in to caching.
             _ = MHD_add_response_header(mhdResponse, "Cache-Control", "no-store")
         }
-        for (name, value) in SecurityHeaders.all {
+        for (name, value) in SecurityHeaders.cStrings {
             _ = MHD_add_response_header(mhdResponse, name, value)
         }
         _ = MHD_add_response_header(mhdResponse, "X-Request-Id", exchange.requestID)
@@ -302,10 +345,12 @@ public final class Server: @unchecked Sendable {
                 "route": .string(exchange.routeLabel), "status": .int(status),
                 "duration_ms": .double(seconds * 1000), "bytes": .int(exchange.responseBytes),
             ])
-        condition.lock()
-        inFlight -= 1
-        if inFlight == 0 { condition.broadcast() }
-        condition.unlock()
+        let remaining = inFlight.subtract(1, ordering: .sequentiallyConsistent).newValue
+        if remaining == 0 && isDraining {
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 
     // MARK: Helpers
@@ -315,7 +360,7 @@ public final class Server: @unchecked Sendable {
         let iterator: MHD_KeyValueIterator = { context, _, key, value in
             guard let context, let key else { return .YES }
             let values = context.assumingMemoryBound(to: [String: String].self)
-            let name = String(cString: key).lowercased()
+            let name = ASCII.lowercased(key)
             let text = value.map { String(cString: $0) } ?? ""
             if let existing = values.pointee[name] {
                 values.pointee[name] = existing + ", " + text
@@ -343,7 +388,8 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Keeps nginx's `$request_id` when it looks like one, so a request can be followed across both logs.
-    static func requestID(forwarded: String?) -> String {
+    /// Otherwise: a random per-process prefix and a counter — unique, cheap, and safe to read out on the phone.
+    func requestID(forwarded: String?) -> String {
         if let forwarded, (8...64).contains(forwarded.utf8.count),
             forwarded.utf8.allSatisfy({
                 $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
@@ -351,9 +397,16 @@ public final class Server: @unchecked Sendable {
         {
             return forwarded
         }
-        var bytes = [UInt8](repeating: 0, count: 12)
-        precondition(RAND_bytes(&bytes, Int32(bytes.count)) == 1, "RAND_bytes failed")
-        return bytes.map { String(format: "%02x", $0) }.joined()
+        let number = requestCounter.add(1, ordering: .relaxed).newValue
+        var bytes = requestIDPrefix
+        for shift in stride(from: 44, through: 0, by: -4) {
+            bytes.append(HexDigits.ascii[Int((number >> UInt64(shift)) & 0xF)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func isCacheControl(_ name: String) -> Bool {
+        name.utf8.count == 13 && name.utf8.elementsEqual("cache-control".utf8) { ASCII.lower($0) == $1 }
     }
 
     public static let defaultErrorRenderer: ErrorRenderer = { request, error in
@@ -379,13 +432,35 @@ public struct DropConnection: Error {
     public init() {}
 }
 
+/// Header names are ASCII; full Unicode case mapping would be wasted work on every header of every request.
+enum ASCII {
+    @inline(__always) static func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
+
+    static func lowercased(_ text: UnsafePointer<CChar>) -> String {
+        let length = strlen(text)
+        return text.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+            String(unsafeUninitializedCapacity: length) { buffer in
+                for index in 0..<length { buffer[index] = lower(bytes[index]) }
+                return length
+            }
+        }
+    }
+}
+
+/// A suspended libmicrohttpd connection, handed to the blocking pool, which only resumes it.
+struct SuspendedConnection: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
 public struct ServerStartError: Error, CustomStringConvertible {
     public let reason: String
     public var description: String { reason }
 }
 
-/// Per-request state between libmicrohttpd callbacks. Owned by one connection, so touched by one thread.
-final class Exchange {
+/// Per-request state between libmicrohttpd callbacks. Touched by one thread at a time: the connection's
+/// polling thread, or — while the connection is suspended — the blocking-pool thread running its handler.
+/// Suspend and resume order those accesses.
+final class Exchange: @unchecked Sendable {
     let method: String
     let path: String
     let headers: [String: String]
@@ -399,6 +474,7 @@ final class Exchange {
     var body = Data()
     var overflowBytes = 0
     var dropConnection = false
+    var pendingResponse: Response?
     var clientAddress = "unknown"
     var status = 0
     var responseBytes = 0

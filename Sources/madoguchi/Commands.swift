@@ -66,7 +66,8 @@ enum ServeCommand: Command {
           --listen HOST:PORT   Address to listen on; port 0 picks a free one (env MADOGUCHI_LISTEN; default 127.0.0.1:8080)
           --schemas DIR        Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
           --log-level LEVEL    debug, info, warning or error (env MADOGUCHI_LOG_LEVEL; default info)
-          --threads N          HTTP worker threads (env MADOGUCHI_THREADS; default 4 × cores, at least 8)
+          --threads N          HTTP polling threads (env MADOGUCHI_THREADS; default one per core). Handlers that
+                               block, such as durable writes, run on a separate pool of 64 threads
           --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
           --bench-routes       Mount /bench/rows for bench/run; never in production
           --help               Show this help

@@ -11,13 +11,16 @@ import Web
 final class RunningApplication: @unchecked Sendable {
     let directory = TemporaryDirectory()
     let application: Application
+    let logLines = LogCapture()
 
     init(benchRoutes: Bool = false) throws {
         var configuration = AppConfiguration(
             databasePath: directory.path("app.sqlite"), host: "127.0.0.1", port: 0,
             schemasDirectory: RepositoryPaths.schemas, workerThreads: 4)
         configuration.benchRoutes = benchRoutes
-        application = try Application(configuration: configuration, logger: .disabled)
+        let capture = logLines
+        application = try Application(
+            configuration: configuration, logger: Logger(minimumLevel: .info, sink: { capture.append($0) }))
         try application.start()
     }
 
@@ -47,6 +50,7 @@ struct ApplicationTests {
         let app = try RunningApplication()
         #expect(try app.request("GET", "/healthz").status == 200)
         #expect(try app.request("GET", "/readyz").text == "ready\n")
+        app.logLines.waitForRequests(2)
         let metrics = try app.request("GET", "/metrics")
         #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         #expect(

@@ -26,6 +26,10 @@ private func testRoutes(gate: SlowGate? = nil) -> Routes {
             gate.enteredAndWait()
             return .text("finished")
         }
+        routes.post("/slow-write") { _ in
+            gate.enteredAndWait()
+            return .text("written", status: 201)
+        }
     }
     return routes
 }
@@ -156,13 +160,14 @@ struct ServerTests {
         let response = try live.request("GET", "/crash")
         #expect(response.status == 500)
         #expect(!response.text.contains("secret"))
+        live.logLines.waitForRequests(1)
         #expect(!live.logLines.lines.joined().contains("山田"))
     }
 
     @Test func accessLog_namesTheRoutePattern_neverTheRawPathOrQuery() throws {
         let live = try LiveServer(routes: testRoutes())
         _ = try live.request("GET", "/items/resident-yamada?q=hanako")
-        let line = try #require(live.logLines.lines.first { $0.contains("\"msg\":\"request\"") })
+        let line = try #require(live.logLines.waitForRequests(1).first)
         #expect(line.contains("\"route\":\"/items/:id\""))
         #expect(line.contains("\"status\":200"))
         #expect(line.contains("\"duration_ms\":"))
@@ -177,6 +182,7 @@ struct ServerTests {
         _ = try live.request("GET", "/items/1")
         _ = try live.request("GET", "/items/2")
         _ = try live.request("GET", "/missing")
+        live.logLines.waitForRequests(3)
         #expect(live.server.metrics.requestCount(method: "GET", route: "/items/:id", status: 200) == 2)
         let text = live.server.metrics.render()
         #expect(text.contains("madoguchi_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"))
@@ -200,6 +206,33 @@ struct ServerTests {
         #expect(response.headers["connection"]?.lowercased() == "close")
         live.server.shutdown()
         #expect(RawConnection.isRefused(port: port))
+    }
+}
+
+@Suite("Blocking handlers run off the polling threads")
+struct OffloadTests {
+    @Test func aBlockedWrite_doesNotStallReadsOnOtherConnections() throws {
+        let gate = SlowGate()
+        // One polling thread: were the write handled on it, the GET below could never be answered.
+        let live = try LiveServer(routes: testRoutes(gate: gate)) { $0.workerThreads = 1 }
+        let write = AsyncResponse { try live.request("POST", "/slow-write", body: Data()) }
+        gate.waitUntilEntered()
+        let read = try live.request("GET", "/items/5")
+        #expect(read.text == "item 5")
+        gate.release()
+        let written = try write.wait()
+        #expect(written.status == 201)
+        #expect(written.text == "written")
+    }
+
+    @Test func anOffloadedResponse_keepsTheConnectionAlive() throws {
+        let live = try LiveServer(routes: testRoutes())
+        let handle = EasyHandle()
+        let first = try handle.perform(method: "POST", url: live.baseURL + "/items/1", body: Data())
+        let second = try handle.perform(method: "POST", url: live.baseURL + "/items/2", body: Data())
+        #expect(first.text == "posted 1")
+        #expect(second.text == "posted 2")
+        #expect(second.newConnections == 0)
     }
 }
 

@@ -35,13 +35,38 @@ public final class LiveServer: @unchecked Sendable {
     }
 }
 
-/// Collects log lines written from any thread.
+/// Collects log lines written from any thread. The server logs a request after its response is on the wire,
+/// so a test that checks logs or metrics first waits for the line it expects.
 public final class LogCapture: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var storage: [String] = []
 
     public init() {}
 
-    public func append(_ line: String) { lock.withLock { storage.append(line) } }
-    public var lines: [String] { lock.withLock { storage } }
+    public func append(_ line: String) {
+        condition.lock()
+        storage.append(line)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    public var lines: [String] { condition.withLock { storage } }
+
+    /// Waits until `count` lines satisfy `predicate` (10 s at most) and returns them.
+    @discardableResult
+    public func waitForLines(count: Int = 1, where predicate: (String) -> Bool) -> [String] {
+        let deadline = Date().addingTimeInterval(10)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let matching = storage.filter(predicate)
+            if matching.count >= count || !condition.wait(until: deadline) { return matching }
+        }
+    }
+
+    /// Waits for the access-log lines of `count` requests.
+    @discardableResult
+    public func waitForRequests(_ count: Int) -> [String] {
+        waitForLines(count: count) { $0.contains("\"msg\":\"request\"") }
+    }
 }
