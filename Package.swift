@@ -47,7 +47,7 @@ let package = Package(
             dependencies: ["Notices", "Identity", "Security", "Store", "HTTP", "HTTPClient", "TestSupport"],
             // Read at run time by path: LINE's OpenAPI spec and the validator script.
             exclude: ["Fixtures"]),
-        .testTarget(name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient"]),
+        .testTarget(name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,7 @@ import Foundation
 /// a space, found by matching the first two arguments.
 let commands: [any Command.Type] = [
     ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
+    AuditVerifyCommand.self, AuditExportCommand.self,
 ]
 
 /// Finds the command named by the leading arguments: two words for a group's subcommand, else one.

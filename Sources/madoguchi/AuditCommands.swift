@@ -1,0 +1,129 @@
+import Foundation
+import Security
+import Store
+
+/// Shared by the `audit` subcommands.
+enum AuditCommandSupport {
+    /// Opens an existing, migrated database; never creates an empty file where the operator mistyped a path.
+    static func openDatabase(_ options: CommandLineOptions, _ environment: [String: String]) throws -> Database {
+        let path = CommonOptions.databasePath(options, environment)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure(message: "no database at \(path)")
+        }
+        let database = try Database(path: path)
+        let hasAuditLog = try database.read {
+            try $0.scalar(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit_log'", as: Int.self)
+        }
+        guard hasAuditLog == 1 else {
+            database.close()
+            throw CommandFailure(message: "\(path) has no audit log yet; run madoguchi migrate first")
+        }
+        return database
+    }
+
+    // Japan has kept UTC+9 without daylight saving since 1951, so the fixed offset is a faithful fallback
+    // on a machine without tzdata.
+    static let tokyo = TimeZone(identifier: "Asia/Tokyo") ?? TimeZone(secondsFromGMT: 9 * 3600)!
+
+    /// The first instant of the Asia/Tokyo calendar day `YYYY-MM-DD`, or nil for anything else, including
+    /// dates that don't exist such as 2026-02-30.
+    static func startOfTokyoDay(_ text: String) -> Date? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } }),
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = tokyo
+        guard let start = calendar.date(from: DateComponents(year: year, month: month, day: day)) else { return nil }
+        // Calendar rolls 02-30 over to 03-02; a round trip catches that.
+        let check = calendar.dateComponents([.year, .month, .day], from: start)
+        guard check.year == year, check.month == month, check.day == day else { return nil }
+        return start
+    }
+
+    static func endOfTokyoDay(_ text: String) -> Date? {
+        guard let start = startOfTokyoDay(text) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = tokyo
+        return calendar.date(byAdding: .day, value: 1, to: start)
+    }
+}
+
+enum AuditVerifyCommand: Command {
+    static let name = "audit verify"
+    static let summary = "Check the audit log's hash chain and print its head hash."
+    static let usage = """
+        USAGE: madoguchi audit verify [--db PATH]
+
+        Recomputes every row's hash in order. Exits 0 and prints the row count and the head hash when the
+        chain is intact; exits 1 naming the first row that was changed, or that follows a deleted or inserted
+        row. Rows removed from the end cannot be seen in the chain itself: keep each printed head hash
+        somewhere else and check that a later run still contains it.
+
+        OPTIONS:
+          --db PATH   SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
+          --help      Show this help
+        """
+    static let valuedOptions: Set<String> = ["db"]
+
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
+        let database = try AuditCommandSupport.openDatabase(options, environment)
+        defer { database.close() }
+        let (verification, head) = try AuditLog.verifyChain(database)
+        switch verification {
+        case .intact(let rows):
+            print("audit log intact: \(rows) rows, head \(head)")
+            return .success
+        case .broken(let rowID, let reason):
+            throw CommandFailure(message: "audit log broken at row \(rowID): \(reason)")
+        }
+    }
+}
+
+enum AuditExportCommand: Command {
+    static let name = "audit export"
+    static let summary = "Write the audit log for a range of days as CSV for Excel."
+    static let usage = """
+        USAGE: madoguchi audit export --from YYYY-MM-DD --to YYYY-MM-DD [--db PATH] [--out FILE]
+
+        Both days are Asia/Tokyo calendar days and both are included. The CSV is UTF-8 with a byte order
+        mark, times are shown in Asia/Tokyo, and cells that Excel would run as formulas are prefixed with '.
+        The file holds client addresses: keep it on town machines.
+
+        OPTIONS:
+          --from YYYY-MM-DD   First day to include (required)
+          --to YYYY-MM-DD     Last day to include (required)
+          --db PATH           SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
+          --out FILE          Write to FILE (mode 0600) instead of standard output
+          --help              Show this help
+        """
+    static let valuedOptions: Set<String> = ["from", "to", "db", "out"]
+
+    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
+        guard let fromText = options.value("from"), let toText = options.value("to") else {
+            throw CommandLineOptions.UsageError(message: "audit export needs --from YYYY-MM-DD and --to YYYY-MM-DD")
+        }
+        guard let from = AuditCommandSupport.startOfTokyoDay(fromText) else {
+            throw CommandLineOptions.UsageError(message: "--from must be a date as YYYY-MM-DD, not '\(fromText)'")
+        }
+        guard let to = AuditCommandSupport.endOfTokyoDay(toText) else {
+            throw CommandLineOptions.UsageError(message: "--to must be a date as YYYY-MM-DD, not '\(toText)'")
+        }
+        guard from < to else {
+            throw CommandLineOptions.UsageError(message: "--from must not be after --to")
+        }
+        let database = try AuditCommandSupport.openDatabase(options, environment)
+        defer { database.close() }
+        let csv = try AuditLog.exportCSV(from: from, to: to, database: database)
+        if let out = options.value("out") {
+            try CommonOptions.ensureParentDirectory(of: out)
+            guard FileManager.default.createFile(atPath: out, contents: csv, attributes: [.posixPermissions: 0o600])
+            else { throw CommandFailure(message: "cannot write \(out)") }
+        } else {
+            FileHandle.standardOutput.write(csv)
+        }
+        return .success
+    }
+}
