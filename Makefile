@@ -10,7 +10,7 @@ DB ?= var/madoguchi.sqlite
 .PHONY: help deps build run test bench format lint clean
 
 help:
-	@echo "make run     install what is missing, build, migrate $(DB) and serve on http://127.0.0.1:8080"
+	@echo "make run     install what is missing, build, migrate $(DB), add demo accounts and serve on http://127.0.0.1:8080 (development mode)"
 	@echo "make test    install what is missing, build and run every test"
 	@echo "make bench   build a release binary and measure it against nginx (bench/run)"
 	@echo "make format  format Sources and Tests with swift format"
@@ -30,10 +30,13 @@ deps:
 build: deps
 	swift build --product madoguchi
 
+# Development only: demo-data prints a demo admin's and a demo resident's passwords, and serve --dev uses a
+# plain-HTTP session cookie so the browser keeps it on http://127.0.0.1:8080.
 run: build
 	@mkdir -p var
 	"$$(swift build --show-bin-path)/madoguchi" migrate --db $(DB)
-	exec "$$(swift build --show-bin-path)/madoguchi" serve --db $(DB)
+	"$$(swift build --show-bin-path)/madoguchi" demo-data --dev --db $(DB)
+	exec "$$(swift build --show-bin-path)/madoguchi" serve --dev --db $(DB)
 
 test: deps
 	swift build --build-tests

@@ -1,5 +1,7 @@
 import Foundation
 import HTTP
+import Identity
+import Security
 import Store
 
 /// Everything the server needs to start, resolved from flags and environment by the CLI.
@@ -14,6 +16,11 @@ public struct AppConfiguration: Sendable {
     /// Mounts `/bench/rows`, which exists only to give the benchmark a one-row read and a one-row durable
     /// write. Never on in production.
     public var benchRoutes: Bool
+    /// Plain-HTTP loopback development (`serve --dev`, `MADOGUCHI_DEV=1`): the session cookie is named
+    /// `madoguchi` and lacks `Secure`, so a browser keeps it on http://127.0.0.1:8080. Never in production.
+    public var developmentMode = false
+    /// PBKDF2 iterations for new password hashes. Production keeps the OWASP minimum; tests lower it.
+    public var passwordIterations = PasswordHasher.minimumProductionIterations
 
     public init(
         databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
@@ -34,6 +41,10 @@ public struct AppConfiguration: Sendable {
         var configuration = DatabaseConfiguration()
         configuration.groupCommit = groupCommit
         return configuration
+    }
+
+    public var identitySettings: IdentitySettings {
+        IdentitySettings(developmentMode: developmentMode, passwordIterations: passwordIterations)
     }
 
     /// Parses `host:port` or `[v6]:port`.

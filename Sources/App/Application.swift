@@ -1,7 +1,11 @@
 import Foundation
 import HTTP
+import Identity
 import Store
 import Web
+
+/// The clock Identity reads, re-exported so code that starts an `Application` can pass one in.
+public typealias TimeSource = Identity.TimeSource
 
 /// Wires the modules together: opens and migrates the database, registers every module's routes,
 /// and owns the server's lifecycle.
@@ -10,8 +14,12 @@ public final class Application: Sendable {
     public let database: Database
     public let server: Server
     public let logger: Logger
+    /// Accounts, sessions and roles; other modules wrap their handlers with `identity.authentication`.
+    public let identity: IdentityModule
 
-    public init(configuration: AppConfiguration, logger: Logger? = nil) throws {
+    public init(
+        configuration: AppConfiguration, logger: Logger? = nil, timeSource: any TimeSource = SystemTimeSource()
+    ) throws {
         self.configuration = configuration
         let logger = logger ?? Logger(minimumLevel: configuration.logLevel)
         self.logger = logger
@@ -34,12 +42,25 @@ public final class Application: Sendable {
         serverConfiguration.port = configuration.port
         serverConfiguration.workerThreads = configuration.workerThreads
 
+        let identity: IdentityModule
+        do {
+            // Modules add their マイページ sections and dashboard tiles here as they arrive.
+            identity = try IdentityModule(
+                database: database, settings: configuration.identitySettings, timeSource: timeSource,
+                myPageSections: [], dashboardTiles: [], logger: logger)
+        } catch {
+            database.close()
+            throw error
+        }
+        self.identity = identity
+
         let metrics = HTTPMetrics()
         let readiness = Readiness()
         var routes = Routes()
         routes.register(SystemRoutes(database: database, metrics: metrics, readiness: readiness))
         routes.register(WebPages.stylesheetRoutes)
-        routes.register(HomeRoutes())
+        routes.register(HomeRoutes(authentication: identity.authentication))
+        routes.register(identity)
         if configuration.benchRoutes {
             try BenchRoutes.prepare(database)
             routes.register(BenchRoutes(database: database))

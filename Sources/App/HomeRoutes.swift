@@ -1,15 +1,34 @@
 import HTTP
+import Identity
 import Web
 
-/// The start page residents land on.
+/// The start page residents land on: what the service is, and the way in.
 struct HomeRoutes: RouteCollection {
+    let authentication: Authentication
+
     func register(in routes: inout Routes) {
-        routes.get("/") { _ in
-            Page(title: "トップページ") {
+        routes.get("/") { [authentication] request in
+            let resident = try authentication.currentResident(request)
+            return IdentityPages.residentPage(title: "トップページ", resident: resident) {
                 el("h1") { "オンライン窓口" }
+                if request.query("signed_out") == "1" { IdentityPages.success("ログアウトしました。") }
                 el("p") { "役場に行かなくても、スマートフォンやパソコンから手続きができます。" }
                 el("p", .class("notice")) {
                     "24時間いつでも受け付けています。ご不明な点は役場の窓口でもお手伝いします。"
+                }
+                if resident != nil {
+                    el("p") { el("a", .class("button"), .href("/mypage")) { "マイページへ" } }
+                } else {
+                    el("h2") { "はじめての方" }
+                    el("p") { "メールアドレスか携帯電話の番号があれば、どなたでも登録できます。" }
+                    el("p") { el("a", .class("button"), .href("/register")) { "新規登録" } }
+                    el("h2") { "登録済みの方" }
+                    el("p") { el("a", .class("button"), .href("/login")) { "ログイン" } }
+                    el("p", .class("hint")) {
+                        "役場の窓口で登録した方は、窓口でお渡しした再設定コードで "
+                        el("a", .href("/reset")) { "パスワードを設定" }
+                        " してからログインしてください。"
+                    }
                 }
             }.response()
         }

@@ -35,6 +35,29 @@ public enum Stylesheet {
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
         .reference { font-family: ui-monospace, monospace; font-size: 1.4rem; letter-spacing: 0.1em; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+                           clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+        .optional { font-weight: normal; color: var(--muted); }
+        .field { margin-bottom: 0.4rem; }
+        fieldset { border: 0; padding: 0; margin: 1rem 0 0; }
+        legend { font-weight: bold; padding: 0; }
+        .radio { display: flex; align-items: center; gap: 0.6rem; margin: 0.4rem 0; }
+        .radio label { display: inline; font-weight: normal; margin: 0; }
+        .inline-form { display: inline; }
+        .inline-form button { margin-top: 0; }
+        nav.account { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center;
+                      justify-content: space-between; border-bottom: 1px solid var(--line); padding-bottom: 0.5rem; }
+        nav.account ul { list-style: none; display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; margin: 0; padding: 0; }
+        .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 1rem; padding: 0;
+                 list-style: none; }
+        .tile { border: 2px solid var(--line); border-radius: 4px; padding: 1rem; }
+        .tile h2 { margin-top: 0; }
+        dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; }
+        dl.summary dt { font-weight: bold; }
+        dl.summary dd { margin: 0; }
+        .success { background: #e8f5e9; border-left: 6px solid #1b5e20; padding: 0.8rem 1rem; }
+        .one-time-code { font-family: ui-monospace, monospace; font-size: 2.4rem; letter-spacing: 0.2em; }
+        .muted { color: var(--muted); }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 

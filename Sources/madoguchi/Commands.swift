@@ -59,7 +59,7 @@ enum ServeCommand: Command {
     static let summary = "Migrate the database and serve HTTP until SIGTERM or SIGINT."
     static let usage = """
         USAGE: madoguchi serve [--db PATH] [--listen HOST:PORT] [--schemas DIR] [--log-level LEVEL]
-                               [--threads N] [--no-group-commit] [--bench-routes]
+                               [--threads N] [--no-group-commit] [--bench-routes] [--dev]
 
         OPTIONS:
           --db PATH            SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
@@ -70,10 +70,12 @@ enum ServeCommand: Command {
                                block, such as durable writes, run on a separate pool of 64 threads
           --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
           --bench-routes       Mount /bench/rows for bench/run; never in production
+          --dev                Plain-HTTP development on loopback: the session cookie is `madoguchi` without
+                               Secure instead of `__Host-madoguchi` (env MADOGUCHI_DEV=1); never in production
           --help               Show this help
         """
     static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads"]
-    static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes"]
+    static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes", "dev"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
         let listenText = options.value("listen") ?? environment["MADOGUCHI_LISTEN"] ?? "127.0.0.1:8080"
@@ -93,6 +95,8 @@ enum ServeCommand: Command {
         configuration.groupCommit =
             !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
         configuration.benchRoutes = options.has("bench-routes")
+        configuration.developmentMode =
+            options.has("dev") || ["1", "true", "yes", "on"].contains(environment["MADOGUCHI_DEV"]?.lowercased() ?? "")
         try CommonOptions.ensureParentDirectory(of: configuration.databasePath)
 
         // Block the stop signals before any thread starts, so every thread inherits the mask and the main
@@ -104,6 +108,11 @@ enum ServeCommand: Command {
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
         let application = try Application(configuration: configuration)
+        if configuration.developmentMode {
+            application.logger.warning(
+                "development mode: session cookie without Secure; never use this in production",
+                ["cookie": .string(configuration.identitySettings.sessionCookieName)])
+        }
         try application.start()
         print(
             "madoguchi listening on http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(application.server.port)"

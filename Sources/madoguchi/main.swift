@@ -6,6 +6,8 @@ import Foundation
 let commands: [any Command.Type] = [
     ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
     AuditVerifyCommand.self, AuditExportCommand.self,
+    StaffAddCommand.self, StaffDisableCommand.self, StaffListCommand.self,
+    TokenCreateCommand.self, TokenListCommand.self, TokenRevokeCommand.self, DemoDataCommand.self,
 ]
 
 /// Finds the command named by the leading arguments: two words for a group's subcommand, else one.

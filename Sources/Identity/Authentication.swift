@@ -1,0 +1,321 @@
+import Foundation
+import HTTP
+import Security
+import Store
+import Web
+
+/// A signed-in resident, as handlers receive it from `Authentication.resident`.
+public struct AuthenticatedResident: Sendable {
+    public let id: Int64
+    /// For the page header ("〇〇 さん"). Personal data: never log it.
+    public let fullName: String
+    /// Put this in every state-changing form (`Form.post(action:csrfToken:)` does).
+    public let csrfToken: String
+    public let session: Session
+
+    public var auditActor: AuditActor { .resident(id: id) }
+}
+
+/// A signed-in staff member, as handlers receive it from `Authentication.staff`.
+public struct AuthenticatedStaff: Sendable {
+    public let member: StaffMember
+    public let csrfToken: String
+    public let session: Session
+
+    public var id: Int64 { member.id }
+    public var role: StaffRole { member.role }
+    public var department: Department { member.department }
+    public var displayName: String { member.displayName }
+    public var auditActor: AuditActor { .staff(id: member.id) }
+}
+
+/// A visitor who is not signed in, on a page whose form must still be protected (login, register, reset).
+public struct GuestForm: Sendable {
+    public let csrfToken: String
+}
+
+/// Who is calling, and whether they may: the handler wrappers every module uses.
+///
+/// ```swift
+/// routes.get("/applications", auth.resident { request, resident in … })          // → /login, or 401 JSON under /api/
+/// routes.post("/staff/queue/:id", auth.staff(minimum: .supervisor) { request, staff in … })  // 403 below the role
+/// routes.post("/api/v1/notices", auth.apiToken(scope: "notices:send") { request, token in … })  // 401/403 JSON
+/// ```
+///
+/// Every wrapper that admits a cookie session also checks the CSRF token of state-changing requests
+/// (anything but GET and HEAD): the `csrf_token` form field, or an `X-CSRF-Token` header for JSON calls made
+/// with the session cookie. A missing or wrong token is a 403 before the handler runs. Bearer-token calls
+/// carry no ambient credential a browser could be tricked into sending, so `apiToken` needs no CSRF token.
+public final class Authentication: Sendable {
+    public let settings: IdentitySettings
+    let database: Database
+    let timeSource: any TimeSource
+    let sessionCookie: CookieWriter
+    let preSessionCookie: CookieWriter
+    /// Signs the CSRF tokens of pages shown before login (see `guest`).
+    private let preSessionKey: [UInt8]
+
+    public static let csrfHeader = "x-csrf-token"
+    public static let residentLoginPath = "/login"
+    public static let staffLoginPath = "/staff/login"
+
+    public init(database: Database, settings: IdentitySettings, timeSource: any TimeSource) throws {
+        self.database = database
+        self.settings = settings
+        self.timeSource = timeSource
+        self.sessionCookie = CookieWriter(name: settings.sessionCookieName, secure: settings.secureCookies)
+        self.preSessionCookie = CookieWriter(name: settings.preSessionCookieName, secure: settings.secureCookies)
+        let now = timeSource.now()
+        self.preSessionKey = try database.write { connection in
+            try ServerSecretStore.fetchOrCreateSecret(name: "pre_session_csrf", at: now, on: connection)
+        }
+    }
+
+    public func now() -> Date { timeSource.now() }
+
+    // MARK: Handler wrappers
+
+    /// Runs `handler` for a signed-in resident. Otherwise: HTML requests are sent to `/login` (303), API
+    /// requests get 401 JSON. State-changing requests must carry the session's CSRF token (else 403).
+    public func resident(_ handler: @escaping @Sendable (Request, AuthenticatedResident) throws -> Response)
+        -> Handler
+    {
+        { [self] request in
+            guard let resident = try currentResident(request) else {
+                if request.isAPI { throw Self.unauthenticated }
+                return .redirect(to: Self.residentLoginPath)
+            }
+            try verifySessionCSRF(request, expected: resident.csrfToken)
+            return try handler(request, resident)
+        }
+    }
+
+    /// Runs `handler` for an active staff member whose role is at least `minimum`. Not signed in: HTML goes
+    /// to `/staff/login`, API gets 401. Signed in with too low a role: 403. CSRF as for `resident`.
+    public func staff(
+        minimum: StaffRole = .clerk, _ handler: @escaping @Sendable (Request, AuthenticatedStaff) throws -> Response
+    ) -> Handler {
+        { [self] request in
+            guard let staff = try currentStaff(request) else {
+                if request.isAPI { throw Self.unauthenticated }
+                return .redirect(to: Self.staffLoginPath)
+            }
+            try verifySessionCSRF(request, expected: staff.csrfToken)
+            guard staff.role >= minimum else { throw Self.forbidden }
+            return try handler(request, staff)
+        }
+    }
+
+    /// Runs `handler` for a request with `Authorization: Bearer <token>` whose token is active and holds
+    /// `scope`. No or unknown or revoked token: 401; a valid token without the scope: 403. Always JSON.
+    public func apiToken(
+        scope: String, _ handler: @escaping @Sendable (Request, APIToken) throws -> Response
+    ) -> Handler {
+        precondition(APITokenRules.isValidScope(scope), "scope \(scope) is not resource:action")
+        return { [self] request in
+            guard let token = try currentAPIToken(request) else {
+                throw HTTPError(
+                    status: 401, code: "invalid_token", message: "APIトークンが無効です。",
+                    headers: [("WWW-Authenticate", "Bearer realm=\"madoguchi\"")])
+            }
+            guard token.allows(scope) else {
+                throw HTTPError(
+                    status: 403, code: "insufficient_scope", message: "このAPIトークンにはこの操作の権限がありません。",
+                    headers: [
+                        (
+                            "WWW-Authenticate",
+                            "Bearer realm=\"madoguchi\", error=\"insufficient_scope\", scope=\"\(scope)\""
+                        )
+                    ])
+            }
+            return try handler(request, token)
+        }
+    }
+
+    /// For forms shown before there is a session (login, registration, password reset).
+    ///
+    /// There is no session row to keep a synchronizer token in, and creating one for every anonymous visit
+    /// would turn each page view into a durable write. Instead this is a signed double-submit token: a
+    /// random nonce in an HttpOnly `__Host-` cookie, and in the form HMAC-SHA256(server key, nonce). An
+    /// attacker's page can neither read the cookie nor compute the HMAC, and `__Host-` stops a subdomain from
+    /// planting a nonce of its own. GET sets the cookie when missing; other methods must present both (403).
+    public func guest(_ handler: @escaping @Sendable (Request, GuestForm) throws -> Response) -> Handler {
+        { [self] request in
+            let existingNonce = request.cookie(preSessionCookie.name).flatMap {
+                SessionToken.isWellFormed($0) ? $0 : nil
+            }
+            if Self.isStateChanging(request.method) {
+                guard let existingNonce else { throw Self.csrfFailure }
+                let expected = preSessionToken(nonce: existingNonce)
+                guard let submitted = submittedCSRFToken(request),
+                    Digest.constantTimeEquals(Array(submitted.utf8), Array(expected.utf8))
+                else { throw Self.csrfFailure }
+                return try handler(request, GuestForm(csrfToken: expected))
+            }
+            let nonce = existingNonce ?? SessionToken.generate()
+            var response = try handler(request, GuestForm(csrfToken: preSessionToken(nonce: nonce)))
+            if existingNonce == nil { response.headers.append(("Set-Cookie", preSessionCookie.set(nonce))) }
+            return response
+        }
+    }
+
+    // MARK: Who is calling
+
+    /// The caller's active session, or nil. Pushes the idle timeout back (at most once per `touchInterval`).
+    public func currentSession(_ request: Request) throws -> Session? {
+        guard let token = request.cookie(sessionCookie.name), SessionToken.isWellFormed(token) else { return nil }
+        let now = timeSource.now()
+        guard
+            let session = try database.read({
+                try SessionStore.fetchSession(tokenHash: SessionToken.hash(token), on: $0)
+            }),
+            session.isActive(at: now, policy: settings.policy(for: session.subject))
+        else { return nil }
+        try touchIfDue(session, now: now)
+        return session
+    }
+
+    public func currentResident(_ request: Request) throws -> AuthenticatedResident? {
+        guard let session = try currentSession(request), case .resident(let id) = session.subject,
+            let fullName = try database.read({ try ResidentStore.fetchFullName(id: id, on: $0) })
+        else { return nil }
+        return AuthenticatedResident(id: id, fullName: fullName, csrfToken: session.csrfToken, session: session)
+    }
+
+    /// The signed-in staff member, if their account is still active: disabling an account ends its access at
+    /// the next request even before its sessions are swept.
+    public func currentStaff(_ request: Request) throws -> AuthenticatedStaff? {
+        guard let session = try currentSession(request), case .staff(let id) = session.subject,
+            let member = try database.read({ try StaffStore.fetchStaff(id: id, on: $0) }), member.isActive
+        else { return nil }
+        return AuthenticatedStaff(member: member, csrfToken: session.csrfToken, session: session)
+    }
+
+    public func currentAPIToken(_ request: Request) throws -> APIToken? {
+        guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else { return nil }
+        let presented = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard APITokenRules.isWellFormed(presented),
+            let token = try database.read({
+                try APITokenStore.fetchToken(tokenHash: APITokenRules.hash(presented), on: $0)
+            }),
+            !token.isRevoked
+        else { return nil }
+        let now = timeSource.now()
+        if now.timeIntervalSince(token.lastUsedAt ?? .distantPast) >= settings.touchInterval {
+            try database.write { try APITokenStore.touchToken(id: token.id, at: now, on: $0) }
+        }
+        return token
+    }
+
+    // MARK: Starting and ending sessions
+
+    /// A fresh session for `subject`, with a new token and a new CSRF token (rotation at login: a token
+    /// planted before login is worth nothing after it). The caller's previous session, if any, is deleted.
+    /// `alsoInSameTransaction` runs in the same write, for the audit row and throttle reset of the login.
+    public func startSession(
+        for subject: SessionSubject, replacing request: Request,
+        alsoInSameTransaction: @escaping @Sendable (Connection, Session) throws -> Void = { _, _ in }
+    ) throws -> (token: String, session: Session, setCookie: String) {
+        let token = SessionToken.generate()
+        let csrfToken = SecureRandom.token(byteCount: 32)
+        let now = timeSource.now()
+        let policy = settings.policy(for: subject)
+        let previousToken = request.cookie(sessionCookie.name).flatMap { SessionToken.isWellFormed($0) ? $0 : nil }
+        let staffPolicy = settings.staffSessions
+        let residentPolicy = settings.residentSessions
+        let session = try database.write { connection in
+            if let previousToken {
+                try SessionStore.deleteSession(tokenHash: SessionToken.hash(previousToken), on: connection)
+            }
+            // Sweeping here keeps the table small without a background job: logins are frequent enough.
+            try SessionStore.deleteExpiredSessions(
+                at: now, staff: staffPolicy, resident: residentPolicy, on: connection)
+            let id = try SessionStore.insertSession(
+                tokenHash: SessionToken.hash(token), subject: subject, csrfToken: csrfToken, at: now,
+                absoluteExpiresAt: now.addingTimeInterval(policy.absoluteTimeout), on: connection)
+            let session = Session(
+                id: id, subject: subject, csrfToken: csrfToken, createdAt: now, lastSeenAt: now,
+                absoluteExpiresAt: now.addingTimeInterval(policy.absoluteTimeout))
+            try alsoInSameTransaction(connection, session)
+            return session
+        }
+        return (token, session, sessionCookie.set(token))
+    }
+
+    /// Deletes the session on the server (the cookie alone is not trusted to go away) and returns the
+    /// `Set-Cookie` value that removes it from the browser. The logout is audited in the same write.
+    public func endSession(_ session: Session, request: Request) throws -> String {
+        let now = timeSource.now()
+        let event = AuditEvent(
+            actor: session.subject.auditActor, action: "logout", subjectType: session.subject.type,
+            subjectID: String(session.subject.id), clientAddress: request.clientAddress, requestID: request.requestID)
+        try database.write { connection in
+            try SessionStore.deleteSession(id: session.id, on: connection)
+            try AuditLog.append(event, at: now, on: connection)
+        }
+        return sessionCookie.clear()
+    }
+
+    /// `Set-Cookie` that removes the session cookie, e.g. when a stale one arrives at the login page.
+    public var clearSessionCookie: String { sessionCookie.clear() }
+
+    // MARK: CSRF
+
+    /// Checks the synchronizer token of a state-changing request against the session's; 403 on mismatch.
+    public func verifySessionCSRF(_ request: Request, expected: String) throws {
+        guard Self.isStateChanging(request.method) else { return }
+        guard let submitted = submittedCSRFToken(request),
+            Digest.constantTimeEquals(Array(submitted.utf8), Array(expected.utf8))
+        else { throw Self.csrfFailure }
+    }
+
+    private func submittedCSRFToken(_ request: Request) -> String? {
+        if let header = request.header(Self.csrfHeader) { return header }
+        guard request.contentType == "application/x-www-form-urlencoded" else { return nil }
+        return (try? request.form())?[Form.csrfFieldName]
+    }
+
+    private func preSessionToken(nonce: String) -> String {
+        Base64URL.encode(Digest.hmacSHA256(key: preSessionKey, message: Array("pre-session-csrf:\(nonce)".utf8)))
+    }
+
+    private func touchIfDue(_ session: Session, now: Date) throws {
+        guard now.timeIntervalSince(session.lastSeenAt) >= settings.touchInterval else { return }
+        try database.write { try SessionStore.touchSession(id: session.id, at: now, on: $0) }
+    }
+
+    static func isStateChanging(_ method: String) -> Bool { !["GET", "HEAD", "OPTIONS"].contains(method) }
+
+    // MARK: Errors
+
+    public static let unauthenticated = HTTPError(
+        status: 401, code: "unauthenticated", message: "ログインしてください。")
+    public static let forbidden = HTTPError(
+        status: 403, code: "forbidden", message: "この操作を行う権限がありません。")
+    public static let csrfFailure = HTTPError(
+        status: 403, code: "csrf_failed",
+        message: "送信を受け付けられませんでした。お手数ですが、前の画面に戻ってページを読み込み直し、もう一度お試しください。")
+}
+
+extension SessionSubject {
+    /// The audit log's actor for this person.
+    public var auditActor: AuditActor {
+        switch self {
+        case .staff(let id): .staff(id: id)
+        case .resident(let id): .resident(id: id)
+        }
+    }
+}
+
+extension AuditEvent {
+    /// An event stamped with the request's client address and id, so the audit log, the access log and the
+    /// error page the person saw can be matched up.
+    public init(
+        _ actor: AuditActor, _ action: String, subjectType: String? = nil, subjectID: Int64? = nil,
+        request: Request
+    ) {
+        self.init(
+            actor: actor, action: action, subjectType: subjectType, subjectID: subjectID.map { String($0) },
+            clientAddress: request.clientAddress, requestID: request.requestID)
+    }
+}

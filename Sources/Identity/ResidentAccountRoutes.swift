@@ -1,0 +1,322 @@
+import Foundation
+import HTTP
+import Security
+import Store
+import Web
+
+/// Resident account pages: register, login, logout, マイページ, profile and password reset.
+struct ResidentAccountRoutes: RouteCollection {
+    let services: IdentityServices
+
+    static let registrationThrottledMessage =
+        "この接続元からの登録が続いています。しばらく時間をおいてから再度お試しください。"
+    static let invalidResetMessage = "ログインIDまたは再設定コードが正しくないか、コードの有効期限が切れています。"
+
+    func register(in routes: inout Routes) {
+        let auth = services.authentication
+
+        routes.get(
+            "/register",
+            auth.guest { [services] request, form in
+                if try services.authentication.currentResident(request) != nil { return .redirect(to: "/mypage") }
+                return ResidentPages.register(
+                    values: [:], errors: FormErrors(), districts: try services.fetchDistricts(),
+                    csrfToken: form.csrfToken
+                ).response()
+            })
+
+        routes.post(
+            "/register",
+            auth.guest { [services] request, guest in
+                try registerResident(request, csrfToken: guest.csrfToken, services: services)
+            })
+
+        routes.get(
+            "/login",
+            auth.guest { [services] request, form in
+                if try services.authentication.currentResident(request) != nil { return .redirect(to: "/mypage") }
+                let notice = request.query("reset") == "1" ? "パスワードを設定しました。新しいパスワードでログインしてください。" : nil
+                return ResidentPages.login(loginID: "", errors: FormErrors(), notice: notice, csrfToken: form.csrfToken)
+                    .response()
+            })
+
+        routes.post(
+            "/login",
+            auth.guest { [services] request, guest in
+                let form = try request.form()
+                let loginID = form["login_id"] ?? ""
+                switch try services.login.logIn(
+                    .resident, loginID: loginID, password: form["password"] ?? "", request: request)
+                {
+                case .succeeded(_, _, let setCookie):
+                    var response = Response.redirect(to: "/mypage")
+                    response.headers.append(("Set-Cookie", setCookie))
+                    return response
+                case .rejected:
+                    return ResidentPages.login(
+                        loginID: loginID,
+                        errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
+                        notice: nil, csrfToken: guest.csrfToken
+                    ).response(status: 401)
+                case .throttled(let until):
+                    var response = ResidentPages.throttled(loginID: loginID, csrfToken: guest.csrfToken).response(
+                        status: 429)
+                    response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
+                    return response
+                }
+            })
+
+        routes.post(
+            "/logout",
+            auth.resident { [services] request, resident in
+                let clearCookie = try services.authentication.endSession(resident.session, request: request)
+                var response = Response.redirect(to: "/?signed_out=1")
+                response.headers.append(("Set-Cookie", clearCookie))
+                return response
+            })
+
+        routes.get(
+            "/mypage",
+            auth.resident { [services] request, resident in
+                let sectionsToRender = services.myPageSections
+                let logger = services.logger
+                let page = try services.database.read { connection -> (Resident, [District], [(String, [Node])])? in
+                    guard let record = try ResidentStore.fetchResident(id: resident.id, on: connection) else {
+                        return nil
+                    }
+                    var sections: [(String, [Node])] = []
+                    for section in sectionsToRender {
+                        // One failing module must not take マイページ down with it.
+                        do {
+                            sections.append(
+                                (section.title, try section.render(residentID: resident.id, connection: connection)))
+                        } catch {
+                            logger.error(
+                                "my page section failed",
+                                ["section": .string(section.title), "request_id": .string(request.requestID)])
+                            sections.append((section.title, [el("p", .class("hint")) { "この欄はただいま表示できません。" }]))
+                        }
+                    }
+                    return (record, try ResidentStore.fetchDistricts(on: connection), sections)
+                }
+                guard let (record, districts, sections) = page else { throw HTTPError.notFound }
+                return ResidentPages.myPage(
+                    resident: resident, record: record, districts: districts, sections: sections
+                )
+                .response()
+            })
+
+        routes.get(
+            "/profile",
+            auth.resident { [services] request, resident in
+                let loaded = try services.database.read { connection in
+                    (
+                        try ResidentStore.fetchResident(id: resident.id, on: connection),
+                        try ResidentStore.fetchDistricts(on: connection)
+                    )
+                }
+                guard let record = loaded.0 else { throw HTTPError.notFound }
+                return ResidentPages.profile(
+                    resident: resident, values: ProfileFields.values(of: record.profile), errors: FormErrors(),
+                    districts: loaded.1, saved: request.query("saved") == "1"
+                ).response()
+            })
+
+        routes.post(
+            "/profile",
+            auth.resident { [services] request, resident in
+                let form = try request.form()
+                let (districts, loginID) = try services.database.read { connection in
+                    (
+                        try ResidentStore.fetchDistricts(on: connection),
+                        try ResidentStore.fetchResident(id: resident.id, on: connection)?.loginID
+                    )
+                }
+                let (profile, errors) = ResidentRules.validateProfile(form, districts: districts, loginID: loginID)
+                guard let profile else {
+                    return ResidentPages.profile(
+                        resident: resident, values: ProfileFields.values(of: form), errors: errors,
+                        districts: districts,
+                        saved: false
+                    ).response(status: 422)
+                }
+                let now = services.now()
+                let event = AuditEvent(
+                    resident.auditActor, "resident.update", subjectType: "resident", subjectID: resident.id,
+                    request: request)
+                try services.database.write { connection in
+                    try ResidentStore.updateProfile(residentID: resident.id, profile, at: now, on: connection)
+                    try AuditLog.append(event, at: now, on: connection)
+                }
+                return .redirect(to: "/profile?saved=1")
+            })
+
+        routes.get(
+            "/reset",
+            auth.guest { _, form in
+                ResidentPages.reset(values: [:], errors: FormErrors(), csrfToken: form.csrfToken).response()
+            })
+
+        routes.post(
+            "/reset",
+            auth.guest { [services] request, guest in
+                try resetPassword(request, csrfToken: guest.csrfToken, services: services)
+            })
+    }
+
+    // MARK: Handlers too long for a closure
+
+    private func registerResident(_ request: Request, csrfToken: String, services: IdentityServices) throws -> Response
+    {
+        let form = try request.form()
+        let districts = try services.fetchDistricts()
+        var errors = FormErrors()
+        let loginIDText = form["login_id"] ?? ""
+        let loginID = ResidentRules.normalizeLoginID(loginIDText)
+        if loginIDText.trimmingCharacters(in: .whitespaces).isEmpty {
+            errors.add("login_id", "ログインIDを入力してください。")
+        } else if loginID == nil {
+            errors.add("login_id", "ログインIDには、メールアドレスか携帯電話の番号（例：090-1234-5678）を入力してください。")
+        }
+        let password = form["password"] ?? ""
+        if let problem = PasswordRules.problem(
+            with: password, minimumLength: ResidentRules.minimumPasswordLength, loginID: loginID)
+        {
+            errors.add("password", problem)
+        } else if password != form["password_confirmation"] {
+            errors.add("password_confirmation", "確認のために入力したパスワードが一致しません。")
+        }
+        let (profile, profileErrors) = ResidentRules.validateProfile(form, districts: districts, loginID: loginID)
+        for error in profileErrors.all { errors.add(error.field, error.message) }
+
+        func rerender(_ errors: FormErrors) -> Response {
+            ResidentPages.register(
+                values: ProfileFields.values(of: form), errors: errors, districts: districts, csrfToken: csrfToken
+            ).response(status: 422)
+        }
+        guard errors.isEmpty, let loginID, let profile else { return rerender(errors) }
+
+        let now = services.now()
+        let policy = services.authentication.settings.throttle
+        let registrationKey = LoginThrottle.registrationKey(request.clientAddress)
+        if let until = try services.database.read({
+            try LoginThrottle.fetchLockedUntil(keys: [registrationKey], now: now, on: $0)
+        }) {
+            var response = ResidentPages.register(
+                values: ProfileFields.values(of: form),
+                errors: IdentityPages.formErrors(Self.registrationThrottledMessage, field: "login_id"),
+                districts: districts, csrfToken: csrfToken
+            ).response(status: 429)
+            response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
+            return response
+        }
+        let passwordHash = services.hasher.hash(password)
+        let residentID: Int64
+        do {
+            residentID = try services.database.write { connection in
+                let id = try ResidentStore.insertResident(
+                    loginID: loginID, passwordHash: passwordHash, profile: profile, via: .web, registeredByStaffID: nil,
+                    at: now, on: connection)
+                try LoginThrottle.recordRegistration(
+                    clientAddress: request.clientAddress, policy: policy, at: now, on: connection)
+                try AuditLog.append(
+                    AuditEvent(
+                        .resident(id: id), "resident.register", subjectType: "resident", subjectID: id, request: request
+                    ),
+                    at: now, on: connection)
+                return id
+            }
+        } catch ResidentStore.StoreError.loginIDTaken {
+            errors.add(
+                "login_id",
+                "このログインIDはすでに登録されています。ログインしてください。パスワードをお忘れの場合は役場の窓口にご相談ください。")
+            return rerender(errors)
+        }
+        // Registering signs the resident in, with a fresh session like any login.
+        let started = try services.authentication.startSession(for: .resident(id: residentID), replacing: request)
+        var response = Response.redirect(to: "/mypage")
+        response.headers.append(("Set-Cookie", started.setCookie))
+        return response
+    }
+
+    private func resetPassword(_ request: Request, csrfToken: String, services: IdentityServices) throws -> Response {
+        let form = try request.form()
+        var values = ProfileFields.values(of: form)
+        var errors = FormErrors()
+        let loginIDText = form["login_id"] ?? ""
+        let code = PasswordResetCode.normalize(form["code"] ?? "")
+        if loginIDText.trimmingCharacters(in: .whitespaces).isEmpty { errors.add("login_id", "ログインIDを入力してください。") }
+        if code.isEmpty { errors.add("code", "再設定コードを入力してください。") }
+        let password = form["password"] ?? ""
+        if let problem = PasswordRules.problem(
+            with: password, minimumLength: ResidentRules.minimumPasswordLength,
+            loginID: ResidentRules.normalizeLoginID(loginIDText))
+        {
+            errors.add("password", problem)
+        } else if password != form["password_confirmation"] {
+            errors.add("password_confirmation", "確認のために入力したパスワードが一致しません。")
+        }
+        guard errors.isEmpty else {
+            return ResidentPages.reset(values: values, errors: errors, csrfToken: csrfToken).response(status: 422)
+        }
+
+        // The code is a password in all but name: the same throttle, the same single message for every failure.
+        let now = services.now()
+        let keys = services.login.throttleKeys(.resident, loginID: loginIDText, request: request)
+        if let until = try services.login.lockedUntil(keys, now: now) {
+            var response = ResidentPages.reset(
+                values: values, errors: IdentityPages.formErrors(PasswordLogin.throttledMessage, field: "login_id"),
+                csrfToken: csrfToken
+            ).response(status: 429)
+            response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
+            return response
+        }
+        let candidate: (residentID: Int64, codeID: Int64, codeHash: String)? = try services.database.read {
+            connection in
+            guard let loginID = ResidentRules.normalizeLoginID(loginIDText),
+                let resident = try ResidentStore.fetchCredentials(loginID: loginID, on: connection),
+                let active = try PasswordResetStore.fetchActiveCode(residentID: resident.id, at: now, on: connection)
+            else { return nil }
+            return (resident.id, active.id, active.codeHash)
+        }
+        guard let candidate, services.hasher.verify(code, against: candidate.codeHash) else {
+            if candidate == nil { services.hasher.simulateVerification(code) }
+            try services.login.recordFailure(
+                keys,
+                event: AuditEvent(
+                    .guest, "password_reset.failure", subjectType: "resident", subjectID: candidate?.residentID,
+                    request: request),
+                now: now)
+            values["code"] = ""
+            return ResidentPages.reset(
+                values: values, errors: IdentityPages.formErrors(Self.invalidResetMessage, field: "login_id"),
+                csrfToken: csrfToken
+            ).response(status: 422)
+        }
+        let passwordHash = services.hasher.hash(password)
+        let event = AuditEvent(
+            .resident(id: candidate.residentID), "resident.password_reset", subjectType: "resident",
+            subjectID: candidate.residentID, request: request)
+        let accountKey = keys.account
+        let used = try services.database.write { connection -> Bool in
+            // Checked again on the writer: two tabs submitting the same code must not both succeed.
+            guard try PasswordResetStore.markCodeUsed(id: candidate.codeID, at: now, on: connection) else {
+                return false
+            }
+            try ResidentStore.updatePasswordHash(
+                residentID: candidate.residentID, hash: passwordHash, at: now, on: connection)
+            // A new password ends every existing session: whoever knew the old one is signed out.
+            try SessionStore.deleteSessions(of: .resident(id: candidate.residentID), on: connection)
+            try LoginThrottle.resetFailures(key: accountKey, on: connection)
+            try AuditLog.append(event, at: now, on: connection)
+            return true
+        }
+        guard used else {
+            return ResidentPages.reset(
+                values: values, errors: IdentityPages.formErrors(Self.invalidResetMessage, field: "login_id"),
+                csrfToken: csrfToken
+            ).response(status: 422)
+        }
+        return .redirect(to: "/login?reset=1")
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HTTP
+import Identity
+import Security
+import Testing
+import Web
+
+@Suite("Identity rules")
+struct IdentityRulesTests {
+    @Test func residentLoginIDs_normaliseEmailsAndMobileNumbers() {
+        #expect(ResidentRules.normalizeLoginID(" Hanako@Example.JP ") == "hanako@example.jp")
+        #expect(ResidentRules.normalizeLoginID("ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ") == "hanako@example.jp")
+        #expect(ResidentRules.normalizeLoginID("090-1234-5678") == "09012345678")
+        #expect(ResidentRules.normalizeLoginID("０９０ー１２３４ー５６７８") == "09012345678")
+        #expect(ResidentRules.normalizeLoginID("+81 90 1234 5678") == "09012345678")
+        #expect(ResidentRules.normalizeLoginID("01457-2-0000") == nil, "a landline cannot receive SMS")
+        #expect(ResidentRules.normalizeLoginID("hanako@") == nil)
+        #expect(ResidentRules.normalizeLoginID("hanako") == nil)
+        #expect(ResidentRules.normalizeLoginID("") == nil)
+    }
+
+    @Test func staffLoginIDs_areLowerCaseASCII() {
+        #expect(StaffRules.normalizeLoginID("Suzuki.Taro") == "suzuki.taro")
+        #expect(StaffRules.normalizeLoginID("鈴木") == nil)
+        #expect(StaffRules.normalizeLoginID("ab") == nil)
+    }
+
+    @Test func passwords_lengthOnly_withoutCompositionRules_butNotTheCommonest() {
+        #expect(PasswordRules.problem(with: "short", minimumLength: 8) != nil)
+        #expect(PasswordRules.problem(with: "ひらがなだけのながいあいことば", minimumLength: 8) == nil, "no composition rules")
+        #expect(PasswordRules.problem(with: "password", minimumLength: 8) != nil)
+        #expect(PasswordRules.problem(with: "aaaaaaaaaaaa", minimumLength: 8) != nil)
+        #expect(PasswordRules.problem(with: String(repeating: "ab", count: 65), minimumLength: 8) != nil, "129 chars")
+        #expect(PasswordRules.problem(with: "hanako@example.jp", minimumLength: 8, loginID: "hanako@example.jp") != nil)
+        #expect(PasswordRules.problem(with: "eleven char", minimumLength: StaffRules.minimumPasswordLength) != nil)
+    }
+
+    @Test func profileValidation_normalisesAndNamesEachBadField() throws {
+        let districts = DemoData.districts
+        let good = FormFields(pairs: IdentityFixtures.profileForm())
+        let (profile, errors) = ResidentRules.validateProfile(good, districts: districts, loginID: "hanako@example.jp")
+        #expect(errors.isEmpty)
+        #expect(profile?.fullNameKana == "ビラトリ ハナコ", "hiragana becomes katakana")
+        #expect(profile?.postalCode == "055-0192")
+
+        let bad = FormFields(pairs: [
+            ("full_name", ""), ("full_name_kana", "Hanako"), ("birth_date", "1950-02-30"), ("postal_code", "55"),
+            ("address", ""), ("district", "atlantis"), ("phone", "12"), ("contact_channel", "email"),
+        ])
+        let (none, problems) = ResidentRules.validateProfile(bad, districts: districts, loginID: "09012345678")
+        #expect(none == nil)
+        #expect(
+            problems.all.map(\.field) == [
+                "full_name", "full_name_kana", "birth_date", "postal_code", "address", "district", "phone",
+                "contact_channel",
+            ])
+    }
+
+    @Test func resetCodes_avoidConfusableCharacters() {
+        for _ in 0..<50 {
+            let code = PasswordResetCode.generate()
+            #expect(code.count == 8)
+            #expect(code.allSatisfy { !"IOQZ01".contains($0) && PasswordResetCode.alphabet.contains($0) })
+        }
+        #expect(PasswordResetCode.normalize("abcd－ｅｆｇｈ") == "ABCDEFGH")
+        #expect(PasswordResetCode.formatted("ABCDEFGH") == "ABCD-EFGH")
+    }
+
+    @Test func roles_areOrdered() {
+        #expect(StaffRole.clerk < .supervisor && StaffRole.supervisor < .admin)
+        #expect(StaffRole.allCases.max() == .admin)
+    }
+
+    @Test func productionPasswordCost_isTheOWASPMinimum() {
+        #expect(IdentitySettings().passwordIterations == 600_000)
+        #expect(PasswordHasher().hash("x").hasPrefix("pbkdf2-sha256$600000$"))
+    }
+
+    @Test func japanTime_isUTCPlusNine() {
+        #expect(JapanTime.format(Date(timeIntervalSince1970: 1_775_001_600)) == "2026年4月1日 9:00")
+        #expect(JapanTime.startOfDay("2026-04-01") == Date(timeIntervalSince1970: 1_775_001_600 - 9 * 3600))
+        #expect(JapanTime.startOfDay("2026-02-30") == nil)
+    }
+}
+
+@Suite("Form widgets")
+struct FormWidgetTests {
+    @Test func textField_tiesLabelHintAndErrorToTheInput() {
+        let html = Form.text(name: "address", label: "住所", value: "<b>", hint: "例", error: "住所を入力してください。")
+            .render()
+        #expect(html.contains("<label for=\"address\">住所</label>"))
+        #expect(html.contains("id=\"address\""))
+        #expect(html.contains("aria-describedby=\"address-hint address-error\""))
+        #expect(html.contains("aria-invalid=\"true\""))
+        #expect(html.contains("<p class=\"field-error\" id=\"address-error\">"))
+        #expect(html.contains("value=\"&lt;b&gt;\""), "values are escaped")
+        #expect(html.contains("class=\"field has-error\""))
+    }
+
+    @Test func errorSummary_linksToEachField_andIsEmptyWithoutErrors() {
+        var errors = FormErrors()
+        errors.add("login_id", "ログインIDを入力してください。")
+        errors.add("login_id", "second message for the same field is dropped")
+        errors.add("password", "パスワードを入力してください。")
+        let html = Form.errorSummary(errors).render()
+        #expect(html.contains("<a href=\"#login_id\">ログインIDを入力してください。</a>"))
+        #expect(html.contains("<a href=\"#password\">"))
+        #expect(!html.contains("dropped"))
+        #expect(html.contains("role=\"alert\""))
+        #expect(Form.errorSummary(FormErrors()).render() == "")
+    }
+
+    @Test func postForm_carriesTheCSRFToken_andPasswordsNeverEchoAValue() {
+        let html = Form.post(action: "/profile", csrfToken: "tok\"en") {
+            Form.password(name: "password", label: "パスワード")
+        }
+        .render()
+        #expect(html.contains("<form method=\"post\" action=\"/profile\" novalidate>"))
+        #expect(html.contains("<input type=\"hidden\" name=\"csrf_token\" value=\"tok&quot;en\">"))
+        #expect(!html.contains("name=\"password\" value="))
+    }
+
+    @Test func radiosAndSelect_markTheChosenOption() {
+        let options = [FormOption("email", "メール"), FormOption("post", "郵便")]
+        let radios = Form.radios(name: "contact_channel", legend: "連絡方法", options: options, selected: "post").render()
+        #expect(radios.contains("<legend>連絡方法</legend>"))
+        #expect(radios.contains("id=\"contact_channel\" name=\"contact_channel\" value=\"email\">"))
+        #expect(radios.contains("id=\"contact_channel-2\" name=\"contact_channel\" value=\"post\" checked>"))
+        #expect(radios.contains("<label for=\"contact_channel-2\">郵便</label>"))
+        let select = Form.select(name: "district", label: "地区", options: options, selected: "email").render()
+        #expect(select.contains("<option value=\"email\" selected>メール</option>"))
+    }
+}
