@@ -47,6 +47,9 @@ public struct Logger: Sendable {
 
     public static let disabled = Logger(minimumLevel: .error, sink: { _ in })
 
+    /// True when a line at `level` would be written; lets hot paths skip building the fields.
+    @inline(__always) public func isEnabled(_ level: Level) -> Bool { level >= minimumLevel }
+
     public func log(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, Value> = [:]) {
         guard level >= minimumLevel else { return }
         // Built as bytes by hand rather than with String(format:), string appends or JSONSerialization: this
@@ -73,9 +76,8 @@ public struct Logger: Sendable {
         if let sink {
             sink(line.text)
         } else {
-            // One write(2) per line, so lines from different threads never interleave.
             line.append(byte: 10)
-            line.bytes.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            StandardErrorWriter.shared.write(line.bytes, urgent: level >= .warning)
         }
     }
 

@@ -96,7 +96,10 @@ public final class Server: @unchecked Sendable {
             requestContext?.pointee = nil
         }
         let context = Unmanaged.passUnretained(self).toOpaque()
-        let flags = MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
+        // TURBO: try reads and writes on the non-blocking sockets before asking epoll; documented as safe, and
+        // it saves a system call on most keep-alive requests.
+        let flags =
+            MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_TURBO.rawValue
         // MHD_start_daemon is variadic; its va_list twin takes the options. Integer widths follow the C
         // signature of each option: unsigned int -> UInt32, size_t -> Int, MHD_socket -> Int32.
         let started: OpaquePointer? = withVaList([
@@ -338,13 +341,15 @@ public final class Server: @unchecked Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - exchange.startedAt) / 1e9
         let status = exchange.status == 0 ? 499 : exchange.status
         metrics.finished(method: exchange.method, route: exchange.routeLabel, status: status, seconds: seconds)
-        logger.info(
-            "request",
-            [
-                "request_id": .string(exchange.requestID), "method": .string(exchange.method),
-                "route": .string(exchange.routeLabel), "status": .int(status),
-                "duration_ms": .double(seconds * 1000), "bytes": .int(exchange.responseBytes),
-            ])
+        if logger.isEnabled(.info) {
+            logger.info(
+                "request",
+                [
+                    "request_id": .string(exchange.requestID), "method": .string(exchange.method),
+                    "route": .string(exchange.routeLabel), "status": .int(status),
+                    "duration_ms": .double(seconds * 1000), "bytes": .int(exchange.responseBytes),
+                ])
+        }
         let remaining = inFlight.subtract(1, ordering: .sequentiallyConsistent).newValue
         if remaining == 0 && isDraining {
             condition.lock()

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// `madoguchi COMMAND [SUBCOMMAND] [OPTIONS]`. Exit codes: 0 success, 1 failure, 64 usage error.
 /// Each module adds its commands here; a group (`staff add`, `audit verify`) is a command whose name has
@@ -105,4 +106,7 @@ func main() -> ExitCode {
     }
 }
 
-exit(main().rawValue)
+let status = main()
+// Buffered log lines (the last requests, "stopped") must reach stderr before the process ends.
+StandardErrorWriter.shared.flush()
+exit(status.rawValue)

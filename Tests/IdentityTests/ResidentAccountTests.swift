@@ -28,7 +28,8 @@ struct ResidentAccountTests {
         #expect(myPage.text.contains("平取 花子"))
         #expect(myPage.text.contains("ビラトリ ハナコ"))
         #expect(myPage.text.contains("hanako@example.jp"), "the login id was normalised")
-        #expect(myPage.text.contains("受付が始まりしだい"), "no module sections yet")
+        // Sections come from the service modules the app wires in; the profile section is Identity's own.
+        #expect(myPage.text.contains("登録内容"))
         let stored = try app.database.read {
             try $0.scalar("SELECT password_hash FROM residents", as: String.self)
         }
