@@ -36,12 +36,14 @@ final class BlockingWorkPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Lets queued jobs finish, then ends the threads.
-    func stop() {
+    /// Lets queued jobs finish, then ends the threads; gives up waiting after `seconds`, leaving a stuck
+    /// handler's thread to end with the process.
+    func stop(waitingAtMost seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
         condition.lock()
         stopping = true
         condition.broadcast()
-        while running > 0 { condition.wait() }
+        while running > 0 && condition.wait(until: deadline) {}
         condition.unlock()
     }
 

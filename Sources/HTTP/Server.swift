@@ -55,6 +55,9 @@ public final class Server: @unchecked Sendable {
     private let inFlight = Atomic<Int>(0)
     private let blockingPool: BlockingWorkPool
     private let requestCounter = Atomic<UInt64>(0)
+    /// Connections suspended while a blocking handler runs; shutdown must resume them before stopping.
+    private let suspendedLock = NSLock()
+    private var suspendedExchanges: [ObjectIdentifier: (Exchange, SuspendedConnection)] = [:]
     /// 12 hex digits of randomness, so ids from different processes and restarts don't collide.
     private let requestIDPrefix: [UInt8] = {
         var random = [UInt8](repeating: 0, count: 6)
@@ -157,10 +160,30 @@ public final class Server: @unchecked Sendable {
         guard let daemon else { return }
         if abandoned > 0 {
             logger.warning("shutdown grace period over", ["in_flight": .int(abandoned)])
+            // libmicrohttpd aborts the process if it is stopped with a connection still suspended, so every
+            // handler still running on the blocking pool gives up its connection first.
+            resumeAbandonedConnections()
         }
         MHD_stop_daemon(daemon)
-        blockingPool.stop()
+        // A handler stuck past the grace period must not hold the process forever.
+        blockingPool.stop(waitingAtMost: min(5, configuration.shutdownGraceSeconds))
         logger.info("stopped")
+    }
+
+    private func resumeAbandonedConnections() {
+        let abandoned = suspendedLock.withLock {
+            let all = Array(suspendedExchanges.values)
+            suspendedExchanges.removeAll()
+            return all
+        }
+        for (exchange, connection) in abandoned where exchange.claimResume() {
+            exchange.pendingResponse = render(
+                HTTPError.unavailable,
+                for: Request(
+                    method: exchange.method, path: exchange.path, headers: exchange.headers,
+                    clientAddress: exchange.clientAddress, requestID: exchange.requestID))
+            MHD_resume_connection(connection.pointer)
+        }
     }
 
     // MARK: libmicrohttpd callbacks
@@ -215,8 +238,14 @@ public final class Server: @unchecked Sendable {
         if case .found(let route, _) = exchange.match, route.execution == .offloaded {
             MHD_suspend_connection(connection)
             let suspended = SuspendedConnection(pointer: connection)
+            suspendedLock.withLock { suspendedExchanges[ObjectIdentifier(exchange)] = (exchange, suspended) }
             blockingPool.submit { [self] in
-                exchange.pendingResponse = dispatch(exchange, request)
+                let response = dispatch(exchange, request)
+                // Whoever claims the resume owns the connection: normally this handler, at a forced shutdown
+                // `resumeAbandonedConnections`. The loser must not touch the connection, which may be gone.
+                guard exchange.claimResume() else { return }
+                exchange.pendingResponse = response
+                suspendedLock.withLock { _ = suspendedExchanges.removeValue(forKey: ObjectIdentifier(exchange)) }
                 MHD_resume_connection(suspended.pointer)
             }
             return .YES
@@ -480,6 +509,12 @@ final class Exchange: @unchecked Sendable {
     var overflowBytes = 0
     var dropConnection = false
     var pendingResponse: Response?
+    private let resumeClaimed = Atomic<Bool>(false)
+
+    /// True for exactly one caller: the one that may resume this exchange's suspended connection.
+    func claimResume() -> Bool {
+        resumeClaimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
     var clientAddress = "unknown"
     var status = 0
     var responseBytes = 0

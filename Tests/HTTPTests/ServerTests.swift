@@ -225,6 +225,18 @@ struct OffloadTests {
         #expect(written.text == "written")
     }
 
+    @Test func shutdown_pastTheGracePeriod_withAHandlerStillBlocked_stopsCleanly() throws {
+        let gate = SlowGate()
+        let live = try LiveServer(routes: testRoutes(gate: gate)) { $0.shutdownGraceSeconds = 0.2 }
+        let write = AsyncResponse { try live.request("POST", "/slow-write", body: Data()) }
+        gate.waitUntilEntered()
+        // libmicrohttpd aborts the process when stopped with a suspended connection; this must return instead.
+        live.server.shutdown()
+        #expect(RawConnection.isRefused(port: live.port))
+        #expect((try? write.wait())?.status != 201, "the abandoned request never reports success")
+        gate.release()
+    }
+
     @Test func anOffloadedResponse_keepsTheConnectionAlive() throws {
         let live = try LiveServer(routes: testRoutes())
         let handle = EasyHandle()
