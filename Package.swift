@@ -27,17 +27,19 @@ let package = Package(
 
         // Domain modules: they never import each other; they meet in the Store's tables and in App.
         .target(name: "Notices", dependencies: ["Store", "HTTP", "HTTPClient", "Security", "Web", "Identity"]),
+        .target(name: "Applications", dependencies: ["Store", "HTTP", "Security", "Web", "Identity"]),
 
         // Wiring and the executable.
-        .target(name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices"]),
-        .executableTarget(name: "madoguchi", dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices"]),
+        .target(name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices", "Applications"]),
+        .executableTarget(
+            name: "madoguchi", dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices", "Applications"]),
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(
             name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"], path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Web", "TestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Web", "Notices", "Security", "TestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "TestSupport"]),
         .testTarget(
             name: "IdentityTests",
@@ -47,6 +49,9 @@ let package = Package(
             dependencies: ["Notices", "Identity", "Security", "Store", "HTTP", "HTTPClient", "TestSupport"],
             // Read at run time by path: LINE's OpenAPI spec and the validator script.
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ApplicationsTests",
+            dependencies: ["Applications", "App", "Identity", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport"]),
         .testTarget(name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Notices
 import Identity
 import Security
 import Store
@@ -16,6 +17,8 @@ public struct AppConfiguration: Sendable {
     /// Mounts `/bench/rows`, which exists only to give the benchmark a one-row read and a one-row durable
     /// write. Never on in production.
     public var benchRoutes: Bool
+    /// The LINE channel secret that signs webhook calls; without it `/line/webhook` is not mounted.
+    public var lineChannelSecret: ChannelSecret?
     /// Plain-HTTP loopback development (`serve --dev`, `MADOGUCHI_DEV=1`): the session cookie is named
     /// `madoguchi` and lacks `Secure`, so a browser keeps it on http://127.0.0.1:8080. Never in production.
     public var developmentMode = false

@@ -1,6 +1,8 @@
+import Applications
 import Foundation
 import HTTP
 import Identity
+import Notices
 import Store
 import Web
 
@@ -16,6 +18,8 @@ public final class Application: Sendable {
     public let logger: Logger
     /// Accounts, sessions and roles; other modules wrap their handlers with `identity.authentication`.
     public let identity: IdentityModule
+    /// Handles stored LINE webhook events after their 200 went out; nil when no channel secret is configured.
+    let webhookProcessor: WebhookEventProcessor?
 
     public init(
         configuration: AppConfiguration, logger: Logger? = nil, timeSource: any TimeSource = SystemTimeSource()
@@ -43,11 +47,15 @@ public final class Application: Sendable {
         serverConfiguration.workerThreads = configuration.workerThreads
 
         let identity: IdentityModule
+        let procedureCatalog: ProcedureCatalog
         do {
+            // Online applications: a bad Schemas/procedures/*.json stops start-up here, naming file and field.
+            procedureCatalog = try ApplicationsModule.loadCatalog(schemasDirectory: configuration.schemasDirectory)
             // Modules add their マイページ sections and dashboard tiles here as they arrive.
             identity = try IdentityModule(
                 database: database, settings: configuration.identitySettings, timeSource: timeSource,
-                myPageSections: [], dashboardTiles: [], logger: logger)
+                myPageSections: [ApplicationsModule.myPageSection(catalog: procedureCatalog)],
+                dashboardTiles: [ApplicationsModule.dashboardTile], logger: logger)
         } catch {
             database.close()
             throw error
@@ -61,6 +69,18 @@ public final class Application: Sendable {
         routes.register(WebPages.stylesheetRoutes)
         routes.register(HomeRoutes(authentication: identity.authentication))
         routes.register(identity)
+        routes.register(
+            ApplicationsModule(database: database, catalog: procedureCatalog, authentication: identity.authentication))
+        if let channelSecret = configuration.lineChannelSecret {
+            let notices = NoticeStore(database: database)
+            let processor = WebhookEventProcessor(store: notices, logger: logger, clock: { timeSource.now() })
+            routes.register(NoticeWebhookRoutes(channelSecret: channelSecret, store: notices, processor: processor))
+            webhookProcessor = processor
+        } else {
+            // Without the secret no signature can be checked, so the webhook is not mounted at all.
+            logger.warning("LINE webhook not mounted", ["reason": .string("\(LINECredentialFile.secretVariable) not set")])
+            webhookProcessor = nil
+        }
         if configuration.benchRoutes {
             try BenchRoutes.prepare(database)
             routes.register(BenchRoutes(database: database))
@@ -73,11 +93,18 @@ public final class Application: Sendable {
 
     public func start() throws {
         try server.start()
+        if let webhookProcessor {
+            let thread = Thread { webhookProcessor.runUntilStopped() }
+            thread.name = "madoguchi.line-webhook"
+            thread.start()
+        }
     }
 
-    /// Graceful stop: drain HTTP, then finish queued writes and close the database.
+    /// Graceful stop: drain HTTP, handle the webhook events already stored, then finish queued writes and close
+    /// the database.
     public func shutdown() {
         server.shutdown()
+        webhookProcessor?.stop()
         database.close()
     }
 }

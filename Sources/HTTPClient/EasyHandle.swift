@@ -39,8 +39,8 @@ public final class EasyHandle {
         curl_easy_cleanup(handle)
     }
 
-    /// curl_global_init is not thread-safe; a static let runs it exactly once.
-    private static let initializeOnce: Void = {
+    /// curl_global_init is not thread-safe; a static let runs it exactly once (for `MultiHandle` too).
+    static let initializeOnce: Void = {
         _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }()
 

@@ -15,6 +15,8 @@ public enum DemoData {
     public static let adminLoginID = "admin"
     /// example.jp is reserved for documentation (JPRS), so no real mailbox can be reached through it.
     public static let residentLoginID = "hanako@example.jp"
+    /// A clerk of 建設水道課, which handles the water and road procedures most demo applications use.
+    public static let clerkLoginID = "clerk"
 
     public static let residentProfile = ResidentProfile(
         fullName: "平取 花子", fullNameKana: "ビラトリ ハナコ", birthDate: "1950-04-01", postalCode: "055-0192",
@@ -30,15 +32,20 @@ public enum DemoData {
     public struct Result: Sendable {
         public let districtsAdded: Int
         public let admin: Account
+        public let clerk: Account
+        public let clerkID: Int64
         public let resident: Account
+        public let residentID: Int64
     }
 
     /// Adds what is missing and gives both demo accounts a fresh random password, so running it again
     /// creates nothing twice yet always prints passwords that work.
     public static func seed(database: Database, hasher: PasswordHasher, at now: Date) throws -> Result {
         let adminPassword = makePassword()
+        let clerkPassword = makePassword()
         let residentPassword = makePassword()
         let adminHash = hasher.hash(adminPassword)
+        let clerkHash = hasher.hash(clerkPassword)
         let residentHash = hasher.hash(residentPassword)
         return try database.write { connection in
             var districtsAdded = 0
@@ -67,7 +74,31 @@ public enum DemoData {
                 adminCreated = true
             }
 
+            let clerkCreated: Bool
+            let clerkID: Int64
+            if let clerk = try StaffStore.fetchStaff(loginID: clerkLoginID, on: connection) {
+                try StaffStore.updatePasswordHash(staffID: clerk.id, hash: clerkHash, at: now, on: connection)
+                try AuditLog.append(
+                    AuditEvent(
+                        actor: .system, action: "staff.password_reset", subjectType: "staff",
+                        subjectID: String(clerk.id)),
+                    at: now, on: connection)
+                clerkCreated = false
+                clerkID = clerk.id
+            } else {
+                clerkID = try StaffStore.insertStaff(
+                    NewStaffMember(
+                        loginID: clerkLoginID, displayName: "デモ担当者", role: .clerk,
+                        department: .constructionAndWater),
+                    passwordHash: clerkHash, at: now, on: connection)
+                try AuditLog.append(
+                    AuditEvent(actor: .system, action: "staff.create", subjectType: "staff", subjectID: String(clerkID)),
+                    at: now, on: connection)
+                clerkCreated = true
+            }
+
             let residentCreated: Bool
+            let residentID: Int64
             if let resident = try ResidentStore.fetchResident(loginID: residentLoginID, on: connection) {
                 try ResidentStore.updatePasswordHash(
                     residentID: resident.id, hash: residentHash, at: now, on: connection)
@@ -77,6 +108,7 @@ public enum DemoData {
                         subjectID: String(resident.id)),
                     at: now, on: connection)
                 residentCreated = false
+                residentID = resident.id
             } else {
                 let id = try ResidentStore.insertResident(
                     loginID: residentLoginID, passwordHash: residentHash, profile: residentProfile, via: .web,
@@ -86,11 +118,15 @@ public enum DemoData {
                         actor: .system, action: "resident.create", subjectType: "resident", subjectID: String(id)),
                     at: now, on: connection)
                 residentCreated = true
+                residentID = id
             }
             return Result(
                 districtsAdded: districtsAdded,
                 admin: Account(loginID: adminLoginID, password: adminPassword, created: adminCreated),
-                resident: Account(loginID: residentLoginID, password: residentPassword, created: residentCreated))
+                clerk: Account(loginID: clerkLoginID, password: clerkPassword, created: clerkCreated),
+                clerkID: clerkID,
+                resident: Account(loginID: residentLoginID, password: residentPassword, created: residentCreated),
+                residentID: residentID)
         }
     }
 

@@ -1,6 +1,7 @@
 import App
 import Foundation
 import HTTP
+import Notices
 import Store
 
 /// Exit codes, as in swift-argument-parser and sysexits.h.
@@ -8,6 +9,8 @@ enum ExitCode: Int32 {
     case success = 0
     case failure = 1
     case usage = 64
+    /// EX_TEMPFAIL: work remains for the next run (e.g. `notices send` stopped at its time limit).
+    case temporaryFailure = 75
 }
 
 protocol Command {
@@ -95,6 +98,9 @@ enum ServeCommand: Command {
         configuration.groupCommit =
             !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
         configuration.benchRoutes = options.has("bench-routes")
+        if environment[LINECredentialFile.secretVariable] != nil {
+            configuration.lineChannelSecret = try LINECredentialFile.channelSecret(environment: environment)
+        }
         configuration.developmentMode =
             options.has("dev") || ["1", "true", "yes", "on"].contains(environment["MADOGUCHI_DEV"]?.lowercased() ?? "")
         try CommonOptions.ensureParentDirectory(of: configuration.databasePath)

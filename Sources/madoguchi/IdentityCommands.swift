@@ -1,3 +1,4 @@
+import Applications
 import App
 import Foundation
 import Identity
@@ -339,15 +340,23 @@ enum DemoDataCommand: Command {
         }
         let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
         defer { database.close() }
-        let result = try DemoData.seed(database: database, hasher: PasswordHasher(), at: Date())
+        let now = Date()
+        let result = try DemoData.seed(database: database, hasher: PasswordHasher(), at: now)
+        let catalog = try ApplicationsModule.loadCatalog(
+            schemasDirectory: CommonOptions.schemasDirectory(options, environment))
+        let applications = try ApplicationsDemoData.seed(
+            database: database, catalog: catalog, residentID: result.residentID, staffID: result.clerkID, at: now)
         print("demo data (development only):")
         print("  districts added: \(result.districtsAdded)")
-        print(
-            "  staff admin   /staff/login  login: \(result.admin.loginID)  password: \(result.admin.password)"
-                + (result.admin.created ? "" : "  (existing account, new password)"))
-        print(
-            "  resident      /login        login: \(result.resident.loginID)  password: \(result.resident.password)"
-                + (result.resident.created ? "" : "  (existing account, new password)"))
+        for (label, path, account) in [
+            ("staff admin", "/staff/login", result.admin), ("staff clerk", "/staff/login", result.clerk),
+            ("resident   ", "/login      ", result.resident),
+        ] {
+            print(
+                "  \(label)   \(path)  login: \(account.loginID)  password: \(account.password)"
+                    + (account.created ? "" : "  (existing account, new password)"))
+        }
+        print("  applications added for the demo resident: \(applications)")
         return .success
     }
 }

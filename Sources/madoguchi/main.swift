@@ -9,6 +9,8 @@ let commands: [any Command.Type] = [
     AuditVerifyCommand.self, AuditExportCommand.self,
     StaffAddCommand.self, StaffDisableCommand.self, StaffListCommand.self,
     TokenCreateCommand.self, TokenListCommand.self, TokenRevokeCommand.self, DemoDataCommand.self,
+    PurgeCommand.self,
+    NoticesSendCommand.self, NoticesCreateCommand.self,
 ]
 
 /// Finds the command named by the leading arguments: two words for a group's subcommand, else one.

@@ -2,6 +2,8 @@ import App
 import Foundation
 import HTTP
 import HTTPClient
+import Notices
+import Security
 import Store
 import TestSupport
 import Testing
@@ -13,11 +15,12 @@ final class RunningApplication: @unchecked Sendable {
     let application: Application
     let logLines = LogCapture()
 
-    init(benchRoutes: Bool = false) throws {
+    init(benchRoutes: Bool = false, lineChannelSecret: String? = nil) throws {
         var configuration = AppConfiguration(
             databasePath: directory.path("app.sqlite"), host: "127.0.0.1", port: 0,
             schemasDirectory: RepositoryPaths.schemas, workerThreads: 4)
         configuration.benchRoutes = benchRoutes
+        configuration.lineChannelSecret = lineChannelSecret.map(ChannelSecret.init)
         let capture = logLines
         application = try Application(
             configuration: configuration, logger: Logger(minimumLevel: .info, sink: { capture.append($0) }))
@@ -111,6 +114,32 @@ struct ApplicationTests {
         let id = try #require(try JSONSerialization.jsonObject(with: created.body) as? [String: Int])["id"]
         let read = try bench.request("GET", "/bench/rows/\(id!)")
         #expect(read.text == "{\"id\":\(id!),\"note\":\"x\"}")
+    }
+}
+
+@Suite("LINE webhook wiring")
+struct WebhookWiringTests {
+    @Test func withoutAChannelSecret_theWebhookIsNotMounted() throws {
+        let app = try RunningApplication()
+        let response = try app.request(
+            "POST", "/line/webhook", headers: [("Content-Type", "application/json")], body: Data("{}".utf8))
+        #expect(response.status == 404)
+        #expect(app.logLines.lines.contains { $0.contains("LINE webhook not mounted") })
+    }
+
+    @Test func withASecret_signedCallsAreAccepted_andForgedOnesRefused() throws {
+        let app = try RunningApplication(lineChannelSecret: "test-channel-secret")
+        let body = Data("{\"destination\":\"U0\",\"events\":[]}".utf8)
+        let forged = try app.request(
+            "POST", "/line/webhook",
+            headers: [("Content-Type", "application/json"), ("X-Line-Signature", "bm90IGEgc2lnbmF0dXJl")], body: body)
+        #expect(forged.status == 401)
+        let signature = Data(Digest.hmacSHA256(key: Array("test-channel-secret".utf8), message: Array(body)))
+            .base64EncodedString()
+        let signed = try app.request(
+            "POST", "/line/webhook",
+            headers: [("Content-Type", "application/json"), ("X-Line-Signature", signature)], body: body)
+        #expect(signed.status == 200)
     }
 }
 

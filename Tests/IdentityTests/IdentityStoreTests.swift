@@ -238,9 +238,12 @@ struct IdentityStoreTests {
         #expect(first.districtsAdded == 3 && second.districtsAdded == 0)
         #expect(first.admin.created && !second.admin.created)
         #expect(first.resident.created && !second.resident.created)
+        #expect(first.clerk.created && !second.clerk.created)
+        #expect(first.clerkID == second.clerkID && first.residentID == second.residentID)
         #expect(first.admin.password != second.admin.password)
-        #expect(try database.read { try $0.scalar("SELECT count(*) FROM staff", as: Int.self) } == 1)
+        #expect(try database.read { try $0.scalar("SELECT count(*) FROM staff", as: Int.self) } == 2)
         #expect(try database.read { try $0.scalar("SELECT count(*) FROM residents", as: Int.self) } == 1)
-        #expect(try AuditLog.verify(database) == .intact(rows: 4))
+        // Three creations, then three password resets.
+        #expect(try AuditLog.verify(database) == .intact(rows: 6))
     }
 }

@@ -1,0 +1,277 @@
+import Foundation
+import HTTP
+import Identity
+import Security
+import Store
+
+/// `/api/v1` for the same resident flows, for a separate front end or the LINE rich menu. Described in
+/// `Schemas/openapi.yaml`.
+///
+/// Signed-in residents call with their session cookie and the `X-CSRF-Token` header. Guests may submit and
+/// look up without a session. Lookup takes only `application/json`, which a cross-site form cannot send
+/// without a CORS preflight. Submit also takes `multipart/form-data` (for files), which a cross-site form *can*
+/// send; that is safe because the guest path uses no ambient credential — a forged guest submission is no
+/// more than the attacker could post themselves — and a request that carries a resident's session cookie takes
+/// the resident path, where only the `X-CSRF-Token` header (never a form field) is accepted.
+struct ApplicationAPIRoutes: RouteCollection {
+    let workflow: ApplicationWorkflow
+    let authentication: Authentication
+
+    var catalog: ProcedureCatalog { workflow.catalog }
+    var database: Database { workflow.database }
+
+    struct SubmitBody: Decodable {
+        let procedureCode: String
+        let submissionToken: String
+        let answers: [String: AnswerValue]
+
+        enum CodingKeys: String, CodingKey {
+            case procedureCode = "procedure_code"
+            case submissionToken = "submission_token"
+            case answers
+        }
+    }
+
+    struct LookupBody: Decodable {
+        let reference: String
+        let secret: String
+    }
+
+    func register(in routes: inout Routes) {
+        let auth = authentication
+        routes.get("/api/v1/procedures") { [catalog] _ in
+            try .json(["procedures": catalog.procedures.map(ProcedureJSON.init)])
+        }
+        routes.get("/api/v1/procedures/:code") { [catalog] request in
+            guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
+            return try .json(ProcedureJSON(procedure))
+        }
+
+        let submitAsResident = auth.resident { [self] request, resident in
+            try submit(request, applicant: .resident(id: resident.id))
+        }
+        // Room for files (multipart); JSON bodies keep the default cap, checked in `submission(of:)`.
+        routes.post("/api/v1/applications", maximumBodyBytes: uploadBodyLimit) { [self] request in
+            if try auth.currentResident(request) != nil { return try submitAsResident(request) }
+            return try submit(request, applicant: .guest)
+        }
+
+        routes.get("/api/v1/applications", auth.resident { [self] _, resident in
+            let applications = try database.read { try ApplicationStore.fetchApplications(residentID: resident.id, on: $0) }
+            return try .json(["applications": applications.map { ApplicationJSON($0, events: nil) }])
+        })
+
+        routes.get("/api/v1/applications/:reference", auth.resident { [self] request, resident in
+            let application = try owned(request, by: resident)
+            let events = try database.read { try ApplicationStore.fetchEvents(applicationID: application.id, on: $0) }
+            return try .json(ApplicationJSON(application, events: events))
+        })
+
+        routes.post("/api/v1/applications/:reference/withdraw", auth.resident { [self] request, resident in
+            let application = try owned(request, by: resident)
+            try ApplicationRoutes(workflow: workflow, authentication: auth).perform {
+                try workflow.withdraw(
+                    applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
+                    at: auth.now())
+            }
+            let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
+            return try .json(ApplicationJSON(updated, events: nil))
+        })
+
+        routes.post("/api/v1/applications/lookup", maximumBodyBytes: 4096) { [self] request in
+            let body = try request.decodeJSON(LookupBody.self)
+            guard
+                let application = try workflow.lookUp(
+                    reference: body.reference, secret: body.secret, origin: request.origin, at: auth.now())
+            else { throw HTTPError.notFound }
+            let events = try database.read { try ApplicationStore.fetchEvents(applicationID: application.id, on: $0) }
+            return try .json(ApplicationJSON(application, events: events))
+        }
+    }
+
+    func owned(_ request: Request, by resident: AuthenticatedResident) throws -> StoredApplication {
+        try ApplicationRoutes(workflow: workflow, authentication: authentication).owned(request, by: resident)
+    }
+
+    /// Validates and submits in one call: 201 with the reference (and, for guests, the secret shown once);
+    /// the same `submission_token` again answers 200 with the first application; invalid answers or files are
+    /// 422 with one message per field.
+    ///
+    /// The body is either the JSON object, or — for procedures with file fields — `multipart/form-data` with
+    /// that same object as a part named `application` and each file as a part named after its field. Files go
+    /// through the same checks and caps as the form's (`AttachmentRules`: JPEG, PNG or PDF by content, 5 MB
+    /// each, 10 MB together).
+    func submit(_ request: Request, applicant: Applicant) throws -> Response {
+        let (body, parts) = try submission(of: request)
+        guard let procedure = catalog.procedure(code: body.procedureCode) else { throw HTTPError.notFound }
+        guard (16...128).contains(body.submissionToken.count) else {
+            throw HTTPError(status: 400, code: "invalid_field", message: "submission_token は16〜128文字にしてください。")
+        }
+        let now = authentication.now()
+        let existing = try database.read {
+            try ApplicationStore.fetchApplication(submissionToken: body.submissionToken, on: $0)
+        }
+        let isOwn = existing.map { $0.residentID == applicant.residentID && $0.procedureCode == procedure.code }
+            ?? false
+        // A retry of a submission that went through answers at once, even if the retry left its files out.
+        if let existing, isOwn, existing.status != .draft {
+            return try .json(SubmittedJSON(existing, secret: nil), status: 200)
+        }
+        // Files stored with this token's unfinished draft count towards the per-application cap and satisfy
+        // required file fields, as on the form.
+        let ownDraft = isOwn ? existing : nil
+        let storedSizes = try ownDraft.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
+        let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
+        let fieldsWithFile = Set(storedSizes.keys).union(files.accepted.map(\.field))
+        let (answers, errors) = FieldValidation.validate(
+            body.answers.mapValues(\.values), for: procedure, today: now,
+            files: .init(fieldsWithFile: fieldsWithFile, errors: files.errors))
+        if !errors.isEmpty {
+            return try .json(
+                ValidationErrorJSON(
+                    error: .init(code: "invalid_answers", message: "入力内容に問題があります。", request_id: request.requestID),
+                    fields: errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422)
+        }
+        let draft = try workflow.saveDraft(
+            procedure: procedure, applicant: applicant, answers: answers, attachments: files.accepted,
+            formToken: body.submissionToken, at: now)
+        switch draft {
+        case .notOwner: throw HTTPError.notFound
+        case .alreadySubmitted(let application): return try .json(SubmittedJSON(application, secret: nil), status: 200)
+        case .saved: break
+        }
+        switch try workflow.submit(formToken: body.submissionToken, applicant: applicant, origin: request.origin, at: now) {
+        case .submitted(let application, let secret): return try .json(SubmittedJSON(application, secret: secret), status: 201)
+        case .alreadySubmitted(let application): return try .json(SubmittedJSON(application, secret: nil), status: 200)
+        }
+    }
+
+    /// The submit body and any file parts. JSON keeps the default 64 KB cap even though the route admits
+    /// uploads: only multipart bodies may be large, and only by their files (the `application` part is a text
+    /// field, capped at 64 KB by the parser).
+    func submission(of request: Request) throws -> (SubmitBody, [MultipartPart]) {
+        switch request.contentType {
+        case "application/json":
+            guard request.body.count <= Routes.defaultBodyLimit else {
+                throw HTTPError.payloadTooLarge(limit: Routes.defaultBodyLimit)
+            }
+            return (try request.decodeJSON(SubmitBody.self), [])
+        case "multipart/form-data":
+            let parts = try MultipartRequest.parts(of: request)
+            guard let part = parts.first(where: { $0.name == "application" && !$0.isFile }) else {
+                throw HTTPError(status: 400, code: "missing_field", message: "必須の項目 application がありません。")
+            }
+            guard part.contentType == nil || part.contentType == "application/json" else {
+                throw HTTPError.unsupportedMediaType(expected: "application/json（application パート）")
+            }
+            // Decoded as a JSON request of its own, so its errors read exactly like the JSON body's.
+            let json = Request(
+                method: request.method, path: request.path, headers: ["content-type": "application/json"],
+                body: part.data, clientAddress: request.clientAddress, requestID: request.requestID,
+                routePattern: request.routePattern, receivedAt: request.receivedAt)
+            return (try json.decodeJSON(SubmitBody.self), parts)
+        default:
+            throw HTTPError.unsupportedMediaType(expected: "application/json または multipart/form-data")
+        }
+    }
+}
+
+// MARK: JSON shapes (snake_case, as in openapi.yaml)
+
+struct ProcedureJSON: Encodable {
+    struct Field: Encodable {
+        let name, type, label: String
+        let hint: String?
+        let required: Bool
+        let order: Int
+        let options: [FieldOption]?
+        let min, max, max_length: Int?
+        let pattern: String?
+        let visible_when: FieldCondition?
+    }
+
+    let code, name, category, department, description, next_steps: String
+    let visit_required: Bool
+    let fee_yen, retention_years, version: Int
+    let fields: [Field]
+
+    init(_ procedure: Procedure) {
+        code = procedure.code
+        name = procedure.name
+        category = procedure.category
+        department = procedure.department
+        description = procedure.description
+        next_steps = procedure.nextSteps
+        visit_required = procedure.visitRequired
+        fee_yen = procedure.feeYen
+        retention_years = procedure.retentionYears
+        version = procedure.version
+        fields = procedure.fields.map {
+            Field(
+                name: $0.name, type: $0.type.rawValue, label: $0.label, hint: $0.hint, required: $0.required,
+                order: $0.order, options: $0.options, min: $0.min, max: $0.max, max_length: $0.maxLength,
+                pattern: $0.pattern, visible_when: $0.visibleWhen)
+        }
+    }
+}
+
+struct ApplicationJSON: Encodable {
+    struct Event: Encodable {
+        let at: String
+        let from_status: String?
+        let to_status: String?
+        let message: String?
+    }
+
+    let reference: String
+    let procedure_code: String
+    let status: String
+    let channel: String
+    let submitted_at: String?
+    let updated_at: String
+    let answers: [String: AnswerValue]
+    let events: [Event]?
+
+    init(_ application: StoredApplication, events: [ApplicationEvent]?) {
+        reference = application.reference ?? ""
+        procedure_code = application.procedureCode
+        status = application.status.rawValue
+        channel = application.channel.rawValue
+        submitted_at = application.submittedAt.map(UTCTimestamp.format)
+        updated_at = UTCTimestamp.format(application.updatedAt)
+        answers = application.answers
+        // Residents see status changes and their messages, never staff notes or assignments.
+        self.events = events?.filter { $0.kind == .status }.map {
+            Event(at: UTCTimestamp.format($0.at), from_status: $0.fromStatus?.rawValue, to_status: $0.toStatus?.rawValue, message: $0.message)
+        }
+    }
+}
+
+struct SubmittedJSON: Encodable {
+    let reference: String
+    let status: String
+    /// Only in the 201 of a guest submission: shown once, never stored in clear.
+    let guest_secret: String?
+
+    init(_ application: StoredApplication, secret: String?) {
+        reference = application.reference ?? ""
+        status = application.status.rawValue
+        guest_secret = secret
+    }
+}
+
+struct ValidationErrorJSON: Encodable {
+    struct FieldProblem: Encodable {
+        let field: String
+        let message: String
+    }
+
+    struct Detail: Encodable {
+        let code: String
+        let message: String
+        let request_id: String
+    }
+
+    let error: Detail
+    let fields: [FieldProblem]
+}

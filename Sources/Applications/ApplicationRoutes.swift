@@ -1,0 +1,424 @@
+import Foundation
+import HTTP
+import Identity
+import Security
+import Store
+import Web
+
+/// Applications, wired: the resident pages, the JSON API, the staff queue and the マイページ section.
+/// App creates one with the loaded catalog and registers it.
+public struct ApplicationsModule: RouteCollection {
+    public let workflow: ApplicationWorkflow
+    let authentication: Authentication
+
+    public init(database: Database, catalog: ProcedureCatalog, authentication: Authentication) {
+        self.workflow = ApplicationWorkflow(database: database, catalog: catalog)
+        self.authentication = authentication
+    }
+
+    /// Loads `Schemas/procedures`; a bad definition throws a `CatalogError` naming the file and field.
+    public static func loadCatalog(schemasDirectory: URL) throws -> ProcedureCatalog {
+        try ProcedureCatalog.load(directory: schemasDirectory.appendingPathComponent("procedures"))
+    }
+
+    /// "申請の状況" for マイページ. Static because App builds マイページ (Identity) before this module.
+    public static func myPageSection(catalog: ProcedureCatalog) -> any MyPageSection {
+        ApplicationsMyPageSection(catalog: catalog)
+    }
+
+    public static var dashboardTile: any StaffDashboardTile { ApplicationsDashboardTile() }
+
+    public func register(in routes: inout Routes) {
+        routes.register(ApplicationRoutes(workflow: workflow, authentication: authentication))
+        routes.register(ApplicationAPIRoutes(workflow: workflow, authentication: authentication))
+        routes.register(StaffQueueRoutes(workflow: workflow, authentication: authentication))
+        routes.register(StaffQueueAPIRoutes(workflow: workflow, authentication: authentication))
+    }
+}
+
+/// The body limit of routes that take files: the per-application cap plus room for the text fields.
+let uploadBodyLimit = AttachmentRules.maximumApplicationBytes + 512 * 1024
+
+/// Someone on the resident side: signed in, or a guest with a pre-session CSRF token.
+struct Visitor: Sendable {
+    let resident: AuthenticatedResident?
+    let csrfToken: String
+
+    var applicant: Applicant { resident.map { .resident(id: $0.id) } ?? .guest }
+}
+
+extension Authentication {
+    /// Residents with their session (and its CSRF token), everyone else as a guest with a signed token.
+    func residentOrGuest(_ handler: @escaping @Sendable (Request, Visitor) throws -> Response) -> Handler {
+        let asResident = resident { request, resident in
+            try handler(request, Visitor(resident: resident, csrfToken: resident.csrfToken))
+        }
+        let asGuest = guest { request, form in try handler(request, Visitor(resident: nil, csrfToken: form.csrfToken)) }
+        return { [self] request in
+            try currentResident(request) != nil ? asResident(request) : asGuest(request)
+        }
+    }
+}
+
+/// A parsed multipart request. The auth wrappers read the CSRF token only from urlencoded bodies and the
+/// `X-CSRF-Token` header, so for a multipart form the token field is copied into that header before the
+/// wrapper runs; the wrapper then checks it exactly as for any other form.
+enum MultipartRequest {
+    static func withCSRFHeader(_ inner: @escaping Handler) -> Handler {
+        { request in
+            guard request.contentType == "multipart/form-data" else { return try inner(request) }
+            let parts = try parts(of: request)
+            var headers = request.headers
+            if let token = parts.firstText(Form.csrfFieldName) { headers[Authentication.csrfHeader] = token }
+            return try inner(
+                Request(
+                    method: request.method, path: request.path, queryItems: request.queryItems, headers: headers,
+                    body: request.body, clientAddress: request.clientAddress, requestID: request.requestID,
+                    routePattern: request.routePattern, pathParameters: request.pathParameters,
+                    receivedAt: request.receivedAt))
+        }
+    }
+
+    static func parts(of request: Request) throws -> [MultipartPart] {
+        do {
+            return try MultipartParser.parse(request.body, contentType: request.header("content-type"))
+        } catch let error as MultipartError {
+            if error == .totalTooLarge { throw HTTPError.payloadTooLarge(limit: AttachmentRules.maximumApplicationBytes) }
+            throw HTTPError.badRequest(error.message)
+        }
+    }
+
+    /// Text fields from a multipart or urlencoded body.
+    static func values(of request: Request) throws -> (SubmittedValues, [MultipartPart]) {
+        if request.contentType == "multipart/form-data" {
+            let parts = try parts(of: request)
+            return (parts.submittedValues, parts)
+        }
+        var values: SubmittedValues = [:]
+        for pair in try request.form().pairs { values[pair.name, default: []].append(pair.value) }
+        return (values, [])
+    }
+}
+
+extension Request {
+    var origin: RequestOrigin { RequestOrigin(clientAddress: clientAddress, requestID: requestID) }
+}
+
+/// The resident pages: catalog, form → confirm → submit → completion, status, correction, withdrawal and the
+/// guest lookup.
+struct ApplicationRoutes: RouteCollection {
+    let workflow: ApplicationWorkflow
+    let authentication: Authentication
+
+    var catalog: ProcedureCatalog { workflow.catalog }
+    var database: Database { workflow.database }
+
+    func register(in routes: inout Routes) {
+        let auth = authentication
+        routes.get("/applications") { [catalog] request in
+            let resident = try auth.currentResident(request)
+            return ApplicationPages.catalog(catalog, query: request.query("q") ?? "", resident: resident).response()
+        }
+
+        routes.get("/applications/new/:code", auth.residentOrGuest { [self] request, visitor in
+            let procedure = try procedure(request)
+            var values: SubmittedValues = [:]
+            if let resident = visitor.resident,
+                let profile = try database.read({ try ResidentStore.fetchResident(id: resident.id, on: $0) })?.profile
+            {
+                values = Self.prefill(procedure, from: profile)
+            }
+            return ApplicationPages.form(
+                procedure: procedure, values: values, errors: FormErrors(), storedFiles: [],
+                formToken: SecureRandom.token(), csrfToken: visitor.csrfToken, resident: visitor.resident
+            ).response()
+        })
+
+        routes.post(
+            "/applications/new/:code", maximumBodyBytes: uploadBodyLimit,
+            MultipartRequest.withCSRFHeader(auth.residentOrGuest { [self] request, visitor in
+                let procedure = try procedure(request)
+                let (values, parts) = try MultipartRequest.values(of: request)
+                guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
+                    throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
+                }
+                let now = auth.now()
+                let existing = try database.read { try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }
+                if let existing, existing.status != .draft, existing.residentID == visitor.resident?.id {
+                    return ApplicationPages.complete(
+                        application: existing, procedure: procedure, guestSecret: nil, repeated: true,
+                        resident: visitor.resident
+                    ).response()
+                }
+                let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
+                let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
+                let fieldsWithFile = Set(storedSizes.keys).union(files.accepted.map(\.field))
+                let (answers, errors) = FieldValidation.validate(
+                    values, for: procedure, today: now,
+                    files: .init(fieldsWithFile: fieldsWithFile, errors: files.errors))
+                // Accepted files are kept even when other fields have errors, so nobody has to pick them again.
+                let result = try workflow.saveDraft(
+                    procedure: procedure, applicant: visitor.applicant, answers: answers, attachments: files.accepted,
+                    formToken: formToken, at: now)
+                guard case .saved(let draftID) = result else { throw HTTPError.notFound }
+                let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0) }
+                if !errors.isEmpty {
+                    return ApplicationPages.form(
+                        procedure: procedure, values: values, errors: errors, storedFiles: stored, formToken: formToken,
+                        csrfToken: visitor.csrfToken, resident: visitor.resident
+                    ).response(status: 422)
+                }
+                return ApplicationPages.confirm(
+                    procedure: procedure, answers: answers, files: stored, formToken: formToken,
+                    csrfToken: visitor.csrfToken, resident: visitor.resident
+                ).response()
+            }))
+
+        routes.post("/applications/submit", auth.residentOrGuest { [self] request, visitor in
+            guard let formToken = try request.form()["form_token"] else { throw HTTPError.notFound }
+            let outcome: ApplicationWorkflow.SubmitOutcome
+            do {
+                outcome = try workflow.submit(
+                    formToken: formToken, applicant: visitor.applicant, origin: request.origin, at: auth.now())
+            } catch ApplicationWorkflow.Failure.notFound {
+                throw HTTPError.notFound
+            }
+            switch outcome {
+            case .submitted(let application, let secret):
+                return ApplicationPages.complete(
+                    application: application, procedure: catalog.procedure(code: application.procedureCode),
+                    guestSecret: secret, repeated: false, resident: visitor.resident
+                ).response()
+            case .alreadySubmitted(let application):
+                return ApplicationPages.complete(
+                    application: application, procedure: catalog.procedure(code: application.procedureCode),
+                    guestSecret: nil, repeated: true, resident: visitor.resident
+                ).response()
+            }
+        })
+
+        // Literal routes are matched before `:reference`, so these two are not taken for references.
+        routes.get("/applications/lookup", auth.residentOrGuest { request, visitor in
+            ApplicationPages.lookup(errors: FormErrors(), reference: "", csrfToken: visitor.csrfToken, resident: visitor.resident)
+                .response()
+        })
+
+        routes.post("/applications/lookup", auth.residentOrGuest { [self] request, visitor in
+            let form = try request.form()
+            let reference = form["reference"] ?? ""
+            let secret = form["guest_secret"] ?? ""
+            guard let application = try workflow.lookUp(reference: reference, secret: secret, origin: request.origin, at: auth.now())
+            else {
+                var errors = FormErrors()
+                if ReferenceNumber.normalize(reference) == nil {
+                    errors.add("reference", "受付番号が正しくありません。8文字の受付番号を、表示されたとおりに入力してください。")
+                } else {
+                    errors.add("reference", "受付番号または確認コードが違います。")
+                }
+                return ApplicationPages.lookup(
+                    errors: errors, reference: reference, csrfToken: visitor.csrfToken, resident: visitor.resident
+                ).response(status: 422)
+            }
+            return try guestStatus(application, secret: secret, visitor: visitor)
+        })
+
+        routes.post("/applications/lookup/withdraw", auth.residentOrGuest { [self] request, visitor in
+            let form = try request.form()
+            let secret = form["guest_secret"] ?? ""
+            guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret) else {
+                throw HTTPError.notFound
+            }
+            try perform { try workflow.withdraw(applicationID: application.id, applicant: .guest, origin: request.origin, at: auth.now()) }
+            let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
+            return try guestStatus(updated, secret: secret, visitor: visitor, notice: "申請を取り下げました。")
+        })
+
+        routes.post("/applications/lookup/edit", auth.residentOrGuest { [self] request, visitor in
+            let form = try request.form()
+            let secret = form["guest_secret"] ?? ""
+            guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret),
+                let reference = application.reference
+            else { throw HTTPError.notFound }
+            return try editPage(
+                application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
+                action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)],
+                visitor: visitor)
+        })
+
+        routes.post(
+            "/applications/lookup/resubmit", maximumBodyBytes: uploadBodyLimit,
+            MultipartRequest.withCSRFHeader(auth.residentOrGuest { [self] request, visitor in
+                let (values, parts) = try MultipartRequest.values(of: request)
+                let secret = values["guest_secret"]?.first ?? ""
+                guard
+                    let application = try workflow.guestApplication(
+                        reference: values["reference"]?.first ?? "", secret: secret),
+                    let reference = application.reference
+                else { throw HTTPError.notFound }
+                if let response = try resubmit(
+                    application, values: values, parts: parts, applicant: .guest, request: request, visitor: visitor,
+                    action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)])
+                {
+                    return response
+                }
+                let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
+                return try guestStatus(updated, secret: secret, visitor: visitor, notice: "訂正した内容で再送信しました。")
+            }))
+
+        routes.get("/applications/:reference", auth.resident { [self] request, resident in
+            let application = try owned(request, by: resident)
+            let (events, files) = try database.read { connection in
+                (
+                    try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
+                    try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection)
+                )
+            }
+            return ApplicationPages.status(
+                application: application, procedure: catalog.procedure(code: application.procedureCode), events: events,
+                files: files, resident: resident
+            ).response()
+        })
+
+        routes.post("/applications/:reference/withdraw", auth.resident { [self] request, resident in
+            let application = try owned(request, by: resident)
+            try perform {
+                try workflow.withdraw(
+                    applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin, at: auth.now())
+            }
+            return .redirect(to: "/applications/\(application.reference ?? "")")
+        })
+
+        routes.get("/applications/:reference/edit", auth.resident { [self] request, resident in
+            let application = try owned(request, by: resident)
+            guard ApplicationRules.residentMayResubmit(application.status) else {
+                return .redirect(to: "/applications/\(application.reference ?? "")")
+            }
+            return try editPage(
+                application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
+                action: "/applications/\(application.reference ?? "")/edit", hidden: [],
+                visitor: Visitor(resident: resident, csrfToken: resident.csrfToken))
+        })
+
+        routes.post(
+            "/applications/:reference/edit", maximumBodyBytes: uploadBodyLimit,
+            MultipartRequest.withCSRFHeader(auth.resident { [self] request, resident in
+                let application = try owned(request, by: resident)
+                let (values, parts) = try MultipartRequest.values(of: request)
+                let reference = application.reference ?? ""
+                if let response = try resubmit(
+                    application, values: values, parts: parts, applicant: .resident(id: resident.id), request: request,
+                    visitor: Visitor(resident: resident, csrfToken: resident.csrfToken),
+                    action: "/applications/\(reference)/edit", hidden: [])
+                {
+                    return response
+                }
+                return .redirect(to: "/applications/\(reference)")
+            }))
+    }
+
+    // MARK: Helpers
+
+    func procedure(_ request: Request) throws -> Procedure {
+        guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
+        return procedure
+    }
+
+    /// The resident's own application by reference; anyone else's — or a malformed reference — is a 404, the
+    /// same answer as for a reference that does not exist.
+    func owned(_ request: Request, by resident: AuthenticatedResident) throws -> StoredApplication {
+        guard let reference = ReferenceNumber.normalize(request.parameter("reference")),
+            let application = try database.read({ try ApplicationStore.fetchApplication(reference: reference, on: $0) }),
+            application.residentID == resident.id
+        else { throw HTTPError.notFound }
+        return application
+    }
+
+    /// Runs a workflow step, turning its failures into HTTP errors.
+    func perform(_ step: () throws -> Void) throws {
+        do {
+            try step()
+        } catch ApplicationWorkflow.Failure.notFound {
+            throw HTTPError.notFound
+        } catch ApplicationWorkflow.Failure.conflict(let message) {
+            throw HTTPError(status: 409, code: "conflict", message: message)
+        } catch ApplicationWorkflow.Failure.invalid(let message) {
+            throw HTTPError.badRequest(message)
+        }
+    }
+
+    static func prefill(_ procedure: Procedure, from profile: ResidentProfile) -> SubmittedValues {
+        var values: SubmittedValues = [:]
+        for field in procedure.fields {
+            let value: String? =
+                switch field.prefill {
+                case .fullName: profile.fullName
+                case .fullNameKana: profile.fullNameKana
+                case .birthDate: profile.birthDate
+                case .postalCode: profile.postalCode
+                case .address: profile.address
+                case .phone: profile.phone
+                case nil: nil
+                }
+            if let value { values[field.name] = [value] }
+        }
+        return values
+    }
+
+    func guestStatus(_ application: StoredApplication, secret: String, visitor: Visitor, notice: String? = nil) throws -> Response {
+        let (events, files, messages) = try database.read { connection in
+            (
+                try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
+                try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection),
+                try ApplicationStore.fetchResidentMessages(applicationID: application.id, on: connection)
+            )
+        }
+        return ApplicationPages.guestStatus(
+            application: application, procedure: catalog.procedure(code: application.procedureCode), events: events,
+            files: files, messages: messages, reference: application.reference ?? "", secret: secret,
+            csrfToken: visitor.csrfToken, resident: visitor.resident, notice: notice
+        ).response()
+    }
+
+    func editPage(
+        _ application: StoredApplication, values: SubmittedValues, errors: FormErrors, action: String,
+        hidden: [(String, String)], visitor: Visitor, status: Int = 200
+    ) throws -> Response {
+        guard let procedure = catalog.procedure(code: application.procedureCode) else { throw HTTPError.notFound }
+        guard ApplicationRules.residentMayResubmit(application.status) else {
+            throw HTTPError(status: 409, code: "conflict", message: "この申請は訂正を受け付けていません。")
+        }
+        let (events, files) = try database.read { connection in
+            (
+                try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
+                try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection)
+            )
+        }
+        return ApplicationPages.edit(
+            procedure: procedure, application: application, values: values, errors: errors, storedFiles: files,
+            action: action, hidden: hidden, csrfToken: visitor.csrfToken, events: events, resident: visitor.resident
+        ).response(status: status)
+    }
+
+    /// Validates a correction; returns the form again with errors, or nil after a successful resubmission.
+    func resubmit(
+        _ application: StoredApplication, values: SubmittedValues, parts: [MultipartPart], applicant: Applicant,
+        request: Request, visitor: Visitor, action: String, hidden: [(String, String)]
+    ) throws -> Response? {
+        guard let procedure = catalog.procedure(code: application.procedureCode) else { throw HTTPError.notFound }
+        let storedSizes = try workflow.storedFileSizes(applicationID: application.id)
+        let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
+        let (answers, errors) = FieldValidation.validate(
+            values, for: procedure, today: authentication.now(),
+            files: .init(fieldsWithFile: Set(storedSizes.keys).union(files.accepted.map(\.field)), errors: files.errors))
+        if !errors.isEmpty {
+            return try editPage(
+                application, values: values, errors: errors, action: action, hidden: hidden, visitor: visitor, status: 422)
+        }
+        try perform {
+            try workflow.resubmit(
+                applicationID: application.id, answers: answers, attachments: files.accepted, applicant: applicant,
+                origin: request.origin, at: authentication.now())
+        }
+        return nil
+    }
+}

@@ -1,0 +1,321 @@
+import Foundation
+import Identity
+import Security
+import Store
+
+/// Who is filling in or acting on an application from the resident side.
+public enum Applicant: Sendable, Equatable {
+    case resident(id: Int64)
+    /// Not signed in: owns the application through its reference and secret.
+    case guest
+    /// 書かない窓口: a clerk enters it for a resident (`residentID`) or for someone without an account (nil).
+    case counter(staffID: Int64, residentID: Int64?)
+
+    var residentID: Int64? {
+        switch self {
+        case .resident(let id): id
+        case .guest: nil
+        case .counter(_, let residentID): residentID
+        }
+    }
+
+    var channel: ApplicationChannel {
+        if case .counter = self { return .counter }
+        return .web
+    }
+
+    var eventActor: ApplicationActor {
+        switch self {
+        case .resident(let id): .resident(id: id)
+        case .guest: .guest
+        case .counter(let staffID, _): .staff(id: staffID)
+        }
+    }
+
+    var auditActor: AuditActor {
+        switch self {
+        case .resident(let id): .resident(id: id)
+        case .guest: .guest
+        case .counter(let staffID, _): .staff(id: staffID)
+        }
+    }
+}
+
+/// Where a request came from, for the audit log.
+public struct RequestOrigin: Sendable {
+    public let clientAddress: String?
+    public let requestID: String?
+
+    public init(clientAddress: String?, requestID: String?) {
+        self.clientAddress = clientAddress
+        self.requestID = requestID
+    }
+
+    public static let none = RequestOrigin(clientAddress: nil, requestID: nil)
+}
+
+/// The flows the HTML pages and the JSON API share. Each is one durable write: the change, its event row,
+/// the resident's message, the usage event and the audit row commit together or not at all.
+public struct ApplicationWorkflow: Sendable {
+    public let database: Database
+    public let catalog: ProcedureCatalog
+
+    public init(database: Database, catalog: ProcedureCatalog) {
+        self.database = database
+        self.catalog = catalog
+    }
+
+    public enum Failure: Error, Equatable {
+        case notFound
+        /// The application is not in a state that allows this (e.g. withdrawing after review started).
+        case conflict(String)
+        /// The request itself breaks a rule (a 要訂正 without a message, a note too long); the text says which.
+        case invalid(String)
+    }
+
+    // MARK: Resident side
+
+    /// Stores a validated form as the draft of `formToken` with its accepted files, replacing files of the
+    /// same fields. Returns the draft id, or the application the token already became.
+    public func saveDraft(
+        procedure: Procedure, applicant: Applicant, answers: Answers, attachments: [NewAttachment], formToken: String,
+        at now: Date
+    ) throws -> ApplicationStore.DraftResult {
+        let staffID: Int64? = if case .counter(let id, _) = applicant { id } else { nil }
+        let new = NewApplication(
+            procedure: procedure, residentID: applicant.residentID, channel: applicant.channel,
+            enteredByStaffID: staffID, answers: answers, submissionToken: formToken)
+        return try database.write { connection in
+            let result = try ApplicationStore.saveDraft(new, at: now, on: connection)
+            if case .saved(let id) = result {
+                for attachment in attachments {
+                    try ApplicationStore.replaceAttachment(applicationID: id, attachment, at: now, on: connection)
+                }
+            }
+            return result
+        }
+    }
+
+    /// Files already stored for a draft or application: field → byte count.
+    public func storedFileSizes(applicationID: Int64) throws -> [String: Int] {
+        try database.read { connection in
+            var sizes: [String: Int] = [:]
+            for info in try ApplicationStore.fetchAttachments(applicationID: applicationID, on: connection) {
+                sizes[info.field, default: 0] += info.size
+            }
+            return sizes
+        }
+    }
+
+    public enum SubmitOutcome: Sendable, Equatable {
+        /// Newly submitted; `guestSecret` is shown once (nil for residents).
+        case submitted(StoredApplication, guestSecret: String?)
+        /// The same form was submitted before: nothing new was created.
+        case alreadySubmitted(StoredApplication)
+    }
+
+    /// Submits the draft of `formToken`. A second submit of the same token returns the first application.
+    public func submit(formToken: String, applicant: Applicant, origin: RequestOrigin, at now: Date) throws -> SubmitOutcome {
+        try database.write { connection in
+            guard let draft = try ApplicationStore.fetchApplication(submissionToken: formToken, on: connection),
+                draft.residentID == applicant.residentID
+            else { throw Failure.notFound }
+            guard draft.status == .draft else { return .alreadySubmitted(draft) }
+            let isGuest = draft.residentID == nil
+            let secret = isGuest ? GuestSecret.generate() : nil
+            guard
+                let reference = try ApplicationStore.submitDraft(
+                    id: draft.id, guestSecretHash: secret.map(GuestSecret.hash), at: now, on: connection)
+            else { throw Failure.conflict("submitted twice at once") }
+            try ApplicationStore.insertEvent(
+                applicationID: draft.id, kind: .status, actor: applicant.eventActor, at: now, from: .draft, to: .received,
+                on: connection)
+            let name = catalog.procedure(code: draft.procedureCode)?.name ?? draft.procedureCode
+            try ApplicationStore.insertResidentMessage(
+                residentID: draft.residentID, applicationID: draft.id,
+                subject: ApplicationRules.messageSubject(procedureName: name, to: .received),
+                body: "受付番号 \(ReferenceNumber.display(reference)) で申請を受け付けました。審査の状況はこのページでお知らせします。",
+                at: now, on: connection)
+            try ApplicationStore.insertUsageEvent(
+                kind: "submitted", channel: applicant.channel, subject: usageSubject(draft), procedureCode: draft.procedureCode,
+                at: now, on: connection)
+            try AuditLog.append(
+                audit(applicant.auditActor, "application.submit", draft.id, origin), at: now, on: connection)
+            let stored = try ApplicationStore.fetchApplication(id: draft.id, on: connection)!
+            return .submitted(stored, guestSecret: secret)
+        }
+    }
+
+    /// 取下げ: allowed until review starts.
+    public func withdraw(applicationID: Int64, applicant: Applicant, origin: RequestOrigin, at now: Date) throws {
+        try database.write { connection in
+            guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection) else {
+                throw Failure.notFound
+            }
+            guard ApplicationRules.residentMayWithdraw(application.status),
+                try ApplicationStore.updateStatus(
+                    id: applicationID, from: application.status, to: .withdrawn, at: now, on: connection)
+            else { throw Failure.conflict("この申請は審査が始まっているため、取り下げできません。担当課へご連絡ください。") }
+            try ApplicationStore.insertEvent(
+                applicationID: applicationID, kind: .status, actor: applicant.eventActor, at: now,
+                from: application.status, to: .withdrawn, on: connection)
+            try ApplicationStore.insertUsageEvent(
+                kind: "withdrew", channel: applicant.channel, subject: usageSubject(application),
+                procedureCode: application.procedureCode, at: now, on: connection)
+            try AuditLog.append(audit(applicant.auditActor, "application.withdraw", applicationID, origin), at: now, on: connection)
+        }
+    }
+
+    /// Edits a returned (要訂正) application and puts it back in the queue.
+    public func resubmit(
+        applicationID: Int64, answers: Answers, attachments: [NewAttachment], applicant: Applicant, origin: RequestOrigin,
+        at now: Date
+    ) throws {
+        try database.write { connection in
+            guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection) else {
+                throw Failure.notFound
+            }
+            guard ApplicationRules.residentMayResubmit(application.status),
+                try ApplicationStore.resubmitApplication(id: applicationID, answers: answers, at: now, on: connection)
+            else { throw Failure.conflict("この申請は訂正を受け付けていません。") }
+            for attachment in attachments {
+                try ApplicationStore.replaceAttachment(applicationID: applicationID, attachment, at: now, on: connection)
+            }
+            try ApplicationStore.insertEvent(
+                applicationID: applicationID, kind: .status, actor: applicant.eventActor, at: now, from: .returned,
+                to: .received, message: nil, on: connection)
+            try ApplicationStore.insertUsageEvent(
+                kind: "resubmitted", channel: applicant.channel, subject: usageSubject(application),
+                procedureCode: application.procedureCode, at: now, on: connection)
+            try AuditLog.append(audit(applicant.auditActor, "application.resubmit", applicationID, origin), at: now, on: connection)
+        }
+    }
+
+    /// A guest's lookup by reference and secret. Nil for any mismatch, without saying which part was wrong.
+    /// A successful lookup is a usage event and an audited read.
+    public func lookUp(reference: String, secret: String, origin: RequestOrigin, at now: Date) throws -> StoredApplication? {
+        guard let reference = ReferenceNumber.normalize(reference) else { return nil }
+        let candidate = try database.read { try ApplicationStore.fetchApplication(reference: reference, on: $0) }
+        guard let application = candidate, let hash = application.guestSecretHash, application.purgedAt == nil,
+            GuestSecret.matches(secret, hash: hash)
+        else { return nil }
+        try database.write { connection in
+            try ApplicationStore.insertUsageEvent(
+                kind: "looked_up", channel: .web, subject: .guestApplication(id: application.id),
+                procedureCode: application.procedureCode, at: now, on: connection)
+            try AuditLog.append(audit(.guest, "application.read", application.id, origin), at: now, on: connection)
+        }
+        return application
+    }
+
+    /// The guest-owned application for a reference and secret, without recording a lookup (for the actions
+    /// on the lookup page, which record their own event).
+    public func guestApplication(reference: String, secret: String) throws -> StoredApplication? {
+        guard let reference = ReferenceNumber.normalize(reference) else { return nil }
+        let candidate = try database.read { try ApplicationStore.fetchApplication(reference: reference, on: $0) }
+        guard let application = candidate, let hash = application.guestSecretHash,
+            GuestSecret.matches(secret, hash: hash)
+        else { return nil }
+        return application
+    }
+
+    // MARK: Staff side
+
+    public enum ClaimOutcome: Sendable, Equatable {
+        case claimed
+        /// Someone else (or the same person) already holds it.
+        case alreadyAssigned(staffID: Int64?)
+    }
+
+    /// Assign to me. Atomic: of two clerks claiming at once, exactly one gets `.claimed`.
+    public func claim(applicationID: Int64, staff: Int64, origin: RequestOrigin, at now: Date) throws -> ClaimOutcome {
+        try database.write { connection in
+            guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection),
+                application.status != .draft
+            else { throw Failure.notFound }
+            guard try ApplicationStore.claimApplication(id: applicationID, staffID: staff, at: now, on: connection) else {
+                return .alreadyAssigned(staffID: application.assignedStaffID)
+            }
+            try ApplicationStore.insertEvent(
+                applicationID: applicationID, kind: .assigned, actor: .staff(id: staff), at: now, on: connection)
+            try AuditLog.append(audit(.staff(id: staff), "application.claim", applicationID, origin), at: now, on: connection)
+            return .claimed
+        }
+    }
+
+    /// Gives the application back to the queue. Clerks release their own; supervisors anyone's.
+    public func release(applicationID: Int64, staff: Int64, anyone: Bool, origin: RequestOrigin, at now: Date) throws {
+        try database.write { connection in
+            guard
+                try ApplicationStore.releaseApplication(
+                    id: applicationID, staffID: anyone ? nil : staff, at: now, on: connection)
+            else { throw Failure.conflict("この申請の担当者ではありません。") }
+            try ApplicationStore.insertEvent(
+                applicationID: applicationID, kind: .released, actor: .staff(id: staff), at: now, on: connection)
+            try AuditLog.append(audit(.staff(id: staff), "application.release", applicationID, origin), at: now, on: connection)
+        }
+    }
+
+    /// A staff move with its message to the resident (into the outbox) and an internal note. Only the
+    /// assignee may move an application; the move must be allowed from the status the clerk saw (`from`).
+    public func transition(
+        applicationID: Int64, staff: Int64, from: ApplicationStatus, to: ApplicationStatus, message: String?,
+        internalNote: String?, origin: RequestOrigin, at now: Date
+    ) throws {
+        try database.write { connection in
+            guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection),
+                application.status != .draft
+            else { throw Failure.notFound }
+            guard application.assignedStaffID == staff else {
+                throw Failure.conflict("この申請を操作するには、先に「担当する」を押してください。")
+            }
+            guard application.status == from else {
+                throw Failure.conflict("この申請の状態は他の職員によって変更されています。画面を読み込み直してください。")
+            }
+            guard ApplicationRules.staffMayMove(from: from, to: to) else {
+                throw Failure.conflict("この状態には変更できません。")
+            }
+            guard try ApplicationStore.updateStatus(id: applicationID, from: from, to: to, at: now, on: connection) else {
+                throw Failure.conflict("この申請の状態は他の職員によって変更されています。画面を読み込み直してください。")
+            }
+            try ApplicationStore.insertEvent(
+                applicationID: applicationID, kind: .status, actor: .staff(id: staff), at: now, from: from, to: to,
+                message: message, internalNote: internalNote, on: connection)
+            if let message, !message.isEmpty {
+                let name = catalog.procedure(code: application.procedureCode)?.name ?? application.procedureCode
+                try ApplicationStore.insertResidentMessage(
+                    residentID: application.residentID, applicationID: applicationID,
+                    subject: ApplicationRules.messageSubject(procedureName: name, to: to), body: message, at: now,
+                    on: connection)
+            }
+            try AuditLog.append(
+                audit(.staff(id: staff), "application.status.\(to.rawValue)", applicationID, origin), at: now,
+                on: connection)
+        }
+    }
+
+    /// An internal note without a status change.
+    public func addNote(applicationID: Int64, staff: Int64, note: String, origin: RequestOrigin, at now: Date) throws {
+        try database.write { connection in
+            guard try ApplicationStore.fetchApplication(id: applicationID, on: connection) != nil else {
+                throw Failure.notFound
+            }
+            try ApplicationStore.insertEvent(
+                applicationID: applicationID, kind: .note, actor: .staff(id: staff), at: now, internalNote: note,
+                on: connection)
+            try AuditLog.append(audit(.staff(id: staff), "application.note", applicationID, origin), at: now, on: connection)
+        }
+    }
+
+    // MARK: Helpers
+
+    func usageSubject(_ application: StoredApplication) -> UsageSubject {
+        application.residentID.map { .resident(id: $0) } ?? .guestApplication(id: application.id)
+    }
+
+    func audit(_ actor: AuditActor, _ action: String, _ applicationID: Int64, _ origin: RequestOrigin) -> AuditEvent {
+        AuditEvent(
+            actor: actor, action: action, subjectType: "application", subjectID: String(applicationID),
+            clientAddress: origin.clientAddress, requestID: origin.requestID)
+    }
+}

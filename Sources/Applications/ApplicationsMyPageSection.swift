@@ -1,0 +1,70 @@
+import Foundation
+import Identity
+import Store
+import Web
+
+/// "申請の状況" on マイページ: the resident's applications with their status history, and the messages the
+/// town sent them (until the notices module delivers `resident_messages` by LINE or mail).
+struct ApplicationsMyPageSection: MyPageSection {
+    let catalog: ProcedureCatalog
+
+    var title: String { "申請の状況" }
+
+    func render(residentID: Int64, connection: Connection) throws -> [Node] {
+        let applications = try ApplicationStore.fetchApplications(residentID: residentID, on: connection)
+        let messages = try ApplicationStore.fetchResidentMessages(residentID: residentID, limit: 10, on: connection)
+        var histories: [Int64: [ApplicationEvent]] = [:]
+        for application in applications.prefix(20) {
+            histories[application.id] = try ApplicationStore.fetchEvents(applicationID: application.id, on: connection)
+        }
+        var nodes: [Node] = []
+        if applications.isEmpty {
+            nodes.append(el("p") { "まだ申請はありません。" })
+        } else {
+            nodes.append(
+                el("ul") {
+                    for application in applications.prefix(20) {
+                        el("li") {
+                            el("a", .href("/applications/\(application.reference ?? "")")) {
+                                catalog.procedure(code: application.procedureCode)?.name ?? application.procedureCode
+                            }
+                            "（受付番号 \(application.reference.map(ReferenceNumber.display) ?? "")）：\(application.status.label)"
+                            if application.status == .returned { el("strong") { " 訂正をお願いします" } }
+                            el("details") {
+                                el("summary") { "状況の履歴" }
+                                ApplicationPages.history(histories[application.id] ?? [], forStaff: false)
+                            }
+                        }
+                    }
+                })
+        }
+        if !messages.isEmpty {
+            nodes.append(el("h3") { "役場からのお知らせ" })
+            nodes.append(
+                el("ul") {
+                    for message in messages {
+                        el("li") {
+                            el("strong") { message.subject }
+                            el("span", .class("muted")) { "（\(JapanTime.format(message.createdAt))）" }
+                            el("p") { message.body }
+                        }
+                    }
+                })
+        }
+        nodes.append(el("p") { el("a", .href("/applications")) { "新しく申請する" } })
+        return nodes
+    }
+}
+
+/// "審査待ちの申請" on the staff dashboard: a count for the clerk's department and a link to the queue.
+struct ApplicationsDashboardTile: StaffDashboardTile {
+    var title: String { "審査待ちの申請" }
+
+    func render(staff: AuthenticatedStaff, connection: Connection) throws -> [Node] {
+        let count = try ApplicationStore.countOpenApplications(department: staff.department.rawValue, on: connection)
+        return [
+            el("p") { "\(staff.department.rawValue)：\(count) 件" },
+            el("p") { el("a", .href("/staff/applications")) { "申請の一覧を開く" } },
+        ]
+    }
+}

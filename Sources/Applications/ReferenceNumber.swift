@@ -1,0 +1,90 @@
+import Foundation
+import Identity
+import Security
+
+/// The 8-character reference residents read out on the phone or type into the lookup form: 7 random
+/// characters and a check character, shown as `ABCD-EFGH`.
+///
+/// The alphabet leaves out characters that are easy to confuse when read aloud or handwritten (I/1, O/0/Q, Z/2).
+///
+/// The check character is a weighted sum modulo the prime 31 (the ISBN-10 construction), not Luhn mod N:
+/// with distinct non-zero weights and a prime modulus larger than the alphabet, every single-character
+/// substitution and every transposition (adjacent or not) changes the sum, whereas Luhn mod 30 misses some
+/// adjacent transpositions. The price is that one of the 31 check values has no character; references whose
+/// check would be that value are simply redrawn when issued, which costs 1/31 of the number space.
+public enum ReferenceNumber {
+    public static let alphabet = Array("ABCDEFGHJKLMNPRSTUVWXY23456789")
+    static let modulus = 31
+    /// Position weights: 8 for the first character down to 1 for the check character.
+    static let weights = [8, 7, 6, 5, 4, 3, 2, 1]
+    public static let length = 8
+
+    /// A fresh reference number with a valid check character.
+    public static func generate() -> String {
+        while true {
+            let body = SecureRandom.string(length: length - 1, alphabet: alphabet)
+            if let check = checkCharacter(for: body) { return body + String(check) }
+        }
+    }
+
+    /// The check character for 7 body characters, or nil when the check value has no character (redraw).
+    static func checkCharacter(for body: String) -> Character? {
+        let values = body.compactMap(value(of:))
+        guard values.count == length - 1 else { return nil }
+        var sum = 0
+        for (index, value) in values.enumerated() { sum += weights[index] * value }
+        // The check's weight is 1, so it must bring the sum to 0 mod 31.
+        let check = (modulus - sum % modulus) % modulus
+        return check < alphabet.count ? alphabet[check] : nil
+    }
+
+    static func value(of character: Character) -> Int? { alphabet.firstIndex(of: character) }
+
+    /// True for a well-formed reference whose check character matches.
+    public static func isValid(_ reference: String) -> Bool {
+        let characters = Array(reference)
+        guard characters.count == length else { return false }
+        var sum = 0
+        for (index, character) in characters.enumerated() {
+            guard let value = value(of: character) else { return false }
+            sum += weights[index] * value
+        }
+        return sum % modulus == 0
+    }
+
+    /// What a person typed → the stored form: full-width to half-width, upper-case, spaces and hyphens
+    /// removed. Nil unless the result is a valid reference (so a typo is reported, not looked up).
+    public static func normalize(_ text: String) -> String? {
+        let cleaned = CharacterWidth.halfwidth(text).uppercased().filter { $0 != "-" && $0 != " " }
+        return isValid(cleaned) ? cleaned : nil
+    }
+
+    /// `ABCD-EFGH`, for people.
+    public static func display(_ reference: String) -> String {
+        guard reference.count == length else { return reference }
+        return String(reference.prefix(4)) + "-" + String(reference.suffix(4))
+    }
+}
+
+/// The secret a guest receives once, with the reference, to look their application up later. 12 characters
+/// of the same alphabet (about 59 bits), shown as `ABCD-EFGH-JKLM`; only its SHA-256 is stored.
+public enum GuestSecret {
+    public static func generate() -> String {
+        let raw = SecureRandom.string(length: 12, alphabet: ReferenceNumber.alphabet)
+        let characters = Array(raw)
+        return [0, 4, 8].map { String(characters[$0..<$0 + 4]) }.joined(separator: "-")
+    }
+
+    /// Hyphens, spaces, width and case are not part of the secret.
+    public static func normalize(_ text: String) -> String {
+        CharacterWidth.halfwidth(text).uppercased().filter { $0 != "-" && $0 != " " }
+    }
+
+    public static func hash(_ secret: String) -> String {
+        Digest.sha256Hex("guest-secret:" + normalize(secret))
+    }
+
+    public static func matches(_ secret: String, hash stored: String) -> Bool {
+        Digest.constantTimeEquals(Array(hash(secret).utf8), Array(stored.utf8))
+    }
+}

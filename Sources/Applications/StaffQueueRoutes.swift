@@ -1,0 +1,340 @@
+import Foundation
+import HTTP
+import Identity
+import Security
+import Store
+import Web
+
+/// The staff side: the review queue, claiming, the audited detail view, status moves with messages, file
+/// downloads, CSV export, response templates and counter proxy entry (書かない窓口).
+struct StaffQueueRoutes: RouteCollection {
+    let workflow: ApplicationWorkflow
+    let authentication: Authentication
+
+    var catalog: ProcedureCatalog { workflow.catalog }
+    var database: Database { workflow.database }
+
+    func register(in routes: inout Routes) {
+        let auth = authentication
+        routes.get("/staff/applications", auth.staff { [self] request, staff in
+            // The page ignores filter values it does not know, like any other search form.
+            let query = StaffQueueQuery(request, staff: staff, catalog: catalog)
+            let items = try database.read { try ApplicationStore.fetchQueue(query.filter, now: auth.now(), on: $0) }
+            return StaffQueuePages.queue(
+                items: items, filter: query.filter, departmentChoice: query.departmentChoice, mine: query.mine,
+                catalog: catalog, staff: staff, now: auth.now()
+            ).response()
+        })
+
+        routes.get("/staff/applications/export", auth.staff { [self] _, staff in
+            StaffQueuePages.exportForm(catalog: catalog, staff: staff).response()
+        })
+
+        routes.get("/staff/applications/export.csv", auth.staff { [self] request, staff in
+            guard let procedure = request.query("procedure").flatMap({ catalog.procedure(code: $0) }),
+                let period = ExportPeriod(from: request.query("from"), to: request.query("to"))
+            else {
+                throw HTTPError.badRequest("手続きと期間（開始日・終了日）を正しく指定してください。")
+            }
+            let encoding = CSVExport.Encoding(rawValue: request.query("encoding") ?? "utf8") ?? .utf8BOM
+            let applications = try workflow.exportApplications(
+                procedure: procedure, period: period, staff: staff.id, origin: request.origin, at: auth.now())
+            return Self.csvResponse(
+                procedure: procedure, period: period, applications: applications, encoding: encoding)
+        })
+
+        routes.get("/staff/applications/:id", auth.staff { [self] request, staff in
+            let id = try applicationID(request)
+            guard
+                let detail = try workflow.readForStaff(
+                    applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
+            else { throw HTTPError.notFound }
+            return StaffQueuePages.detail(
+                detail, procedure: catalog.procedure(code: detail.application.procedureCode), staff: staff,
+                notice: request.query("done").flatMap(StaffQueuePages.notice(for:))
+            ).response()
+        })
+
+        routes.post("/staff/applications/:id/claim", auth.staff { [self] request, staff in
+            let id = try applicationID(request)
+            let outcome = try perform {
+                try workflow.claim(applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
+            }
+            if case .alreadyAssigned(let holder) = outcome, holder != staff.id {
+                throw HTTPError(status: 409, code: "already_assigned", message: "この申請はすでに他の職員が担当しています。")
+            }
+            return .redirect(to: "/staff/applications/\(id)?done=claimed")
+        })
+
+        routes.post("/staff/applications/:id/release", auth.staff { [self] request, staff in
+            let id = try applicationID(request)
+            try perform {
+                try workflow.release(
+                    applicationID: id, staff: staff.id, anyone: staff.role >= .supervisor, origin: request.origin,
+                    at: auth.now())
+            }
+            return .redirect(to: "/staff/applications/\(id)?done=released")
+        })
+
+        routes.post("/staff/applications/:id/transition", auth.staff { [self] request, staff in
+            let id = try applicationID(request)
+            let form = try request.form()
+            guard let from = form["from"].flatMap(ApplicationStatus.init(rawValue:)),
+                let to = form["to"].flatMap(ApplicationStatus.init(rawValue:))
+            else { throw HTTPError.badRequest("変更後の状態を選んでください。") }
+            try perform {
+                let move = try workflow.prepareMove(
+                    from: from, to: to, message: form["message"], templateID: form["template_id"].flatMap(Int64.init),
+                    internalNote: form["internal_note"])
+                try workflow.move(applicationID: id, move, staff: staff.id, origin: request.origin, at: auth.now())
+            }
+            return .redirect(to: "/staff/applications/\(id)?done=moved")
+        })
+
+        routes.post("/staff/applications/:id/note", auth.staff { [self] request, staff in
+            let id = try applicationID(request)
+            let note = try request.form()["internal_note"] ?? ""
+            try perform {
+                try workflow.addCheckedNote(
+                    applicationID: id, staff: staff.id, note: note, origin: request.origin, at: auth.now())
+            }
+            return .redirect(to: "/staff/applications/\(id)?done=noted")
+        })
+
+        routes.get("/staff/applications/:id/attachments/:attachment", auth.staff { [self] request, staff in
+            let id = try applicationID(request)
+            guard let attachmentID = Int64(request.parameter("attachment")) else { throw HTTPError.notFound }
+            let now = auth.now()
+            let file = try database.write { connection -> (AttachmentInfo, Data)? in
+                guard let file = try ApplicationStore.fetchAttachmentData(id: attachmentID, applicationID: id, on: connection)
+                else { return nil }
+                try AuditLog.append(
+                    AuditEvent(
+                        staff.auditActor, "application.attachment.read", subjectType: "application_attachment",
+                        subjectID: attachmentID, request: request), at: now, on: connection)
+                return file
+            }
+            guard let (info, data) = file else { throw HTTPError.notFound }
+            // Always a download, never rendered inline: a crafted PDF or image cannot run in our origin.
+            let asciiName = "attachment-\(info.id).\(Self.fileExtension(info.contentType))"
+            let encodedName = info.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? asciiName
+            return Response(
+                status: 200,
+                headers: [
+                    ("Content-Type", info.contentType),
+                    ("Content-Disposition", "attachment; filename=\"\(asciiName)\"; filename*=UTF-8''\(encodedName)"),
+                    ("X-Content-Type-Options", "nosniff"),
+                ], body: data)
+        })
+
+        routes.get("/staff/templates", auth.staff(minimum: .supervisor) { [self] _, staff in
+            let templates = try database.read { try ApplicationStore.fetchTemplates(on: $0) }
+            return StaffQueuePages.templates(templates, staff: staff).response()
+        })
+
+        routes.post("/staff/templates", auth.staff(minimum: .supervisor) { [self] request, staff in
+            let form = try request.form()
+            _ = try perform {
+                try workflow.saveTemplate(
+                    id: form["id"].flatMap(Int64.init), title: form["title"] ?? "",
+                    toStatus: form["to_status"].flatMap(ApplicationStatus.init(rawValue:)), body: form["body"] ?? "",
+                    staff: staff.id, origin: request.origin, at: auth.now())
+            }
+            return .redirect(to: "/staff/templates")
+        })
+
+        registerCounter(in: &routes)
+    }
+
+    // MARK: Counter proxy entry (書かない窓口)
+
+    func registerCounter(in routes: inout Routes) {
+        let auth = authentication
+        routes.get("/staff/counter", auth.staff { [self] _, staff in
+            StaffQueuePages.counterStart(catalog: catalog, staff: staff).response()
+        })
+
+        routes.get("/staff/counter/:code", auth.staff { [self] request, staff in
+            guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
+            let residentID = request.query("resident").flatMap(Int64.init)
+            var values: SubmittedValues = [:]
+            if let residentID {
+                let now = auth.now()
+                // Prefilling reads the resident's record: audited like any other staff read of it.
+                guard
+                    let resident = try database.write({ connection -> Resident? in
+                        try AuditLog.append(
+                            AuditEvent(staff.auditActor, "resident.read", subjectType: "resident", subjectID: residentID, request: request),
+                            at: now, on: connection)
+                        return try ResidentStore.fetchResident(id: residentID, on: connection)
+                    })
+                else { throw HTTPError.notFound }
+                values = ApplicationRoutes.prefill(procedure, from: resident.profile)
+            }
+            return StaffQueuePages.counterForm(
+                procedure: procedure, residentID: residentID, values: values, errors: FormErrors(), storedFiles: [],
+                formToken: SecureRandom.token(), staff: staff
+            ).response()
+        })
+
+        routes.post(
+            "/staff/counter/:code", maximumBodyBytes: uploadBodyLimit,
+            MultipartRequest.withCSRFHeader(auth.staff { [self] request, staff in
+                guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
+                let (values, parts) = try MultipartRequest.values(of: request)
+                guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
+                    throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
+                }
+                let residentID = values["resident_id"]?.first.flatMap(Int64.init)
+                let now = auth.now()
+                let existing = try database.read { try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }
+                let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
+                let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
+                let (answers, errors) = FieldValidation.validate(
+                    values, for: procedure, today: now,
+                    files: .init(fieldsWithFile: Set(storedSizes.keys).union(files.accepted.map(\.field)), errors: files.errors))
+                let result = try workflow.saveDraft(
+                    procedure: procedure, applicant: .counter(staffID: staff.id, residentID: residentID), answers: answers,
+                    attachments: files.accepted, formToken: formToken, at: now)
+                guard case .saved(let draftID) = result else { throw HTTPError(status: 409, code: "conflict", message: "この申請はすでに受け付けています。") }
+                let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0) }
+                if !errors.isEmpty {
+                    return StaffQueuePages.counterForm(
+                        procedure: procedure, residentID: residentID, values: values, errors: errors, storedFiles: stored,
+                        formToken: formToken, staff: staff
+                    ).response(status: 422)
+                }
+                return StaffQueuePages.counterConfirm(
+                    procedure: procedure, residentID: residentID, answers: answers, files: stored, formToken: formToken,
+                    errors: FormErrors(), staff: staff
+                ).response()
+            }))
+
+        routes.post("/staff/counter/submit", auth.staff { [self] request, staff in
+            let form = try request.form()
+            guard let formToken = form["form_token"] else { throw HTTPError.notFound }
+            let residentID = form["resident_id"].flatMap(Int64.init)
+            guard form["resident_confirmed"] == "true" else {
+                guard let draft = try database.read({ try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }),
+                    let procedure = catalog.procedure(code: draft.procedureCode)
+                else { throw HTTPError.notFound }
+                let files = try database.read { try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0) }
+                var errors = FormErrors()
+                errors.add("resident_confirmed", "申請者ご本人に内容を確認していただき、チェックを入れてください。")
+                return StaffQueuePages.counterConfirm(
+                    procedure: procedure, residentID: residentID, answers: draft.answers, files: files,
+                    formToken: formToken, errors: errors, staff: staff
+                ).response(status: 422)
+            }
+            let outcome = try perform {
+                try workflow.submit(
+                    formToken: formToken, applicant: .counter(staffID: staff.id, residentID: residentID),
+                    origin: request.origin, at: auth.now())
+            }
+            switch outcome {
+            case .submitted(let application, let secret):
+                return StaffQueuePages.counterComplete(application: application, guestSecret: secret, repeated: false, staff: staff)
+                    .response()
+            case .alreadySubmitted(let application):
+                return StaffQueuePages.counterComplete(application: application, guestSecret: nil, repeated: true, staff: staff)
+                    .response()
+            }
+        })
+    }
+
+    // MARK: Helpers
+
+    typealias Detail = StaffApplicationDetail
+
+    func applicationID(_ request: Request) throws -> Int64 {
+        guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
+        return id
+    }
+
+    func perform<T>(_ step: () throws -> T) throws -> T {
+        do {
+            return try step()
+        } catch ApplicationWorkflow.Failure.notFound {
+            throw HTTPError.notFound
+        } catch ApplicationWorkflow.Failure.conflict(let message) {
+            throw HTTPError(status: 409, code: "conflict", message: message)
+        } catch ApplicationWorkflow.Failure.invalid(let message) {
+            throw HTTPError.badRequest(message)
+        }
+    }
+
+    /// The CSV download, the same for the console and the API: always an attachment, named by procedure and
+    /// period only (never by anything a resident typed).
+    static func csvResponse(
+        procedure: Procedure, period: ExportPeriod, applications: [StoredApplication], encoding: CSVExport.Encoding
+    ) -> Response {
+        let rows = CSVExport.rows(procedure: procedure, applications: applications)
+        let charset = encoding == .shiftJIS ? "Shift_JIS" : "utf-8"
+        let fileName = "\(procedure.code)-\(period.fromDay)-\(period.toDay).csv"
+        return Response(
+            status: 200,
+            headers: [
+                ("Content-Type", "text/csv; charset=\(charset)"),
+                ("Content-Disposition", "attachment; filename=\"\(fileName)\""),
+            ], body: CSVExport.document(rows, encoding: encoding))
+    }
+
+    static func fileExtension(_ contentType: String) -> String {
+        switch contentType {
+        case "image/jpeg": "jpg"
+        case "image/png": "png"
+        default: "pdf"
+        }
+    }
+}
+
+/// The queue's filters, read from the query string the same way for the console and the API: `department`
+/// (a 担当課, or `all`; the caller's own by default), `procedure` (a code), `status` (one submitted status; by
+/// default the open ones), `older_than_days` (waiting at least that long), `mine` (`1`: assigned to the caller)
+/// and `limit`.
+struct StaffQueueQuery {
+    var filter = QueueFilter()
+    /// `all` or the department shown, for the console's select box.
+    var departmentChoice: String
+    var mine = false
+    /// Names of parameters whose value was not understood. The console ignores them, as any search form
+    /// would; the API answers 400 so a typo is not silently read as "everything".
+    var invalid: [String] = []
+
+    init(_ request: Request, staff: AuthenticatedStaff, catalog: ProcedureCatalog) {
+        departmentChoice = request.query("department") ?? staff.department.rawValue
+        if departmentChoice != "all" {
+            filter.department = Department(rawValue: departmentChoice)?.rawValue
+            if filter.department == nil { invalid.append("department") }
+        }
+        if let code = request.query("procedure"), !code.isEmpty {
+            filter.procedureCode = catalog.procedure(code: code)?.code
+            if filter.procedureCode == nil { invalid.append("procedure") }
+        }
+        if let status = request.query("status"), !status.isEmpty {
+            filter.status = ApplicationStatus(rawValue: status).flatMap {
+                ApplicationStatus.submitted.contains($0) ? $0 : nil
+            }
+            if filter.status == nil { invalid.append("status") }
+        }
+        if let days = request.query("older_than_days"), !days.isEmpty {
+            // Ten years covers every retention period; more would only overflow the date arithmetic.
+            filter.olderThanDays = Int(days).map { max(0, min($0, 3650)) }
+            if filter.olderThanDays == nil { invalid.append("older_than_days") }
+        }
+        switch request.query("mine") {
+        case nil, "", "0", "false": break
+        case "1", "true":
+            mine = true
+            filter.assignedStaffID = staff.id
+        default: invalid.append("mine")
+        }
+        if let limit = request.query("limit") {
+            if let value = Int(limit), (1...1000).contains(value) {
+                filter.limit = value
+            } else {
+                invalid.append("limit")
+            }
+        }
+    }
+}

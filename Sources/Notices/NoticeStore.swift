@@ -1,0 +1,362 @@
+import Foundation
+import Store
+
+/// All SQL of the notices module: templates, the freeze, the outbox (`NoticeStore+Outbox.swift`), the
+/// fallback list, LINE links, link codes and webhook events (`NoticeStore+Links.swift`).
+///
+/// Functions that must share a transaction with other work take a `Connection` and are internal; the
+/// public ones open their own read or write.
+public struct NoticeStore: Sendable {
+    public let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    // MARK: Templates
+
+    public struct SavedTemplate: Sendable, Equatable {
+        public let id: Int64
+        public let name: String
+        public let messages: [String]
+        public let updatedAt: Date
+    }
+
+    /// Saves a template under `name`, replacing the texts of an existing one. Each text must parse.
+    @discardableResult
+    public func saveTemplate(name: String, messages: [String], by actor: String, now: Date) throws -> Int64 {
+        guard !messages.isEmpty else { throw NoticeValidationError.noMessages }
+        guard messages.count <= LINELimits.maximumMessagesPerRequest else {
+            throw NoticeValidationError.tooManyMessages(count: messages.count)
+        }
+        for text in messages { _ = try MessageTemplate(text) }
+        let json = Self.jsonText(messages)
+        return try database.write { connection in
+            try connection.run(
+                """
+                INSERT INTO notice_templates (name, messages, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET messages = excluded.messages, updated_at = excluded.updated_at
+                """, name, json, actor, now, now)
+            return try connection.scalar("SELECT id FROM notice_templates WHERE name = ?", name, as: Int64.self)!
+        }
+    }
+
+    public func fetchTemplates() throws -> [SavedTemplate] {
+        try database.read { connection in
+            try connection.query("SELECT id, name, messages, updated_at FROM notice_templates ORDER BY name")
+                .map(Self.template)
+        }
+    }
+
+    public func fetchTemplate(id: Int64) throws -> SavedTemplate? {
+        try database.read { connection in
+            try connection.queryFirst("SELECT id, name, messages, updated_at FROM notice_templates WHERE id = ?", id)
+                .map(Self.template)
+        }
+    }
+
+    private static func template(_ row: Row) throws -> SavedTemplate {
+        SavedTemplate(
+            id: try row.get("id"), name: try row.get("name"),
+            messages: stringArray(try row.get("messages", as: String.self)), updatedAt: try row.get("updated_at"))
+    }
+
+    // MARK: Creating a notice: the freeze
+
+    /// Resolves the audience, renders and checks every text, and freezes the notice's LINE requests — each
+    /// with its endpoint, recipients, exact body and a new UUID retry key — together with one row per
+    /// targeted resident, all in one transaction. Nothing is sent here; if any rule fails nothing is stored.
+    public func createNotice(_ draft: NoticeDraft, now: Date) throws -> CreatedNotice {
+        try database.write { connection in
+            let members = try Self.fetchAudienceMembers(draft.audience, on: connection)
+            let plan = try NoticePlanner.plan(draft, members: members)
+            let sendAt = draft.sendAt ?? now
+            try connection.run(
+                """
+                INSERT INTO notices (title, template_id, messages, placeholder_values, audience_kind, audience,
+                    personalised, send_at, created_by, created_at, status, recipient_count, fallback_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                draft.title, draft.templateID, Self.jsonText(draft.messages), Self.jsonText(draft.placeholderValues),
+                draft.audience.kind, draft.audience.storedJSON, plan.personalised, sendAt, draft.createdBy, now,
+                (plan.requests.isEmpty ? NoticeStatus.done : .queued).rawValue,
+                plan.lineUserIDs.count + plan.fallbacks.count, plan.fallbacks.count)
+            let noticeID = connection.lastInsertRowID
+            for request in plan.requests {
+                try connection.run(
+                    """
+                    INSERT INTO notice_requests (notice_id, endpoint, recipients, recipient_count, payload,
+                        retry_key, state, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                    """,
+                    noticeID, request.endpoint.rawValue, Self.jsonText(request.recipients), request.recipients.count,
+                    String(decoding: request.payload, as: UTF8.self), UUID().uuidString.lowercased(), sendAt, now)
+                let requestID = connection.lastInsertRowID
+                for residentID in request.residentIDs {
+                    try connection.run(
+                        """
+                        INSERT INTO notice_recipients (notice_id, resident_id, line_user_id, request_id, delivery)
+                        VALUES (?, ?, ?, ?, 'line')
+                        """, noticeID, residentID, plan.lineUserIDs[residentID], requestID)
+                }
+            }
+            for fallback in plan.fallbacks {
+                try connection.run(
+                    """
+                    INSERT INTO notice_recipients (notice_id, resident_id, delivery, fallback_reason, fallback_text)
+                    VALUES (?, ?, 'fallback', ?, ?)
+                    """, noticeID, fallback.residentID, FallbackReason.noLink.rawValue, fallback.text)
+            }
+            return CreatedNotice(
+                id: noticeID, personalised: plan.personalised, requestCount: plan.requests.count,
+                lineRecipientCount: plan.lineUserIDs.count, fallbackCount: plan.fallbacks.count)
+        }
+    }
+
+    /// The targeted residents with their active LINE link, read inside the freeze's transaction.
+    static func fetchAudienceMembers(_ audience: Audience, on connection: Connection) throws -> [AudienceMember] {
+        let select = """
+            SELECT r.id AS resident_id, r.full_name AS name, d.name AS district_name, l.line_user_id
+            FROM residents r
+            LEFT JOIN districts d ON d.code = r.district_code
+            LEFT JOIN line_links l ON l.resident_id = r.id AND l.active = 1
+            """
+        let rows: [Row]
+        switch audience {
+        case .resident(let id):
+            rows = try connection.query(select + " WHERE r.id = ?", id)
+            guard !rows.isEmpty else { throw NoticeValidationError.unknownResidents(count: 1) }
+        case .residents(let ids):
+            let unique = Array(Set(ids))
+            rows = try connection.query(
+                select + " WHERE r.id IN (SELECT value FROM json_each(?)) ORDER BY r.id", jsonText(unique))
+            guard rows.count == unique.count else {
+                throw NoticeValidationError.unknownResidents(count: unique.count - rows.count)
+            }
+        case .district(let code):
+            guard try connection.queryFirst("SELECT 1 FROM districts WHERE code = ?", code) != nil else {
+                throw NoticeValidationError.unknownDistrict
+            }
+            rows = try connection.query(select + " WHERE r.district_code = ? ORDER BY r.id", code)
+        case .allLinked:
+            rows = try connection.query(select + " WHERE l.line_user_id IS NOT NULL ORDER BY r.id")
+        }
+        return try rows.map { row in
+            AudienceMember(
+                residentID: try row.get("resident_id"), name: try row.get("name"),
+                districtName: try row.get("district_name"), lineUserID: try row.get("line_user_id"))
+        }
+    }
+
+    // MARK: Reading notices
+
+    public struct NoticeSummary: Sendable, Equatable {
+        public let id: Int64
+        public let title: String
+        public let audience: Audience?
+        public let personalised: Bool
+        public let sendAt: Date
+        public let createdBy: String
+        public let createdAt: Date
+        public let status: NoticeStatus
+        public let recipientCount: Int
+        public let fallbackCount: Int
+        /// Requests by state, e.g. `[.sent: 19, .pending: 1]`.
+        public let requestStates: [NoticeRequestState: Int]
+    }
+
+    public func fetchNotice(id: Int64) throws -> NoticeSummary? {
+        try fetchNotices(where: "n.id = ?", [id], limit: 1).first
+    }
+
+    /// Newest first.
+    public func fetchRecentNotices(limit: Int = 50) throws -> [NoticeSummary] {
+        try fetchNotices(where: "1", [], limit: limit)
+    }
+
+    private func fetchNotices(where condition: String, _ arguments: [any SQLBindable], limit: Int) throws
+        -> [NoticeSummary]
+    {
+        try database.read { connection in
+            let rows = try connection.query(
+                """
+                SELECT n.id, n.title, n.audience, n.personalised, n.send_at, n.created_by, n.created_at, n.status,
+                       n.recipient_count, n.fallback_count,
+                       (SELECT json_group_object(state, count) FROM
+                           (SELECT state, count(*) AS count FROM notice_requests WHERE notice_id = n.id GROUP BY state))
+                           AS request_states
+                FROM notices n WHERE \(condition) ORDER BY n.id DESC LIMIT ?
+                """, arguments: arguments + [limit])
+            return try rows.map { row in
+                var states: [NoticeRequestState: Int] = [:]
+                if let json = try row.get("request_states", as: String?.self),
+                    let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Int]
+                {
+                    for (name, count) in object {
+                        if let state = NoticeRequestState(rawValue: name) { states[state] = count }
+                    }
+                }
+                return NoticeSummary(
+                    id: try row.get("id"), title: try row.get("title"),
+                    audience: Audience.fromStored(try row.get("audience")), personalised: try row.get("personalised"),
+                    sendAt: try row.get("send_at"), createdBy: try row.get("created_by"),
+                    createdAt: try row.get("created_at"),
+                    status: NoticeStatus(rawValue: try row.get("status")) ?? .queued,
+                    recipientCount: try row.get("recipient_count"), fallbackCount: try row.get("fallback_count"),
+                    requestStates: states)
+            }
+        }
+    }
+
+    /// One frozen request as stored, for the console, the dry run and tests.
+    public struct OutboxRequest: Sendable, Equatable {
+        public let id: Int64
+        public let noticeID: Int64
+        public let endpoint: LINEEndpoint
+        public let recipients: [String]
+        public let payload: Data
+        public let retryKey: String
+        public let state: NoticeRequestState
+        public let attempts: Int
+        public let nextAttemptAt: Date
+        public let leaseOwner: String?
+        public let leaseExpiresAt: Date?
+        public let firstAttemptAt: Date?
+        public let lastStatus: Int?
+        public let failureReason: String?
+        public let acceptedRequestID: String?
+        public let sentAt: Date?
+    }
+
+    public func fetchRequests(noticeID: Int64) throws -> [OutboxRequest] {
+        try database.read { connection in
+            try connection.query("SELECT * FROM notice_requests WHERE notice_id = ? ORDER BY id", noticeID)
+                .map(Self.outboxRequest)
+        }
+    }
+
+    public func fetchRequest(id: Int64) throws -> OutboxRequest? {
+        try database.read { connection in
+            try connection.queryFirst("SELECT * FROM notice_requests WHERE id = ?", id).map(Self.outboxRequest)
+        }
+    }
+
+    static func outboxRequest(_ row: Row) throws -> OutboxRequest {
+        OutboxRequest(
+            id: try row.get("id"), noticeID: try row.get("notice_id"),
+            endpoint: LINEEndpoint(rawValue: try row.get("endpoint")) ?? .push,
+            recipients: stringArray(try row.get("recipients", as: String.self)),
+            payload: Data(try row.get("payload", as: String.self).utf8), retryKey: try row.get("retry_key"),
+            state: NoticeRequestState(rawValue: try row.get("state")) ?? .unknown, attempts: try row.get("attempts"),
+            nextAttemptAt: try row.get("next_attempt_at"), leaseOwner: try row.get("lease_owner"),
+            leaseExpiresAt: try row.get("lease_expires_at"), firstAttemptAt: try row.get("first_attempt_at"),
+            lastStatus: try row.get("last_status"), failureReason: try row.get("failure_reason"),
+            acceptedRequestID: try row.get("accepted_request_id"), sentAt: try row.get("sent_at"))
+    }
+
+    /// Requests by state across all notices, for metrics and the console.
+    public func countRequestsByState() throws -> [NoticeRequestState: Int] {
+        try database.read { connection in
+            var counts: [NoticeRequestState: Int] = [:]
+            for row in try connection.query("SELECT state, count(*) AS count FROM notice_requests GROUP BY state") {
+                if let state = NoticeRequestState(rawValue: try row.get("state")) {
+                    counts[state] = try row.get("count")
+                }
+            }
+            return counts
+        }
+    }
+
+    // MARK: The fallback list
+
+    /// One line of the printable fallback list: who, how to reach them, and what to tell them.
+    public struct FallbackEntry: Sendable, Equatable {
+        public let noticeID: Int64
+        public let noticeTitle: String
+        public let sendAt: Date
+        public let residentID: Int64
+        public let name: String
+        public let nameKana: String
+        public let postalCode: String
+        public let address: String
+        public let phone: String?
+        /// `residents.contact_channel`: email, phone, post or line.
+        public let contactChannel: String
+        public let districtCode: String
+        public let reason: FallbackReason
+        public let text: String
+        public let handledAt: Date?
+    }
+
+    /// Residents a notice must reach by post or phone, by notice, then district and kana order.
+    public func fetchFallbackList(noticeID: Int64? = nil, includeHandled: Bool = false) throws -> [FallbackEntry] {
+        try database.read { connection in
+            let rows = try connection.query(
+                """
+                SELECT nr.notice_id, n.title, n.send_at, nr.resident_id, r.full_name, r.full_name_kana, r.postal_code,
+                       r.address, r.phone, r.contact_channel, r.district_code, nr.fallback_reason,
+                       nr.fallback_text, nr.fallback_handled_at
+                FROM notice_recipients nr
+                JOIN notices n ON n.id = nr.notice_id
+                JOIN residents r ON r.id = nr.resident_id
+                WHERE nr.delivery = 'fallback' AND (? OR nr.fallback_handled_at IS NULL)
+                  AND (? IS NULL OR nr.notice_id = ?)
+                ORDER BY nr.notice_id, r.district_code, r.full_name_kana, r.id
+                """, includeHandled, noticeID, noticeID)
+            return try rows.map { row in
+                FallbackEntry(
+                    noticeID: try row.get("notice_id"), noticeTitle: try row.get("title"),
+                    sendAt: try row.get("send_at"), residentID: try row.get("resident_id"),
+                    name: try row.get("full_name"), nameKana: try row.get("full_name_kana"),
+                    postalCode: try row.get("postal_code"), address: try row.get("address"),
+                    phone: try row.get("phone"), contactChannel: try row.get("contact_channel"),
+                    districtCode: try row.get("district_code"),
+                    reason: FallbackReason(rawValue: try row.get("fallback_reason")) ?? .unknown,
+                    text: try row.get("fallback_text"), handledAt: try row.get("fallback_handled_at"))
+            }
+        }
+    }
+
+    /// Staff record that the letter went out or the call was made. Returns false when there was no such
+    /// open entry.
+    @discardableResult
+    public func markFallbackHandled(noticeID: Int64, residentID: Int64, by actor: String, now: Date) throws -> Bool {
+        try database.write { connection in
+            try connection.run(
+                """
+                UPDATE notice_recipients SET fallback_handled_at = ?, fallback_handled_by = ?
+                WHERE notice_id = ? AND resident_id = ? AND delivery = 'fallback' AND fallback_handled_at IS NULL
+                """, now, actor, noticeID, residentID) == 1
+        }
+    }
+
+    /// How each targeted resident of a notice is reached; for tests and the console's notice page.
+    public func fetchDeliveries(noticeID: Int64) throws -> [(
+        residentID: Int64, delivery: String, reason: FallbackReason?
+    )] {
+        try database.read { connection in
+            try connection.query(
+                "SELECT resident_id, delivery, fallback_reason FROM notice_recipients WHERE notice_id = ? ORDER BY resident_id",
+                noticeID
+            ).map { row in
+                (
+                    try row.get("resident_id"), try row.get("delivery"),
+                    try row.get("fallback_reason", as: String?.self).flatMap(FallbackReason.init(rawValue:))
+                )
+            }
+        }
+    }
+
+    // MARK: JSON columns
+
+    static func jsonText<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+    }
+
+    static func stringArray(_ json: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+    }
+}

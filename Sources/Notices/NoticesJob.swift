@@ -1,0 +1,442 @@
+import Foundation
+import HTTP
+import HTTPClient
+
+/// How a `notices send` run behaves. The defaults are production's.
+public struct NoticesJobConfiguration: Sendable {
+    public var apiBase = "https://api.line.me"
+    public var accessToken: ChannelAccessToken
+    /// The fraction of LINE's per-endpoint rate limits the run may use (0 < headroom ≤ 1).
+    public var headroom = 0.9
+    /// LINE's limits, before headroom. Tests lower them; production leaves them.
+    public var endpointLimits: [LINEEndpoint: Double] = [
+        .push: LINELimits.pushRequestsPerSecond, .multicast: LINELimits.multicastRequestsPerSecond,
+    ]
+    public var maximumConcurrentRequests = 32
+    public var requestTimeout: TimeInterval = 10
+    /// How long a claimed request stays ours without news. Longer than `requestTimeout`, so a slow but live
+    /// sender keeps its requests; short enough that a crashed sender's requests come back soon.
+    public var leaseDuration: TimeInterval = 120
+    /// The run stops claiming after this long; what is left is for the next timer run (exit 75).
+    public var maximumRunDuration: TimeInterval = 300
+    /// The longest the run waits, idle, for a retry or a foreign lease to come due before leaving it to the
+    /// next timer run.
+    public var maximumIdleWait: TimeInterval = 30
+    public var retry = RetryPolicy()
+    public var claimBatchSize = 500
+
+    public init(accessToken: ChannelAccessToken) {
+        self.accessToken = accessToken
+    }
+
+    func ratePerSecond(_ endpoint: LINEEndpoint) -> Double {
+        max(0.1, (endpointLimits[endpoint] ?? endpoint.requestsPerSecond) * min(1, max(0.01, headroom)))
+    }
+}
+
+/// Counters a run reports while it goes and when it ends. Request counts, not recipients.
+public struct NoticesProgress: Sendable, Equatable {
+    public var sent = 0
+    public var failed = 0
+    public var unknown = 0
+    public var retried = 0
+    /// 429 answers seen; each halves that endpoint's rate for a while.
+    public var rateLimited = 0
+    public var remaining = 0
+    /// Requests started per second over the last reporting interval.
+    public var requestsPerSecond = 0.0
+}
+
+public struct NoticesRunSummary: Sendable, Equatable {
+    public enum Ending: String, Sendable {
+        /// Nothing due is left (later retries or scheduled notices may be).
+        case finished
+        /// `maximumRunDuration` passed.
+        case deadline
+        /// SIGTERM or SIGINT: in-flight requests were finished and recorded.
+        case stopRequested = "stop_requested"
+        /// LINE answered 401 or 403: the channel access token is wrong or lacks permission.
+        case tokenRejected = "token_rejected"
+    }
+
+    public var progress: NoticesProgress
+    public var ending: Ending
+    /// Each endpoint's rate at the end, after any 429 slow-downs.
+    public var finalRates: [LINEEndpoint: Double]
+    /// Requests still pending or sending that a later run must take up (not counting notices scheduled
+    /// for later that were never attempted).
+    public var workRemains: Bool
+
+    /// A person must look: a request failed or became unknown in this run, or the token was rejected.
+    public var needsAttention: Bool {
+        progress.failed > 0 || progress.unknown > 0 || ending == .tokenRejected
+    }
+}
+
+/// Lets another thread (a signal watcher) ask a run to stop at the next safe point.
+public final class NoticesStopSignal: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var requested = false
+    private var waker: MultiHandle.Waker?
+
+    public init() {}
+
+    public func requestStop() {
+        let waker = lock.withLock {
+            requested = true
+            return self.waker
+        }
+        waker?.wakeUp()
+    }
+
+    var isRequested: Bool { lock.withLock { requested } }
+
+    func attach(_ waker: MultiHandle.Waker?) {
+        lock.withLock { self.waker = waker }
+    }
+}
+
+/// One batch run of the outbox: claim due requests with a lease, send them concurrently over a libcurl
+/// multi handle under a per-endpoint token bucket, and record each answer, until nothing is due or time is
+/// up. Every request keeps its frozen body and retry key across attempts, runs and crashes, so LINE executes
+/// each exactly once: a repeat of an accepted key gets 409, which counts as sent.
+///
+/// Thread confinement: `run()` uses the calling thread only; `stopSignal` is the one cross-thread entry.
+public final class NoticesJob {
+    public let store: NoticeStore
+    public let configuration: NoticesJobConfiguration
+    /// Identifies this run's leases: host, process and a random suffix.
+    public let owner: String
+    public let stopSignal = NoticesStopSignal()
+    private let sender: LINESender
+    private let clock: @Sendable () -> Date
+    private let random: @Sendable () -> Double
+    private let logger: Logger
+    private let progressSink: (@Sendable (NoticesProgress) -> Void)?
+
+    public init(
+        store: NoticeStore, configuration: NoticesJobConfiguration, owner: String = NoticesJob.makeOwner(),
+        clock: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, logger: Logger = .disabled,
+        progress: (@Sendable (NoticesProgress) -> Void)? = nil
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.owner = owner
+        self.sender = LINESender(
+            apiBase: configuration.apiBase, accessToken: configuration.accessToken,
+            requestTimeout: configuration.requestTimeout)
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+        self.progressSink = progress
+    }
+
+    public static func makeOwner() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(host):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }
+
+    // MARK: The run
+
+    public func run() throws -> NoticesRunSummary {
+        var state = RunState(configuration: configuration, startedAt: clock(), monotonicStart: MonotonicClock.seconds())
+        let multi = MultiHandle(maximumConnectionsPerHost: configuration.maximumConcurrentRequests)
+        stopSignal.attach(multi.waker)
+        defer { stopSignal.attach(nil) }
+        logger.info("notices run started", ["owner": .string(owner)])
+
+        while true {
+            let now = clock()
+            let monotonic = MonotonicClock.seconds()
+            if state.ending == nil {
+                if stopSignal.isRequested {
+                    state.ending = .stopRequested
+                } else if state.claimedOnce, now >= state.deadline {
+                    state.ending = .deadline
+                }
+            }
+            if monotonic - state.lastMaintenance >= 1 {
+                try maintain(&state, now: now)
+                state.lastMaintenance = monotonic
+            }
+            if state.ending == nil, state.queuedCount < max(1, configuration.claimBatchSize / 2),
+                monotonic >= state.nextClaimAt
+            {
+                let claimed = try claim(&state, now: now)
+                state.claimedOnce = true
+                state.nextClaimAt = claimed == 0 ? monotonic + 0.25 : monotonic
+            }
+            if state.ending != nil, state.queuedCount > 0 {
+                // Claimed but never sent: back to the queue, due at once, for the next run.
+                for endpoint in LINEEndpoint.allCases {
+                    state.records += state.queues[endpoint, default: []].map {
+                        NoticeStore.RecordedOutcome(requestID: $0.id, result: .released)
+                    }
+                    state.queues[endpoint] = []
+                }
+            }
+            try startTransfers(&state, on: multi, monotonic: monotonic)
+
+            let completions = try multi.perform(waitingUpTo: waitMilliseconds(state, monotonic: monotonic))
+            for completion in completions {
+                handle(completion, &state)
+            }
+            let flushAge = state.firstRecordAt.map { MonotonicClock.seconds() - $0 } ?? 0
+            if state.records.count >= 200 || flushAge >= 0.05 || (state.inFlight.isEmpty && !state.records.isEmpty) {
+                try flush(&state)
+            }
+            try reportProgressIfDue(&state)
+
+            guard state.inFlight.isEmpty, state.queuedCount == 0 else { continue }
+            if state.ending != nil { break }
+            // Waiting for a retry or a lease decided on below.
+            if MonotonicClock.seconds() < state.idleUntil { continue }
+            let outlook = try store.fetchOutlook(
+                owner: owner, now: clock(), attemptCutoff: configuration.retry.attemptCutoff(now: clock()))
+            if outlook.dueNow > 0 {
+                state.nextClaimAt = 0
+                continue
+            }
+            let nextDue = [outlook.nextRetryAt, outlook.nextLeaseExpiry].compactMap { $0 }.min()
+            let current = clock()
+            guard let nextDue, nextDue < state.deadline,
+                nextDue.timeIntervalSince(current) <= configuration.maximumIdleWait
+            else {
+                state.ending = .finished
+                break
+            }
+            // Something comes due soon: wait for it (a lease running out is requeued by `maintain`).
+            let wait = max(0, nextDue.timeIntervalSince(current))
+            state.nextClaimAt = MonotonicClock.seconds() + wait
+            state.idleUntil = state.nextClaimAt
+        }
+        try flush(&state)
+        let outlook = try store.fetchOutlook(
+            owner: owner, now: clock(), attemptCutoff: configuration.retry.attemptCutoff(now: clock()))
+        state.progress.remaining = outlook.remaining
+        let summary = NoticesRunSummary(
+            progress: state.progress, ending: state.ending ?? .finished,
+            finalRates: state.buckets.mapValues(\.ratePerSecond), workRemains: outlook.remaining > 0)
+        progressSink?(summary.progress)
+        logger.info(
+            "notices run finished",
+            [
+                "owner": .string(owner), "ending": .string(summary.ending.rawValue),
+                "sent": .int(summary.progress.sent),
+                "failed": .int(summary.progress.failed), "unknown": .int(summary.progress.unknown),
+                "retried": .int(summary.progress.retried), "rate_limited": .int(summary.progress.rateLimited),
+                "remaining": .int(summary.progress.remaining),
+            ])
+        return summary
+    }
+
+    /// Mutable state of one run, kept together so the loop's steps can be separate functions.
+    private struct RunState {
+        var progress = NoticesProgress()
+        var buckets: [LINEEndpoint: TokenBucket] = [:]
+        var queues: [LINEEndpoint: [NoticeStore.ClaimedRequest]] = [:]
+        var inFlight: [Int: NoticeStore.ClaimedRequest] = [:]
+        var records: [NoticeStore.RecordedOutcome] = []
+        var firstRecordAt: Double?
+        var ending: NoticesRunSummary.Ending?
+        var claimedOnce = false
+        var nextClaimAt = 0.0
+        var idleUntil = 0.0
+        var lastMaintenance = -Double.infinity
+        var lastProgressAt: Double
+        var startedSinceProgress = 0
+        let deadline: Date
+
+        init(configuration: NoticesJobConfiguration, startedAt: Date, monotonicStart: Double) {
+            deadline = startedAt.addingTimeInterval(configuration.maximumRunDuration)
+            lastProgressAt = monotonicStart
+            for endpoint in LINEEndpoint.allCases {
+                buckets[endpoint] = TokenBucket(
+                    ratePerSecond: configuration.ratePerSecond(endpoint), now: monotonicStart)
+                queues[endpoint] = []
+            }
+        }
+
+        var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// Requeues dead senders' requests, retires requests whose key window is over, and keeps our own leases
+    /// fresh.
+    private func maintain(_ state: inout RunState, now: Date) throws {
+        let requeued = try store.requeueExpiredLeases(now: now)
+        if requeued > 0 { logger.warning("requeued requests with expired leases", ["count": .int(requeued)]) }
+        let unknown = try store.markUnknownAfterKeyWindow(
+            attemptCutoff: configuration.retry.attemptCutoff(now: now), now: now)
+        for id in unknown {
+            logger.error("notice request unknown after the retry key window", ["request": .int(Int(id))])
+        }
+        state.progress.unknown += unknown.count
+        if !state.inFlight.isEmpty || state.queuedCount > 0 {
+            try store.extendLeases(owner: owner, until: now.addingTimeInterval(configuration.leaseDuration))
+        }
+    }
+
+    /// Claims about as much as the current rates can send in a quarter of the lease, so nothing waits in our
+    /// queue long enough to look abandoned.
+    private func claim(_ state: inout RunState, now: Date) throws -> Int {
+        let rate = state.buckets.values.reduce(0) { $0 + $1.ratePerSecond }
+        let limit = min(
+            configuration.claimBatchSize - state.queuedCount,
+            max(configuration.maximumConcurrentRequests, Int(rate * configuration.leaseDuration / 4)))
+        let claimed = try store.claimDueRequests(
+            owner: owner, limit: limit, now: now, leaseUntil: now.addingTimeInterval(configuration.leaseDuration),
+            attemptCutoff: configuration.retry.attemptCutoff(now: now))
+        for request in claimed {
+            state.queues[request.endpoint, default: []].append(request)
+        }
+        return claimed.count
+    }
+
+    private func startTransfers(_ state: inout RunState, on multi: MultiHandle, monotonic: Double) throws {
+        for endpoint in LINEEndpoint.allCases {
+            var queue = state.queues[endpoint] ?? []
+            var started = 0
+            while started < queue.count, state.inFlight.count < configuration.maximumConcurrentRequests,
+                state.buckets[endpoint]!.tryTake(now: monotonic)
+            {
+                let request = queue[started]
+                try multi.add(
+                    sender.httpRequest(endpoint: endpoint, payload: request.payload, retryKey: request.retryKey),
+                    tag: Int(request.id))
+                state.inFlight[Int(request.id)] = request
+                started += 1
+            }
+            if started > 0 {
+                queue.removeFirst(started)
+                state.queues[endpoint] = queue
+                state.startedSinceProgress += started
+            }
+        }
+    }
+
+    /// How long `perform` may wait: until the next token when requests are queued, briefly while transfers
+    /// run (libcurl wakes earlier on socket activity), or until the next due time when idle.
+    private func waitMilliseconds(_ state: RunState, monotonic: Double) -> Int {
+        var seconds = 0.25
+        if !state.inFlight.isEmpty { seconds = 0.05 }
+        if state.inFlight.count < configuration.maximumConcurrentRequests {
+            for endpoint in LINEEndpoint.allCases where !(state.queues[endpoint]?.isEmpty ?? true) {
+                seconds = min(seconds, state.buckets[endpoint]!.secondsUntilAvailable(now: monotonic))
+            }
+        }
+        if state.inFlight.isEmpty, state.queuedCount == 0 {
+            if state.ending != nil || !state.records.isEmpty { return 0 }
+            seconds = min(0.25, max(0, state.nextClaimAt - monotonic))
+        }
+        return seconds <= 0 ? 0 : max(1, Int((seconds * 1000).rounded(.up)))
+    }
+
+    private func handle(_ completion: MultiHandle.Completion, _ state: inout RunState) {
+        guard let request = state.inFlight.removeValue(forKey: completion.tag) else { return }
+        let now = clock()
+        let result: NoticeStore.DeliveryResult
+        switch LINESender.verdict(for: completion.result) {
+        case .accepted(let status, let requestID):
+            result = .sent(status: status, acceptedRequestID: requestID)
+        case .rejected(let status, let reason):
+            logger.error("LINE rejected a notice request", ["request": .int(Int(request.id)), "status": .int(status)])
+            result = .failed(status: status, reason: reason)
+        case .retry(let status, let reason):
+            let delay = configuration.retry.backoff(afterAttempt: request.attempts, random: random())
+            result = .retry(status: status, reason: reason, notBefore: now.addingTimeInterval(delay))
+        case .rateLimited:
+            state.progress.rateLimited += 1
+            if state.buckets[request.endpoint]!.slowDown(
+                now: MonotonicClock.seconds(), pause: configuration.retry.rateLimitedDelay)
+            {
+                logger.warning(
+                    "LINE rate limit hit; slowing down",
+                    [
+                        "endpoint": .string(request.endpoint.rawValue),
+                        "rate": .double(state.buckets[request.endpoint]!.ratePerSecond),
+                    ])
+            }
+            let delay = configuration.retry.rateLimitedDelay * (0.5 + random())
+            result = .retry(status: 429, reason: "HTTP 429: rate limit", notBefore: now.addingTimeInterval(delay))
+        case .unauthorized(let status):
+            if state.ending != .tokenRejected {
+                logger.error("LINE rejected the channel access token; stopping", ["status": .int(status)])
+            }
+            state.ending = .tokenRejected
+            result = .retry(status: status, reason: "HTTP \(status): channel access token rejected", notBefore: now)
+        }
+        if state.records.isEmpty { state.firstRecordAt = MonotonicClock.seconds() }
+        state.records.append(NoticeStore.RecordedOutcome(requestID: request.id, result: result))
+    }
+
+    private func flush(_ state: inout RunState) throws {
+        guard !state.records.isEmpty else { return }
+        let tally = try store.recordOutcomes(state.records, owner: owner, now: clock())
+        state.progress.sent += tally.sent
+        state.progress.failed += tally.failed
+        state.progress.retried += tally.retried
+        if tally.stale > 0 { logger.warning("outcomes for requests no longer leased", ["count": .int(tally.stale)]) }
+        state.records.removeAll(keepingCapacity: true)
+        state.firstRecordAt = nil
+    }
+
+    private func reportProgressIfDue(_ state: inout RunState) throws {
+        guard let progressSink else { return }
+        let monotonic = MonotonicClock.seconds()
+        let elapsed = monotonic - state.lastProgressAt
+        guard elapsed >= 1 else { return }
+        state.progress.requestsPerSecond = Double(state.startedSinceProgress) / elapsed
+        state.startedSinceProgress = 0
+        state.lastProgressAt = monotonic
+        let now = clock()
+        state.progress.remaining =
+            try store.fetchOutlook(owner: owner, now: now, attemptCutoff: configuration.retry.attemptCutoff(now: now))
+            .remaining
+        progressSink(state.progress)
+    }
+
+    // MARK: Dry run
+
+    /// One request a run would send now.
+    public struct DryRunItem: Sendable, Equatable {
+        public let requestID: Int64
+        public let noticeID: Int64
+        public let noticeTitle: String
+        public let endpoint: LINEEndpoint
+        public let recipientCount: Int
+        public let messageCount: Int
+        public let bodyBytes: Int
+        public let attempts: Int
+        /// The texts, only for notices that are the same for everyone (personalised texts hold names).
+        public let texts: [String]?
+        /// What is wrong with the frozen body, or nil.
+        public let problem: String?
+    }
+
+    /// Checks every due request against LINE's limits and describes it, without claiming or sending.
+    public func dryRun() throws -> [DryRunItem] {
+        let now = clock()
+        let requests = try store.fetchDueRequests(now: now, attemptCutoff: configuration.retry.attemptCutoff(now: now))
+        var notices: [Int64: NoticeStore.NoticeSummary] = [:]
+        return try requests.map { request in
+            if notices[request.noticeID] == nil {
+                notices[request.noticeID] = try store.fetchNotice(id: request.noticeID)
+            }
+            let notice = notices[request.noticeID]
+            var problem = LINERequestBody.problem(in: request.payload, endpoint: request.endpoint)
+            if problem == nil, UUID(uuidString: request.retryKey) == nil { problem = "retry key is not a UUID" }
+            let object = try? JSONSerialization.jsonObject(with: request.payload) as? [String: Any]
+            let messages = (object?["messages"] as? [[String: Any]]) ?? []
+            return DryRunItem(
+                requestID: request.id, noticeID: request.noticeID, noticeTitle: notice?.title ?? "",
+                endpoint: request.endpoint, recipientCount: request.recipients.count, messageCount: messages.count,
+                bodyBytes: request.payload.count, attempts: request.attempts,
+                texts: notice?.personalised == false ? messages.compactMap { $0["text"] as? String } : nil,
+                problem: problem)
+        }
+    }
+}

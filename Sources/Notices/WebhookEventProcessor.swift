@@ -1,0 +1,186 @@
+import Foundation
+import HTTP
+import Security
+import Store
+
+/// Processes stored webhook events after the webhook has answered: follow, unfollow (block), and text
+/// messages carrying a link code or the unlink keyword.
+///
+/// Each event is handled in one transaction together with marking it processed, so an event takes effect
+/// exactly once even if the process dies between two events. Tests call `processPendingEvents()` directly;
+/// the app runs `runUntilStopped()` on a thread of its own and the webhook route calls `notifyNewEvents()`.
+public final class WebhookEventProcessor: @unchecked Sendable {
+    /// Outcomes as stored in `line_webhook_events.outcome`.
+    public enum Outcome: String, Sendable {
+        case linked, alreadyLinked = "already_linked", linkCodeRejected = "link_code_rejected"
+        case linkCodeRateLimited = "link_code_rate_limited"
+        case unlinked, notLinked = "not_linked", relinked, followed, ignored, failed
+    }
+
+    private let store: NoticeStore
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var wakeUpRequested = false
+    private var stopRequested = false
+    private var running = false
+
+    public init(store: NoticeStore, logger: Logger = .disabled, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Wakes `runUntilStopped`. Cheap and safe from any thread; the webhook route calls it after storing.
+    public func notifyNewEvents() {
+        condition.withLock {
+            wakeUpRequested = true
+            condition.signal()
+        }
+    }
+
+    /// Processes every stored, unprocessed event, oldest first, and returns how many it handled.
+    @discardableResult
+    public func processPendingEvents() throws -> Int {
+        var handled = 0
+        while true {
+            let batch = try store.fetchUnprocessedWebhookEvents(limit: 100)
+            if batch.isEmpty {
+                try store.markUnreadableWebhookEventsProcessed(now: clock())
+                return handled
+            }
+            for stored in batch {
+                let outcome = try process(stored)
+                handled += 1
+                // Row ids and outcomes only: the event itself carries a LINE user id and maybe a message.
+                logger.info(
+                    "line webhook event", ["event_row": .int(Int(stored.id)), "outcome": .string(outcome.rawValue)])
+            }
+        }
+    }
+
+    /// Processes events whenever notified (and every `idleInterval` seconds, to pick up events stored before a
+    /// restart) until `stop()` is called, then processes what is stored once more and returns. Errors are
+    /// logged and retried on the next wake-up.
+    public func runUntilStopped(idleInterval: TimeInterval = 30) {
+        condition.withLock { running = true }
+        defer {
+            condition.withLock {
+                running = false
+                condition.broadcast()
+            }
+        }
+        while true {
+            do {
+                try processPendingEvents()
+            } catch {
+                logger.error(
+                    "line webhook processing failed",
+                    [
+                        "error": .string(
+                            (error as? any LogSafeError)?.logDescription ?? String(describing: type(of: error)))
+                    ])
+            }
+            condition.lock()
+            let deadline = Date().addingTimeInterval(idleInterval)
+            while !wakeUpRequested && !stopRequested && condition.wait(until: deadline) {}
+            wakeUpRequested = false
+            let stop = stopRequested
+            condition.unlock()
+            if stop {
+                // Events stored before the stop was asked for are handled now, not left to the next start.
+                do {
+                    try processPendingEvents()
+                } catch {
+                    logger.error(
+                        "line webhook processing failed", ["error": .string(String(describing: type(of: error)))])
+                }
+                return
+            }
+        }
+    }
+
+    /// Asks `runUntilStopped` to finish the stored events and return, and waits until it has. Call it before
+    /// closing the database.
+    public func stop() {
+        condition.lock()
+        stopRequested = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    private func process(_ stored: NoticeStore.StoredWebhookEvent) throws -> Outcome {
+        let now = clock()
+        let event = stored.event
+        do {
+            return try store.database.write { connection in
+                let outcome = try Self.apply(event, now: now, on: connection)
+                try NoticeStore.markWebhookEventProcessed(
+                    id: stored.id, outcome: outcome.rawValue, redactedPayload: event.redactedJSON, now: now,
+                    on: connection)
+                return outcome
+            }
+        } catch {
+            // One event that cannot be applied must not block the ones behind it.
+            try store.database.write { connection in
+                try NoticeStore.markWebhookEventProcessed(
+                    id: stored.id, outcome: Outcome.failed.rawValue, redactedPayload: event.redactedJSON, now: now,
+                    on: connection)
+            }
+            return .failed
+        }
+    }
+
+    static func apply(_ event: WebhookEvent, now: Date, on connection: Connection) throws -> Outcome {
+        // In standby another module owns the channel's replies and state changes.
+        guard event.mode != "standby", let userID = event.userID else { return .ignored }
+        switch event.type {
+        case "follow":
+            guard let restored = try NoticeStore.reactivateLinkAfterFollow(lineUserID: userID, now: now, on: connection)
+            else { return .followed }
+            try AccountLinking.audit(
+                restored, action: "line_link.restore", actor: AccountLinking.webhookActor, now: now, on: connection)
+            return .relinked
+        case "unfollow":
+            guard
+                let ended = try NoticeStore.deactivateLink(
+                    lineUserID: userID, reason: .unfollow, now: now, on: connection)
+            else { return .notLinked }
+            try AccountLinking.audit(
+                ended, action: "line_link.end", actor: AccountLinking.webhookActor, now: now, on: connection)
+            return .unlinked
+        case "message":
+            guard event.messageType == "text", let text = event.messageText else { return .ignored }
+            if AccountLinking.isUnlinkRequest(text) {
+                guard
+                    let ended = try NoticeStore.deactivateLink(
+                        lineUserID: userID, reason: .lineUser, now: now, on: connection)
+                else { return .notLinked }
+                try AccountLinking.audit(
+                    ended, action: "line_link.end", actor: .resident(id: ended.residentID), now: now, on: connection)
+                return .unlinked
+            }
+            guard let code = AccountLinking.code(inMessage: text) else { return .ignored }
+            let rejected = try NoticeStore.countRejectedCodes(
+                lineUserID: userID, since: now.addingTimeInterval(-3600), on: connection)
+            guard rejected < AccountLinking.maximumRejectedCodesPerHour else { return .linkCodeRateLimited }
+            switch try NoticeStore.redeemLinkCode(
+                codeSHA256: AccountLinking.hash(code), lineUserID: userID, now: now, on: connection)
+            {
+            case .linked(let linkID, let residentID):
+                // The resident proved they hold the code shown to them: they are the actor.
+                try AccountLinking.audit(
+                    NoticeStore.ChangedLink(linkID: linkID, residentID: residentID), action: "line_link.create",
+                    actor: .resident(id: residentID), now: now, on: connection)
+                return .linked
+            case .alreadyLinked: return .alreadyLinked
+            case .invalidCode: return .linkCodeRejected
+            }
+        default:
+            return .ignored
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Testing
+
+@testable import Applications
+
+/// Builds multipart bodies the way browsers do.
+struct MultipartBody {
+    var boundary = "----MadoguchiBoundary7MA4YWxkTrZu0gW"
+    var parts: [(name: String, filename: String?, contentType: String?, data: Data)] = []
+
+    mutating func add(_ name: String, _ value: String) { parts.append((name, nil, nil, Data(value.utf8))) }
+    mutating func addFile(_ name: String, filename: String, contentType: String, data: Data) {
+        parts.append((name, filename, contentType, data))
+    }
+
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    var data: Data {
+        var body = Data()
+        for part in parts {
+            body.append(Data("--\(boundary)\r\n".utf8))
+            var disposition = "Content-Disposition: form-data; name=\"\(part.name)\""
+            if let filename = part.filename { disposition += "; filename=\"\(filename)\"" }
+            body.append(Data((disposition + "\r\n").utf8))
+            if let type = part.contentType { body.append(Data("Content-Type: \(type)\r\n".utf8)) }
+            body.append(Data("\r\n".utf8))
+            body.append(part.data)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        return body
+    }
+}
+
+enum SampleFiles {
+    static let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0x42, count: 64))
+    static let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 0x11, count: 64))
+    static let pdf = Data("%PDF-1.4\n%âãÏÓ\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
+}
+
+@Suite("Multipart parser")
+struct MultipartParserTests {
+    func sample() -> MultipartBody {
+        var body = MultipartBody()
+        body.add("csrf_token", "abc")
+        body.add("items", "sofa")
+        body.add("items", "bed")
+        body.add("location", "平取町本町\r\n1番地")
+        body.addFile("photo", filename: "道路.png", contentType: "image/png", data: SampleFiles.png)
+        body.addFile("empty", filename: "", contentType: "application/octet-stream", data: Data())
+        return body
+    }
+
+    @Test func parsesFieldsRepeatedNamesAndFiles() throws {
+        let body = sample()
+        let parts = try MultipartParser.parse(body.data, contentType: body.contentType)
+        #expect(parts.count == 6)
+        #expect(parts.submittedValues["items"] == ["sofa", "bed"])
+        #expect(parts.firstText("location") == "平取町本町\r\n1番地")
+        let photo = try #require(parts.first { $0.name == "photo" })
+        #expect(photo.filename == "道路.png")
+        #expect(photo.contentType == "image/png")
+        #expect(photo.data == SampleFiles.png)
+        #expect(parts.first { $0.name == "empty" }?.filename == "")
+    }
+
+    @Test func boundaryText_insideData_isNotADelimiter() throws {
+        var body = MultipartBody()
+        let tricky = "x\r\n--\(body.boundary)X not a delimiter\r\n--\(body.boundary)Y --\(body.boundary)--"
+        body.add("a", tricky)
+        body.addFile("f", filename: "a.pdf", contentType: "application/pdf", data: Data("--\(body.boundary)--".utf8) + SampleFiles.pdf)
+        let parts = try MultipartParser.parse(body.data, contentType: body.contentType)
+        #expect(parts.firstText("a") == tricky)
+        #expect(parts.count == 2)
+    }
+
+    @Test func quotedBoundaryAndPreamble() throws {
+        var body = MultipartBody()
+        body.add("a", "1")
+        let data = Data("preamble\r\n".utf8) + body.data
+        let parts = try MultipartParser.parse(data, contentType: "multipart/form-data; boundary=\"\(body.boundary)\"")
+        #expect(parts.firstText("a") == "1")
+    }
+
+    @Test func hostileInputs_areRefused() {
+        let body = sample()
+        let data = body.data
+        func expectFailure(_ data: Data, contentType: String? = nil, limits: MultipartLimits = MultipartLimits(), _ expected: MultipartError? = nil) {
+            do {
+                _ = try MultipartParser.parse(data, contentType: contentType ?? body.contentType, limits: limits)
+                Issue.record("expected failure")
+            } catch let error as MultipartError {
+                if let expected { #expect(error == expected) }
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+        // Missing or bad boundary parameter.
+        expectFailure(data, contentType: "multipart/form-data", .missingBoundary)
+        expectFailure(data, contentType: "application/x-www-form-urlencoded", .missingBoundary)
+        expectFailure(data, contentType: "multipart/form-data; boundary=" + String(repeating: "a", count: 71), .missingBoundary)
+        // Truncated anywhere before the closing boundary.
+        for cut in [1, 10, 60, data.count / 2, data.count - 10] {
+            expectFailure(data.prefix(cut))
+        }
+        // No opening boundary at all.
+        expectFailure(Data("hello world".utf8))
+        // Huge header block.
+        var huge = Data("--\(body.boundary)\r\nX-Padding: ".utf8)
+        huge.append(Data(repeating: 0x61, count: 100_000))
+        huge.append(Data("\r\n\r\nvalue\r\n--\(body.boundary)--".utf8))
+        expectFailure(huge, .headerTooLarge)
+        // Part without Content-Disposition, or not form-data.
+        expectFailure(Data("--\(body.boundary)\r\nContent-Type: text/plain\r\n\r\nx\r\n--\(body.boundary)--".utf8))
+        expectFailure(Data("--\(body.boundary)\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--\(body.boundary)--".utf8))
+        expectFailure(Data("--\(body.boundary)\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--\(body.boundary)--".utf8))
+        // Too many parts.
+        var many = MultipartBody()
+        for index in 0..<101 { many.add("f\(index)", "x") }
+        expectFailure(many.data, contentType: many.contentType, .tooManyParts)
+        // A text field over its cap.
+        var long = MultipartBody()
+        long.add("a", String(repeating: "x", count: 70_000))
+        expectFailure(long.data, contentType: long.contentType, .fieldTooLarge)
+        // Files over the total cap.
+        var limits = MultipartLimits()
+        limits.maximumFileBytes = 100
+        limits.maximumTotalFileBytes = 150
+        var files = MultipartBody()
+        files.addFile("a", filename: "a.png", contentType: "image/png", data: Data(repeating: 1, count: 90))
+        files.addFile("b", filename: "b.png", contentType: "image/png", data: Data(repeating: 1, count: 90))
+        expectFailure(files.data, contentType: files.contentType, limits: limits, .totalTooLarge)
+    }
+
+    @Test func oversizedFile_isFlaggedNotKept() throws {
+        var limits = MultipartLimits()
+        limits.maximumFileBytes = 100
+        var body = MultipartBody()
+        body.addFile("photo", filename: "big.png", contentType: "image/png", data: Data(repeating: 1, count: 101))
+        let parts = try MultipartParser.parse(body.data, contentType: body.contentType, limits: limits)
+        #expect(parts[0].exceededFileLimit)
+        #expect(parts[0].data.isEmpty)
+    }
+
+    /// Random mutations of real bodies: bit flips, truncations, duplicated spans, inserted boundaries and CRLFs.
+    /// The parser must never crash, never return more parts or bytes than the limits allow, and stay fast.
+    @Test func fuzz_randomMutationsOfRealBodies() throws {
+        var generator = SeededGenerator(seed: 0x6D61_646F_6775_6368)
+        var limits = MultipartLimits()
+        limits.maximumParts = 20
+        limits.maximumFileBytes = 2_000
+        limits.maximumTotalFileBytes = 3_000
+        limits.maximumFieldBytes = 1_000
+        let seeds: [MultipartBody] = {
+            var a = sample()
+            a.addFile("doc", filename: "見積書.pdf", contentType: "application/pdf", data: SampleFiles.pdf)
+            var b = MultipartBody()
+            b.boundary = "x"
+            b.add("a", "--x")
+            b.addFile("j", filename: "a.jpg", contentType: "image/jpeg", data: SampleFiles.jpeg)
+            return [a, b, sample()]
+        }()
+        let started = Date()
+        var parsed = 0
+        for iteration in 0..<4_000 {
+            let seed = seeds[iteration % seeds.count]
+            var bytes = [UInt8](seed.data)
+            let delimiter = Array("\r\n--\(seed.boundary)".utf8)
+            for _ in 0...Int.random(in: 0...4, using: &generator) {
+                guard !bytes.isEmpty else { break }
+                let at = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<7, using: &generator) {
+                case 0: bytes[at] ^= UInt8(1 << Int.random(in: 0..<8, using: &generator))
+                case 1: bytes.removeSubrange(at...)
+                case 2:
+                    let end = min(bytes.count, at + Int.random(in: 1...200, using: &generator))
+                    bytes.insert(contentsOf: bytes[at..<end], at: at)
+                case 3: bytes.insert(contentsOf: delimiter, at: at)
+                case 4: bytes.insert(contentsOf: [13, 10, 13, 10], at: at)
+                case 5: bytes.insert(contentsOf: Array(repeating: UInt8.random(in: 0...255, using: &generator), count: Int.random(in: 1...3_000, using: &generator)), at: at)
+                default:
+                    let end = min(bytes.count, at + Int.random(in: 1...50, using: &generator))
+                    bytes.removeSubrange(at..<end)
+                }
+            }
+            if let parts = try? MultipartParser.parse(Data(bytes), boundary: seed.boundary, limits: limits) {
+                parsed += 1
+                #expect(parts.count <= limits.maximumParts)
+                #expect(parts.filter(\.isFile).map(\.data.count).reduce(0, +) <= limits.maximumTotalFileBytes)
+                #expect(parts.allSatisfy { $0.isFile ? $0.data.count <= limits.maximumFileBytes : $0.data.count <= limits.maximumFieldBytes })
+            }
+        }
+        #expect(parsed > 0)
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+}
+
+/// A deterministic generator (SplitMix64), so a failing fuzz case can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("Attachments")
+struct AttachmentTests {
+    @Test func sniffing_byMagicBytes() {
+        #expect(AttachmentRules.sniff(SampleFiles.png) == "image/png")
+        #expect(AttachmentRules.sniff(SampleFiles.jpeg) == "image/jpeg")
+        #expect(AttachmentRules.sniff(SampleFiles.pdf) == "application/pdf")
+        #expect(AttachmentRules.sniff(Data("<html><script>".utf8)) == nil)
+        #expect(AttachmentRules.sniff(Data([0x89, 0x50])) == nil)
+    }
+
+    @Test func check_rejectsDisguisedAndOversizedFiles() throws {
+        let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "housing-renovation-subsidy"))
+        let disguised = MultipartPart(name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data("MZ\u{90}".utf8), exceededFileLimit: false)
+        #expect(AttachmentRules.check(parts: [disguised], procedure: procedure).errors["estimate_document"] != nil)
+        let mismatched = MultipartPart(name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: SampleFiles.png, exceededFileLimit: false)
+        #expect(AttachmentRules.check(parts: [mismatched], procedure: procedure).errors["estimate_document"]?.contains("一致しません") == true)
+        let oversized = MultipartPart(name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data(), exceededFileLimit: true)
+        #expect(AttachmentRules.check(parts: [oversized], procedure: procedure).errors["estimate_document"]?.contains("5 MB") == true)
+        let good = MultipartPart(name: "estimate_document", filename: "C:\\Users\\hanako\\見積書.pdf", contentType: "application/octet-stream", data: SampleFiles.pdf, exceededFileLimit: false)
+        let check = AttachmentRules.check(parts: [good], procedure: procedure)
+        #expect(check.errors.isEmpty)
+        #expect(check.accepted.first?.filename == "見積書.pdf")
+        #expect(check.accepted.first?.contentType == "application/pdf")
+    }
+}
