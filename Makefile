@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian 12 packages the build and tests need. Installed only when missing, so repeated runs are no-ops.
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev pkg-config
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev pkg-config python3-yaml python3-jsonschema \
+	chromium chromium-driver python3-selenium python3-pytest fonts-ipafont-gothic
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB ?= var/madoguchi.sqlite
 
@@ -41,6 +42,7 @@ run: build
 test: deps
 	swift build --build-tests
 	swift test
+	PYTHONDONTWRITEBYTECODE=1 MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3 -m pytest -q -p no:cacheprovider Tests/Browser
 
 bench: deps
 	bench/run --write

@@ -55,11 +55,14 @@ public enum WebPages {
             case 400..<500: "入力内容を確認してください"
             default: "システムエラー"
             }
-        return Page(title: title) {
+        // Staff see their own frame: a resident header and "back to the start page" would lose them.
+        let isStaff = request.path == "/staff" || request.path.hasPrefix("/staff/")
+        let home = isStaff ? "/staff/" : "/"
+        return Page(title: title, siteName: isStaff ? "窓口 職員用" : "窓口（オンライン窓口）", homePath: home) {
             el("h1") { title }
             el("p") { error.message }
             el("p", .class("hint")) { "お問い合わせの際は、次の番号をお伝えください：\(request.requestID)" }
-            el("p") { el("a", .href("/")) { "トップページへ戻る" } }
+            el("p") { el("a", .href(home)) { isStaff ? "職員用トップへ戻る" : "トップページへ戻る" } }
         }.response(status: error.status)
     }
 

@@ -33,6 +33,11 @@ public enum Stylesheet {
         .field.has-error input, .field.has-error select, .field.has-error textarea { border-color: var(--error); }
         .notice { background: var(--soft); border-left: 6px solid var(--accent); padding: 0.8rem 1rem; }
         table { border-collapse: collapse; width: 100%; }
+        /* Wide tables (the audit log) scroll inside themselves, so a phone never zooms the whole page out. */
+        main table { display: block; max-width: 100%; overflow-x: auto; }
+        /* An error-summary link lands on the input; keep its label, hint and message on screen above it. */
+        input, select, textarea, fieldset { scroll-margin-top: 9rem; }
+        .one-time-code, .reference { white-space: nowrap; }
         th, td { text-align: left; padding: 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
         .reference { font-family: ui-monospace, monospace; font-size: 1.4rem; letter-spacing: 0.1em; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;

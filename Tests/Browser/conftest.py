@@ -1,0 +1,437 @@
+"""Browser tests: the real server binary, driven by Debian's headless Chromium through chromedriver.
+
+One server per session, on a fresh temp database: `migrate`, `demo-data --dev`, three staff accounts made with
+`staff add`, then `serve --dev --listen 127.0.0.1:0`. Every browser is phone-sized (412×915) and runs with
+JavaScript switched off, so each flow proves the pages work without it.
+
+`MADOGUCHI_BIN` names the binary (the Makefile passes `$(swift build --show-bin-path)/madoguchi`).
+`BROWSER_SCREENSHOTS`, when set, is a folder that receives a PNG of each key page (never fails a test).
+"""
+
+import os
+import re
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+# pytest has already compiled this file; keep the test modules' bytecode out of the repository too.
+sys.dont_write_bytecode = True
+
+REPO = Path(__file__).resolve().parents[2]
+PHONE = (412, 915)
+WAIT_SECONDS = 15
+
+# The people the suite creates. Kept here so the audit test can check that none of them shows up by name.
+ADMIN = {"login": "suzuki", "name": "鈴木 一郎", "role": "admin", "department": "総務課"}
+CLERK = {"login": "tanaka", "name": "田中 次郎", "role": "clerk", "department": "町民課"}
+SUPERVISOR = {"login": "kato", "name": "加藤 三郎", "role": "supervisor", "department": "町民課"}
+DEMO_RESIDENT_NAME = "平取 花子"
+WEB_RESIDENT = {
+    "login": "taro.browser@example.jp",
+    "name": "平取 太郎",
+    "kana_typed": "びらとり たろう",
+    "kana": "ビラトリ タロウ",
+    "address": "北海道沙流郡平取町本町1番地",
+}
+COUNTER_RESIDENT = {
+    "login": "080-2345-6789",
+    "name": "振内 ハル",
+    "kana": "フレナイ ハル",
+    "address": "北海道沙流郡平取町振内町5番地",
+}
+RESIDENT_NAMES = [DEMO_RESIDENT_NAME, WEB_RESIDENT["name"], COUNTER_RESIDENT["name"]]
+
+
+# MARK: The server
+
+
+class Server:
+    def __init__(self, base_url, demo, staff):
+        self.base_url = base_url
+        self.demo = demo  # {"admin": (login, password), "resident": (login, password)}
+        self.staff = staff  # login -> password
+
+
+def _child_environment():
+    # Flags win over MADOGUCHI_* anyway; dropping them keeps a developer's shell from changing the run.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MADOGUCHI_")}
+    env["LC_ALL"] = "C.UTF-8"
+    return env
+
+
+def _run(binary, *arguments, stdin=None):
+    result = subprocess.run(
+        [binary, *arguments],
+        cwd=REPO,
+        env=_child_environment(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"madoguchi {' '.join(arguments[:2])} exited {result.returncode}: {result.stderr.strip()}",
+            pytrace=False,
+        )
+    return result.stdout
+
+
+def _parse_demo_credentials(output):
+    demo = {}
+    for kind, line in (("admin", "staff admin"), ("resident", "resident")):
+        match = re.search(rf"^\s*{line}\s+\S+\s+login:\s*(\S+)\s+password:\s*(\S+)\s*$", output, re.MULTILINE)
+        if match is None:
+            pytest.fail(f"demo-data printed no {kind} credentials:\n{output}", pytrace=False)
+        demo[kind] = (match.group(1), match.group(2))
+    return demo
+
+
+@pytest.fixture(scope="session")
+def server():
+    binary = os.environ.get("MADOGUCHI_BIN")
+    if not binary or not os.access(binary, os.X_OK):
+        pytest.fail(
+            "set MADOGUCHI_BIN to the built madoguchi binary, e.g. "
+            'MADOGUCHI_BIN="$(swift build --show-bin-path)/madoguchi"',
+            pytrace=False,
+        )
+    workdir = Path(tempfile.mkdtemp(prefix="madoguchi-browser-"))
+    database = str(workdir / "madoguchi.sqlite")
+    common = ["--db", database, "--schemas", str(REPO / "Schemas")]
+
+    _run(binary, "migrate", *common)
+    demo = _parse_demo_credentials(_run(binary, "demo-data", "--dev", *common))
+    staff = {}
+    for member in (ADMIN, CLERK, SUPERVISOR):
+        password = "browser-" + secrets.token_urlsafe(12)
+        _run(
+            binary, "staff", "add", "--login", member["login"], "--name", member["name"],
+            "--role", member["role"], "--department", member["department"], "--password-stdin", *common,
+            stdin=password + "\n",
+        )
+        staff[member["login"]] = password
+
+    log_path = workdir / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [binary, "serve", "--dev", "--listen", "127.0.0.1:0", *common],
+            cwd=REPO,
+            env=_child_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+
+    def log_tail():
+        return log_path.read_text(errors="replace")[-3000:]
+
+    ready, _, _ = select.select([process.stdout], [], [], 30)
+    first_line = process.stdout.readline().decode(errors="replace").strip() if ready else ""
+    match = re.fullmatch(r"madoguchi listening on (http://127\.0\.0\.1:\d+)", first_line)
+    if match is None:
+        process.kill()
+        process.wait()
+        pytest.fail(f"serve did not start (first line {first_line!r}):\n{log_tail()}", pytrace=False)
+    # Nothing else is expected on stdout, but never let a full pipe stall the server.
+    threading.Thread(target=process.stdout.read, daemon=True).start()
+
+    yield Server(match.group(1), demo, staff)
+
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"serve did not stop within 30 s of SIGTERM:\n{log_tail()}", pytrace=False)
+    tail = log_tail()
+    shutil.rmtree(workdir, ignore_errors=True)
+    assert code == 0, f"serve exited {code} after SIGTERM:\n{tail}"
+
+
+# MARK: The browser
+
+# Run in the browser's DOM by the test harness (DevTools), not by the page: page JavaScript stays off.
+PAGE_CHECK_SCRIPT = """
+const problems = [];
+const lang = document.documentElement.getAttribute('lang');
+if (lang !== 'ja') problems.push('<html lang> is ' + JSON.stringify(lang) + ', not "ja"');
+if (!document.title.trim()) problems.push('the page has no <title>');
+const bodySize = parseFloat(getComputedStyle(document.body).fontSize);
+if (!(bodySize >= 18)) problems.push('body font-size is ' + bodySize + 'px, below 18px');
+for (const control of document.querySelectorAll('input, select, textarea')) {
+  if (control.type === 'hidden') continue;
+  if (!control.getClientRects().length) continue;          // not rendered, so nothing to label
+  const what = '<' + control.tagName.toLowerCase() + ' name="' + control.name + '">';
+  if (!control.id) { problems.push(what + ' has no id'); continue; }
+  if (document.querySelectorAll('[id="' + control.id + '"]').length !== 1)
+    problems.push('id "' + control.id + '" is used more than once');
+  const labels = [...document.querySelectorAll('label[for="' + control.id + '"]')];
+  if (labels.length !== 1) problems.push(what + ' has ' + labels.length + ' <label for="' + control.id + '">');
+  else if (!labels[0].textContent.trim()) problems.push(what + ' has an empty label');
+  else if (![...control.labels].includes(labels[0])) problems.push(what + ' is not tied to its label');
+}
+const root = document.documentElement;
+return {problems: problems, bodySize: bodySize, scrollWidth: root.scrollWidth};
+"""
+
+
+class Browser:
+    """One person's phone: a headless Chromium with JavaScript off, plus the steps people take on a page."""
+
+    def __init__(self, driver, base_url, who):
+        # `who` names the person in failure messages when a test has several phones open.
+        self.driver = driver
+        self.base_url = base_url
+        self.who = who
+
+    # Navigation
+
+    def go(self, path):
+        self.driver.get(self.base_url + path)
+        self._settle()
+        return self
+
+    def path(self):
+        parts = urlsplit(self.driver.current_url)
+        return parts.path + (("?" + parts.query) if parts.query else "")
+
+    def _settle(self):
+        WebDriverWait(self.driver, WAIT_SECONDS).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
+        self.check_page()
+
+    def _navigate_by(self, element, what):
+        old_root = self.driver.find_element(By.TAG_NAME, "html")
+        page = self.path()
+        if self.driver.execute_script("return document.documentElement.scrollWidth") > PHONE[0] + 1:
+            # A page wider than the phone is shown zoomed out, and once a field has had focus the phone's
+            # visible area is no longer where chromedriver aims its taps. Activate with the keyboard instead
+            # (Enter on a focused button or link), which needs no script either. Only staff pages get here:
+            # check_page forbids resident pages from being wider than the phone.
+            element.send_keys(Keys.ENTER)
+        else:
+            element.click()
+        try:
+            WebDriverWait(self.driver, WAIT_SECONDS).until(lambda d: _is_stale(old_root))
+        except TimeoutException:
+            raise AssertionError(f"[{self.who}] {page}: {what} led nowhere within {WAIT_SECONDS} s") from None
+        self._settle()
+
+    # Where a button or link is: "page" is the page's own content, "nav" the account menu at the top.
+    AREAS = {"page": "//main//*[not(ancestor-or-self::nav)]", "nav": "//nav[contains(@class,'account')]//*"}
+
+    def press(self, label, within="page"):
+        """Taps the button that reads `label`."""
+        what = f"button {label!r}"
+        self._navigate_by(self._one(f"{self.AREAS[within]}[self::button][normalize-space(.)='{label}']", what), what)
+        return self
+
+    def follow(self, text, within="page"):
+        """Taps the link that reads `text`."""
+        what = f"link {text!r}"
+        self._navigate_by(self._one(f"{self.AREAS[within]}[self::a][normalize-space(.)='{text}']", what), what)
+        return self
+
+    def log_out(self):
+        return self.press("ログアウト", within="nav")
+
+    def staff_log_in(self, login, password):
+        self.go("/staff/login")
+        assert self.h1 == "職員ログイン"
+        self.fill("ログインID", login).fill("パスワード", password).press("ログイン")
+        assert self.path() == "/staff/", f"{login} did not reach the dashboard: {self.main_text[:300]}"
+        assert self.h1 == "ダッシュボード"
+        return self
+
+    def resident_log_in(self, login, password):
+        self.go("/login")
+        assert self.h1 == "ログイン"
+        return self.fill("ログインID", login).fill("パスワード", password).press("ログイン")
+
+    # What a person sees
+
+    @property
+    def h1(self):
+        return self.driver.find_element(By.TAG_NAME, "h1").text
+
+    @property
+    def title(self):
+        return self.driver.title
+
+    @property
+    def main_text(self):
+        return self.driver.find_element(By.TAG_NAME, "main").text
+
+    @property
+    def nav_text(self):
+        return self.driver.find_element(By.CSS_SELECTOR, "nav.account").text
+
+    def has_link(self, text):
+        return bool(self.driver.find_elements(By.XPATH, f"//a[normalize-space(.)='{text}']"))
+
+    def summary(self):
+        """The definition list of a record (マイページ, the staff record page) as {term: description}."""
+        terms = self.driver.find_elements(By.CSS_SELECTOR, "dl.summary dt")
+        return {dt.text: dt.find_element(By.XPATH, "following-sibling::dd[1]").text for dt in terms}
+
+    def table(self):
+        """The first table's body as a list of {column heading: cell text}."""
+        headings = [th.text for th in self.driver.find_elements(By.CSS_SELECTOR, "table thead th")]
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "table tbody tr")
+        return [dict(zip(headings, [td.text for td in row.find_elements(By.TAG_NAME, "td")])) for row in rows]
+
+    # Forms, found by their visible labels
+
+    def field(self, label):
+        """The control whose <label for> reads `label` (exactly, as shown, e.g. "電話番号（任意）")."""
+        found = self._one(f"//label[normalize-space(.)='{label}']", f"label {label!r}")
+        target = found.get_attribute("for")
+        assert target, f"label {label!r} has no for attribute"
+        return self.driver.find_element(By.ID, target)
+
+    def fill(self, label, value):
+        control = self.field(label)
+        if control.get_attribute("type") == "date":
+            self._fill_date(control, value, label)
+        else:
+            control.clear()
+            control.send_keys(value)
+        return self
+
+    def _fill_date(self, control, iso, label):
+        # Chromium's date box takes keys in the browser locale's order (en-US here: month, day, year).
+        year, month, day = iso.split("-")
+        control.send_keys(month + day + year)
+        assert control.get_property("value") == iso, f"could not type {iso} into the date field {label!r}"
+
+    def choose(self, label):
+        """Taps a radio button's label, which a browser turns into a choice without any script."""
+        control = self.field(label)
+        self._one(f"//label[normalize-space(.)='{label}']", f"label {label!r}").click()
+        assert control.is_selected(), f"tapping {label!r} did not select it"
+        return self
+
+    def select(self, label, option):
+        Select(self.field(label)).select_by_visible_text(option)
+        return self
+
+    def value(self, label):
+        return self.field(label).get_property("value")
+
+    # Checks and pictures
+
+    def check_page(self):
+        """The accessibility basics every page must meet; resident pages must also fit a phone's width."""
+        result = self.driver.execute_script(PAGE_CHECK_SCRIPT)
+        problems = list(result["problems"])
+        # On a phone a too-wide page is zoomed out until it fits, so the text shrinks below 18px. Residents'
+        # pages must fit; staff mostly work on desktops, so theirs are only required to work.
+        if not self.path().startswith("/staff") and result["scrollWidth"] > PHONE[0] + 1:
+            problems.append(f"page is {result['scrollWidth']}px wide on a {PHONE[0]}px phone")
+        assert not problems, f"[{self.who}] {self.path()} ({self.title}): " + "; ".join(problems)
+        return result
+
+    def screenshot(self, name):
+        folder = os.environ.get("BROWSER_SCREENSHOTS")
+        if not folder:
+            return None
+        try:
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, f"{name}.png")
+            return path if self.driver.save_screenshot(path) else None
+        except (OSError, WebDriverException):
+            return None
+
+    def _one(self, xpath, what):
+        found = [element for element in self.driver.find_elements(By.XPATH, xpath) if element.is_displayed()]
+        assert len(found) == 1, f"[{self.who}] {self.path()}: expected one visible {what}, found {len(found)}"
+        return found[0]
+
+
+def _is_stale(element):
+    try:
+        element.tag_name
+        return False
+    except WebDriverException:
+        return True
+
+
+def _chrome_options():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        f"--window-size={PHONE[0]},{PHONE[1]}",
+        "--lang=en-US",  # fixes the date box's key order; the pages themselves are Japanese either way
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--password-store=basic",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "profile.managed_default_content_settings.javascript": 2,  # JavaScript off
+            "intl.accept_languages": "ja,en-US",
+            "credentials_enable_service": False,
+            "profile.password_manager_enabled": False,
+        },
+    )
+    return options
+
+
+@pytest.fixture(scope="session")
+def journal():
+    """What earlier tests did (ids and logins), for the audit test to look for. Empty when run alone."""
+    return {}
+
+
+@pytest.fixture
+def open_browser(server):
+    """Opens another phone, e.g. the resident's own while staff work at the counter."""
+    opened = []
+
+    def open_one(who="browser"):
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=_chrome_options())
+        opened.append(driver)
+        driver.set_window_size(*PHONE)
+        # Headless windows have a minimum width; the emulated viewport is exactly the phone's.
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
+        )
+        driver.set_page_load_timeout(WAIT_SECONDS)
+        return Browser(driver, server.base_url, who)
+
+    yield open_one
+    for driver in opened:
+        try:
+            driver.quit()
+        except WebDriverException:
+            pass
+
+
+@pytest.fixture
+def browser(open_browser):
+    return open_browser()
