@@ -52,7 +52,8 @@ let package = Package(
         .testTarget(
             name: "ApplicationsTests",
             dependencies: ["Applications", "App", "Identity", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport"]),
-        .testTarget(name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security"]),
+        .testTarget(
+            name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security", "Applications"]),
     ],
     swiftLanguageModes: [.v6]
 )
