@@ -116,7 +116,7 @@ public enum ApplicationPages {
         case .date:
             return Form.date(name: name, label: field.label, value: value, hint: hint, error: error, optional: optional)
         case .textarea:
-            return wrapped(name: name, label: field.label, hint: hint, error: error, optional: optional) { described in
+            return Form.field(name: name, label: field.label, hint: hint, error: error, optional: optional) { described in
                 el("textarea", attributes: [.id(name), Attribute("name", name), Attribute("rows", "5")] + described) {
                     value
                 }
@@ -137,7 +137,7 @@ public enum ApplicationPages {
             let checked = values.contains { ["true", "on", "1"].contains($0) }
             return el("div", .class(error == nil ? "field" : "field has-error")) {
                 if let hint { el("p", .class("hint"), .id(name + "-hint")) { hint } }
-                if let error { errorMessage(name: name, error) }
+                if let error { Form.errorMessage(name: name, error) }
                 el("div", .class("radio")) {
                     void(
                         "input",
@@ -152,7 +152,7 @@ public enum ApplicationPages {
             if let storedFile {
                 fileHint += "（添付済み：\(storedFile.filename)。差し替える場合のみ選んでください）"
             }
-            return wrapped(
+            return Form.field(
                 name: name, label: field.label, hint: fileHint, error: error, optional: optional || storedFile != nil
             ) { described in
                 void(
@@ -165,32 +165,6 @@ public enum ApplicationPages {
         }
     }
 
-    /// The label / hint / error frame of Web's Form widgets, for controls it does not offer yet.
-    static func wrapped(
-        name: String, label: String, hint: String?, error: String?, optional: Bool, control: ([Attribute]) -> Node
-    ) -> Node {
-        var described: [Attribute] = []
-        let ids = (hint == nil ? [] : [name + "-hint"]) + (error == nil ? [] : [name + "-error"])
-        if !ids.isEmpty { described.append(Attribute("aria-describedby", ids.joined(separator: " "))) }
-        if error != nil { described.append(Attribute("aria-invalid", "true")) }
-        return el("div", .class(error == nil ? "field" : "field has-error")) {
-            el("label", Attribute("for", name)) {
-                label
-                if optional { el("span", .class("optional")) { "（任意）" } }
-            }
-            if let hint { el("p", .class("hint"), .id(name + "-hint")) { hint } }
-            if let error { errorMessage(name: name, error) }
-            control(described)
-        }
-    }
-
-    static func errorMessage(name: String, _ message: String) -> Node {
-        el("p", .class("field-error"), .id(name + "-error")) {
-            el("span", .class("visually-hidden")) { "エラー：" }
-            message
-        }
-    }
-
     static func checkboxGroup(_ field: ProcedureField, selected: [String], hint: String?, error: String?, optional: Bool)
         -> Node
     {
@@ -199,7 +173,7 @@ public enum ApplicationPages {
             el("fieldset") {
                 el("legend") { field.label + (optional ? "（任意）" : "") }
                 if let hint { el("p", .class("hint"), .id(name + "-hint")) { hint } }
-                if let error { errorMessage(name: name, error) }
+                if let error { Form.errorMessage(name: name, error) }
                 for (index, option) in (field.options ?? []).enumerated() {
                     let id = index == 0 ? name : "\(name)-\(index + 1)"
                     el("div", .class("radio")) {

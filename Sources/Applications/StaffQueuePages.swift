@@ -142,13 +142,13 @@ enum StaffQueuePages {
                         options: detail.templates.filter { $0.toStatus == nil || targets.contains($0.toStatus!) }
                             .map { FormOption(String($0.id), "\($0.toStatus?.label ?? "共通")：\($0.title)") },
                         hint: "メッセージ欄が空のときは、選んだ定型文を申請者に送ります。", optional: true, placeholder: "使わない")
-                    ApplicationPages.wrapped(
+                    Form.field(
                         name: "message", label: "申請者へのメッセージ", hint: "要訂正・不承認のときは必須です。直す箇所や理由を具体的に書いてください。",
                         error: nil, optional: true
                     ) { described in
                         el("textarea", attributes: [.id("message"), Attribute("name", "message"), Attribute("rows", "4")] + described)
                     }
-                    ApplicationPages.wrapped(
+                    Form.field(
                         name: "internal_note", label: "内部メモ（申請者には見えません）", hint: nil, error: nil, optional: true
                     ) { described in
                         el("textarea", attributes: [.id("internal_note"), Attribute("name", "internal_note"), Attribute("rows", "3")] + described)
@@ -159,7 +159,7 @@ enum StaffQueuePages {
             el("h2") { "履歴" }
             ApplicationPages.history(detail.events, forStaff: true, staffNames: detail.staffNames)
             Form.post(action: "/staff/applications/\(id)/note", csrfToken: staff.csrfToken) {
-                ApplicationPages.wrapped(name: "note_text", label: "内部メモを追加", hint: nil, error: nil, optional: false) { described in
+                Form.field(name: "note_text", label: "内部メモを追加", hint: nil, error: nil, optional: false) { described in
                     el("textarea", attributes: [.id("note_text"), Attribute("name", "internal_note"), Attribute("rows", "2")] + described)
                 }
                 Form.submit("メモを追加", secondary: true)
@@ -199,7 +199,7 @@ enum StaffQueuePages {
                     Form.select(
                         name: "to_status", label: "使う場面", options: statusOptions, selected: template.toStatus?.rawValue,
                         optional: true, placeholder: "共通")
-                    ApplicationPages.wrapped(name: "body-\(template.id)", label: "本文", hint: nil, error: nil, optional: false) { described in
+                    Form.field(name: "body-\(template.id)", label: "本文", hint: nil, error: nil, optional: false) { described in
                         el("textarea", attributes: [.id("body-\(template.id)"), Attribute("name", "body"), Attribute("rows", "3")] + described) {
                             template.body
                         }
@@ -211,7 +211,7 @@ enum StaffQueuePages {
             Form.post(action: "/staff/templates", csrfToken: staff.csrfToken) {
                 Form.text(name: "title", label: "件名")
                 Form.select(name: "to_status", label: "使う場面", options: statusOptions, optional: true, placeholder: "共通")
-                ApplicationPages.wrapped(name: "body", label: "本文", hint: nil, error: nil, optional: false) { described in
+                Form.field(name: "body", label: "本文", hint: nil, error: nil, optional: false) { described in
                     el("textarea", attributes: [.id("body"), Attribute("name", "body"), Attribute("rows", "3")] + described)
                 }
                 Form.submit("追加する")
@@ -268,7 +268,7 @@ enum StaffQueuePages {
                 Form.hidden(name: "form_token", value: formToken)
                 if let residentID { Form.hidden(name: "resident_id", value: String(residentID)) }
                 el("div", .class(errors.isEmpty ? "field" : "field has-error")) {
-                    if let error = errors["resident_confirmed"] { ApplicationPages.errorMessage(name: "resident_confirmed", error) }
+                    if let error = errors["resident_confirmed"] { Form.errorMessage(name: "resident_confirmed", error) }
                     el("div", .class("radio")) {
                         void("input", Attribute("type", "checkbox"), .id("resident_confirmed"), Attribute("name", "resident_confirmed"), Attribute("value", "true"))
                         el("label", Attribute("for", "resident_confirmed")) { "申請者ご本人が内容を確認しました" }

@@ -195,8 +195,9 @@ public enum Form {
     // MARK: Building blocks
 
     /// The wrapper every single-input field shares: label, hint, error, then the control. `control` gets the
-    /// `aria-describedby` / `aria-invalid` attributes to put on the input.
-    static func field(
+    /// `aria-describedby` / `aria-invalid` attributes to put on the input. Public so modules with controls of
+    /// their own (file inputs, number fields) keep the same frame.
+    public static func field(
         name: String, label: String, hint: String?, error: String?, optional: Bool,
         control: ([Attribute]) -> Node
     ) -> Node {
@@ -216,7 +217,7 @@ public enum Form {
         }
     }
 
-    static func errorMessage(name: String, _ message: String) -> Node {
+    public static func errorMessage(name: String, _ message: String) -> Node {
         el("p", .class("field-error"), .id(name + "-error")) {
             el("span", .class("visually-hidden")) { "エラー：" }
             message
