@@ -54,6 +54,7 @@ let package = Package(
             dependencies: ["Applications", "App", "Identity", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport"]),
         .testTarget(
             name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security", "Applications"]),
+        .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -54,8 +54,8 @@ public final class Application: Sendable {
             // Modules add their マイページ sections and dashboard tiles here as they arrive.
             identity = try IdentityModule(
                 database: database, settings: configuration.identitySettings, timeSource: timeSource,
-                myPageSections: [ApplicationsModule.myPageSection(catalog: procedureCatalog)],
-                dashboardTiles: [ApplicationsModule.dashboardTile], logger: logger)
+                myPageSections: [ApplicationsModule.myPageSection(catalog: procedureCatalog), NoticesModule.myPageSection],
+                dashboardTiles: [ApplicationsModule.dashboardTile, NoticesModule.dashboardTile], logger: logger)
         } catch {
             database.close()
             throw error
@@ -71,6 +71,7 @@ public final class Application: Sendable {
         routes.register(identity)
         routes.register(
             ApplicationsModule(database: database, catalog: procedureCatalog, authentication: identity.authentication))
+        routes.register(NoticesModule(database: database, authentication: identity.authentication))
         if let channelSecret = configuration.lineChannelSecret {
             let notices = NoticeStore(database: database)
             let processor = WebhookEventProcessor(store: notices, logger: logger, clock: { timeSource.now() })

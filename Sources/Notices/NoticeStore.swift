@@ -69,48 +69,104 @@ public struct NoticeStore: Sendable {
     /// targeted resident, all in one transaction. Nothing is sent here; if any rule fails nothing is stored.
     public func createNotice(_ draft: NoticeDraft, now: Date) throws -> CreatedNotice {
         try database.write { connection in
-            let members = try Self.fetchAudienceMembers(draft.audience, on: connection)
-            let plan = try NoticePlanner.plan(draft, members: members)
-            let sendAt = draft.sendAt ?? now
+            try Self.insertNotice(draft, now: now, on: connection)
+        }
+    }
+
+    /// Creates the notice once per `composeToken`: the same token again (a double click, a resent form)
+    /// returns the id of the notice it already created, and freezes nothing new.
+    public func createNotice(_ draft: NoticeDraft, now: Date, composeToken: String) throws -> Int64 {
+        try database.write { connection in
+            if let existing = try connection.scalar(
+                "SELECT id FROM notices WHERE compose_token = ?", composeToken, as: Int64.self)
+            {
+                return existing
+            }
+            let created = try Self.insertNotice(draft, now: now, on: connection)
+            try connection.run("UPDATE notices SET compose_token = ? WHERE id = ?", composeToken, created.id)
+            return created.id
+        }
+    }
+
+    /// The freeze inside the caller's transaction, so other work (marking a resident message delivered)
+    /// commits or rolls back with it. Validation happens before the first insert.
+    static func insertNotice(_ draft: NoticeDraft, now: Date, on connection: Connection) throws -> CreatedNotice {
+        let members = try Self.fetchAudienceMembers(draft.audience, on: connection)
+        let plan = try NoticePlanner.plan(draft, members: members)
+        let sendAt = draft.sendAt ?? now
+        try connection.run(
+            """
+            INSERT INTO notices (title, template_id, messages, placeholder_values, audience_kind, audience,
+                personalised, send_at, created_by, created_at, status, recipient_count, fallback_count)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            draft.title, draft.templateID, Self.jsonText(draft.messages), Self.jsonText(draft.placeholderValues),
+            draft.audience.kind, draft.audience.storedJSON, plan.personalised, sendAt, draft.createdBy, now,
+            (plan.requests.isEmpty ? NoticeStatus.done : .queued).rawValue,
+            plan.lineUserIDs.count + plan.fallbacks.count, plan.fallbacks.count)
+        let noticeID = connection.lastInsertRowID
+        for request in plan.requests {
             try connection.run(
                 """
-                INSERT INTO notices (title, template_id, messages, placeholder_values, audience_kind, audience,
-                    personalised, send_at, created_by, created_at, status, recipient_count, fallback_count)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO notice_requests (notice_id, endpoint, recipients, recipient_count, payload,
+                    retry_key, state, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                 """,
-                draft.title, draft.templateID, Self.jsonText(draft.messages), Self.jsonText(draft.placeholderValues),
-                draft.audience.kind, draft.audience.storedJSON, plan.personalised, sendAt, draft.createdBy, now,
-                (plan.requests.isEmpty ? NoticeStatus.done : .queued).rawValue,
-                plan.lineUserIDs.count + plan.fallbacks.count, plan.fallbacks.count)
-            let noticeID = connection.lastInsertRowID
-            for request in plan.requests {
+                noticeID, request.endpoint.rawValue, Self.jsonText(request.recipients), request.recipients.count,
+                String(decoding: request.payload, as: UTF8.self), UUID().uuidString.lowercased(), sendAt, now)
+            let requestID = connection.lastInsertRowID
+            for residentID in request.residentIDs {
                 try connection.run(
                     """
-                    INSERT INTO notice_requests (notice_id, endpoint, recipients, recipient_count, payload,
-                        retry_key, state, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                    """,
-                    noticeID, request.endpoint.rawValue, Self.jsonText(request.recipients), request.recipients.count,
-                    String(decoding: request.payload, as: UTF8.self), UUID().uuidString.lowercased(), sendAt, now)
-                let requestID = connection.lastInsertRowID
-                for residentID in request.residentIDs {
-                    try connection.run(
-                        """
-                        INSERT INTO notice_recipients (notice_id, resident_id, line_user_id, request_id, delivery)
-                        VALUES (?, ?, ?, ?, 'line')
-                        """, noticeID, residentID, plan.lineUserIDs[residentID], requestID)
+                    INSERT INTO notice_recipients (notice_id, resident_id, line_user_id, request_id, delivery)
+                    VALUES (?, ?, ?, ?, 'line')
+                    """, noticeID, residentID, plan.lineUserIDs[residentID], requestID)
+            }
+        }
+        for fallback in plan.fallbacks {
+            try connection.run(
+                """
+                INSERT INTO notice_recipients (notice_id, resident_id, delivery, fallback_reason, fallback_text)
+                VALUES (?, ?, 'fallback', ?, ?)
+                """, noticeID, fallback.residentID, FallbackReason.noLink.rawValue, fallback.text)
+        }
+        return CreatedNotice(
+            id: noticeID, personalised: plan.personalised, requestCount: plan.requests.count,
+            lineRecipientCount: plan.lineUserIDs.count, fallbackCount: plan.fallbacks.count)
+    }
+
+    /// What `createNotice` would freeze, without storing anything: for the console's preview page.
+    public struct NoticePreview: Sendable, Equatable {
+        public let personalised: Bool
+        public let requestCount: Int
+        public let lineRecipientCount: Int
+        public let fallbackCount: Int
+        /// The texts as the first targeted resident gets them (for a personalised notice, rendered with that
+        /// resident's values), one message per paragraph.
+        public let firstRecipientTexts: [String]
+    }
+
+    /// Resolves the audience and runs every check of the freeze; throws the same `NoticeValidationError`s.
+    /// The counts can change before the confirm (a resident links meanwhile): the freeze recounts.
+    public func previewNotice(_ draft: NoticeDraft) throws -> NoticePreview {
+        try database.read { connection in
+            let members = try Self.fetchAudienceMembers(draft.audience, on: connection)
+            let plan = try NoticePlanner.plan(draft, members: members)
+            var texts: [String] = []
+            if let first = members.first {
+                if let request = plan.requests.first(where: { $0.residentIDs.contains(first.residentID) }),
+                    let object = try? JSONSerialization.jsonObject(with: request.payload) as? [String: Any],
+                    let messages = object["messages"] as? [[String: Any]]
+                {
+                    texts = messages.compactMap { $0["text"] as? String }
+                } else if let fallback = plan.fallbacks.first(where: { $0.residentID == first.residentID }) {
+                    texts = [fallback.text]
                 }
             }
-            for fallback in plan.fallbacks {
-                try connection.run(
-                    """
-                    INSERT INTO notice_recipients (notice_id, resident_id, delivery, fallback_reason, fallback_text)
-                    VALUES (?, ?, 'fallback', ?, ?)
-                    """, noticeID, fallback.residentID, FallbackReason.noLink.rawValue, fallback.text)
-            }
-            return CreatedNotice(
-                id: noticeID, personalised: plan.personalised, requestCount: plan.requests.count,
-                lineRecipientCount: plan.lineUserIDs.count, fallbackCount: plan.fallbacks.count)
+            return NoticePreview(
+                personalised: plan.personalised, requestCount: plan.requests.count,
+                lineRecipientCount: plan.lineUserIDs.count, fallbackCount: plan.fallbacks.count,
+                firstRecipientTexts: texts)
         }
     }
 
@@ -292,29 +348,35 @@ public struct NoticeStore: Sendable {
     /// Residents a notice must reach by post or phone, by notice, then district and kana order.
     public func fetchFallbackList(noticeID: Int64? = nil, includeHandled: Bool = false) throws -> [FallbackEntry] {
         try database.read { connection in
-            let rows = try connection.query(
-                """
-                SELECT nr.notice_id, n.title, n.send_at, nr.resident_id, r.full_name, r.full_name_kana, r.postal_code,
-                       r.address, r.phone, r.contact_channel, r.district_code, nr.fallback_reason,
-                       nr.fallback_text, nr.fallback_handled_at
-                FROM notice_recipients nr
-                JOIN notices n ON n.id = nr.notice_id
-                JOIN residents r ON r.id = nr.resident_id
-                WHERE nr.delivery = 'fallback' AND (? OR nr.fallback_handled_at IS NULL)
-                  AND (? IS NULL OR nr.notice_id = ?)
-                ORDER BY nr.notice_id, r.district_code, r.full_name_kana, r.id
-                """, includeHandled, noticeID, noticeID)
-            return try rows.map { row in
-                FallbackEntry(
-                    noticeID: try row.get("notice_id"), noticeTitle: try row.get("title"),
-                    sendAt: try row.get("send_at"), residentID: try row.get("resident_id"),
-                    name: try row.get("full_name"), nameKana: try row.get("full_name_kana"),
-                    postalCode: try row.get("postal_code"), address: try row.get("address"),
-                    phone: try row.get("phone"), contactChannel: try row.get("contact_channel"),
-                    districtCode: try row.get("district_code"),
-                    reason: FallbackReason(rawValue: try row.get("fallback_reason")) ?? .unknown,
-                    text: try row.get("fallback_text"), handledAt: try row.get("fallback_handled_at"))
-            }
+            try Self.fetchFallbackList(noticeID: noticeID, includeHandled: includeHandled, on: connection)
+        }
+    }
+
+    static func fetchFallbackList(noticeID: Int64?, includeHandled: Bool, on connection: Connection) throws
+        -> [FallbackEntry]
+    {
+        let rows = try connection.query(
+            """
+            SELECT nr.notice_id, n.title, n.send_at, nr.resident_id, r.full_name, r.full_name_kana, r.postal_code,
+                   r.address, r.phone, r.contact_channel, r.district_code, nr.fallback_reason,
+                   nr.fallback_text, nr.fallback_handled_at
+            FROM notice_recipients nr
+            JOIN notices n ON n.id = nr.notice_id
+            JOIN residents r ON r.id = nr.resident_id
+            WHERE nr.delivery = 'fallback' AND (? OR nr.fallback_handled_at IS NULL)
+              AND (? IS NULL OR nr.notice_id = ?)
+            ORDER BY nr.notice_id, r.district_code, r.full_name_kana, r.id
+            """, includeHandled, noticeID, noticeID)
+        return try rows.map { row in
+            FallbackEntry(
+                noticeID: try row.get("notice_id"), noticeTitle: try row.get("title"),
+                sendAt: try row.get("send_at"), residentID: try row.get("resident_id"),
+                name: try row.get("full_name"), nameKana: try row.get("full_name_kana"),
+                postalCode: try row.get("postal_code"), address: try row.get("address"),
+                phone: try row.get("phone"), contactChannel: try row.get("contact_channel"),
+                districtCode: try row.get("district_code"),
+                reason: FallbackReason(rawValue: try row.get("fallback_reason")) ?? .unknown,
+                text: try row.get("fallback_text"), handledAt: try row.get("fallback_handled_at"))
         }
     }
 

@@ -24,6 +24,9 @@ public struct NoticesJobConfiguration: Sendable {
     public var maximumIdleWait: TimeInterval = 30
     public var retry = RetryPolicy()
     public var claimBatchSize = 500
+    /// Turn undelivered `resident_messages` into notices before sending (see `ResidentMessageDelivery`), so
+    /// the timer that sends notices also delivers them.
+    public var deliverResidentMessages = true
 
     public init(accessToken: ChannelAccessToken) {
         self.accessToken = accessToken
@@ -63,6 +66,8 @@ public struct NoticesRunSummary: Sendable, Equatable {
     public var ending: Ending
     /// Each endpoint's rate at the end, after any 429 slow-downs.
     public var finalRates: [LINEEndpoint: Double]
+    /// `resident_messages` this run turned into notices (or marked for web lookup) before sending.
+    public var residentMessages = ResidentMessageDelivery.Tally()
     /// Requests still pending or sending that a later run must take up (not counting notices scheduled
     /// for later that were never attempted).
     public var workRemains: Bool
@@ -148,6 +153,18 @@ public final class NoticesJob {
         stopSignal.attach(multi.waker)
         defer { stopSignal.attach(nil) }
         logger.info("notices run started", ["owner": .string(owner)])
+        // Before the first claim, so a message frozen now goes out in this same run.
+        let residentMessages =
+            configuration.deliverResidentMessages
+            ? try ResidentMessageDelivery(store: store).deliverPending(now: clock()) : ResidentMessageDelivery.Tally()
+        if residentMessages.total > 0 {
+            logger.info(
+                "resident messages delivered to the outbox",
+                [
+                    "line": .int(residentMessages.line), "fallback": .int(residentMessages.fallback),
+                    "web_lookup": .int(residentMessages.webLookup),
+                ])
+        }
 
         while true {
             let now = clock()
@@ -220,7 +237,8 @@ public final class NoticesJob {
         state.progress.remaining = outlook.remaining
         let summary = NoticesRunSummary(
             progress: state.progress, ending: state.ending ?? .finished,
-            finalRates: state.buckets.mapValues(\.ratePerSecond), workRemains: outlook.remaining > 0)
+            finalRates: state.buckets.mapValues(\.ratePerSecond), residentMessages: residentMessages,
+            workRemains: outlook.remaining > 0)
         progressSink?(summary.progress)
         logger.info(
             "notices run finished",

@@ -28,6 +28,8 @@ public final class FakeLINEAPI: @unchecked Sendable {
         public var burstSeconds = 1.0
         /// How long a "slow" fault keeps the client waiting; longer than the client's timeout.
         public var slowResponseSeconds = 2.0
+        /// Loopback port to listen on; 0 picks a free one (the `fake-line-api` executable takes `--port`).
+        public var port = 0
 
         public init() {}
     }
@@ -87,7 +89,7 @@ public final class FakeLINEAPI: @unchecked Sendable {
         self.state = state
         var serverConfiguration = Server.Configuration()
         serverConfiguration.host = "127.0.0.1"
-        serverConfiguration.port = 0
+        serverConfiguration.port = configuration.port
         serverConfiguration.shutdownGraceSeconds = 5
         var routes = Routes()
         for endpoint in Endpoint.allCases {

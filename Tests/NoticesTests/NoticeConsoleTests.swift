@@ -1,0 +1,250 @@
+import Foundation
+import Identity
+import Notices
+import Security
+import Store
+import TestSupport
+import Testing
+
+/// People and links for HTTP tests over the real app, made straight through the stores.
+enum ConsoleFixtures {
+    static let password = "a long test passphrase"
+    static let hasher = PasswordHasher(iterations: 1_000)
+
+    static func seedDistricts(_ database: Database) throws {
+        try database.write { connection in
+            for (index, district) in DemoData.districts.enumerated() {
+                try ResidentStore.insertDistrictIfMissing(district, sortOrder: index + 1, on: connection)
+            }
+        }
+    }
+
+    /// A resident in `district` with a password; `lineUserID` gives them an active link.
+    @discardableResult
+    static func createResident(
+        _ database: Database, loginID: String, name: String, district: String = "biratori", lineUserID: String? = nil
+    ) throws -> Int64 {
+        try seedDistricts(database)
+        let profile = ResidentProfile(
+            fullName: name, fullNameKana: "テスト", birthDate: "1950-04-01", postalCode: "055-0192",
+            address: "北海道沙流郡平取町本町28番地", districtCode: district, phone: "0145720000", contactChannel: .post)
+        let hash = hasher.hash(password)
+        return try database.write { connection in
+            let id = try ResidentStore.insertResident(
+                loginID: loginID, passwordHash: hash, profile: profile, via: .web, registeredByStaffID: nil,
+                at: ManualTimeSource.defaultStart, on: connection)
+            if let lineUserID {
+                try connection.run(
+                    "INSERT INTO line_links (resident_id, line_user_id, active, linked_at, linked_by) VALUES (?, ?, 1, ?, 'resident')",
+                    id, lineUserID, ManualTimeSource.defaultStart)
+            }
+            return id
+        }
+    }
+
+    @discardableResult
+    static func createStaff(_ database: Database, loginID: String, role: StaffRole) throws -> Int64 {
+        let hash = hasher.hash(password)
+        return try database.write { connection in
+            try StaffStore.insertStaff(
+                NewStaffMember(loginID: loginID, displayName: "職員 \(loginID)", role: role, department: .residentServices),
+                passwordHash: hash, at: ManualTimeSource.defaultStart, on: connection)
+        }
+    }
+
+    static func auditActions(_ database: Database) throws -> [String] {
+        try database.read { try AuditLog.fetch(AuditFilter(limit: 10_000), on: $0) }.map(\.action)
+    }
+}
+
+extension Browser {
+    func logInStaff(_ loginID: String) throws {
+        _ = try get("/staff/login")
+        let response = try submit("/staff/login", form: [("login_id", loginID), ("password", ConsoleFixtures.password)])
+        precondition(response.status == 303, "staff login failed: \(response.status)")
+    }
+
+    func logInResident(_ loginID: String) throws {
+        _ = try get("/login")
+        let response = try submit("/login", form: [("login_id", loginID), ("password", ConsoleFixtures.password)])
+        precondition(response.status == 303, "resident login failed: \(response.status)")
+    }
+}
+
+/// The staff console, マイページ's LINE section and the counter, over HTTP against the wired app.
+@Suite("Notices console and LINE linking over HTTP")
+struct NoticeConsoleTests {
+    static let linkedUser = "U" + String(repeating: "a", count: 32)
+
+    @Test func compose_preview_confirm_createsTheNotice_withLINEAndFallbackCounts() throws {
+        let app = try TestApplication()
+        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try ConsoleFixtures.createResident(app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
+        try ConsoleFixtures.createResident(app.database, loginID: "b@example.jp", name: "未連携 二郎")
+        try ConsoleFixtures.createResident(app.database, loginID: "c@example.jp", name: "振内 三郎", district: "furenai")
+        let browser = app.browser()
+        try browser.logInStaff("clerk")
+        #expect(try browser.get("/staff/notices/new").status == 200)
+        let form: [(String, String)] = [
+            ("title", "断水のお知らせ"), ("template", ""), ("text", "{氏名} 様\n{日時}に断水します。"), ("values", "日時=4月2日 10時"),
+            ("audience", "district"), ("resident_ids", ""), ("district", "biratori"), ("send_at", "2026-04-02T09:30"),
+        ]
+        let preview = try browser.submit("/staff/notices/preview", form: form)
+        #expect(preview.status == 200)
+        #expect(preview.text.contains("合計 2 人：LINE 1 人、郵便・電話 1 人"))
+        #expect(preview.text.contains("2026年4月2日 9:30（日本時間）"))
+        // Personalised: the first recipient's rendering (residents in id order).
+        #expect(preview.text.contains("連携 一子 様\n4月2日 10時に断水します。"))
+        #expect(!preview.text.contains(Self.linkedUser))
+        #expect(try NoticeStore(database: app.database).fetchRecentNotices().isEmpty, "the preview stores nothing")
+
+        let token = try #require(
+            preview.text.range(of: "name=\"compose_token\" value=\"[A-Za-z0-9_-]+\"", options: .regularExpression)
+                .map { String(preview.text[$0].dropFirst("name=\"compose_token\" value=\"".count).dropLast()) })
+        let confirm = form + [("compose_token", token)]
+        let created = try browser.submit("/staff/notices", form: confirm)
+        #expect(created.status == 303)
+        let location = try #require(created.location)
+        // A double click: the same preview's token again finds the same notice and freezes nothing new.
+        let again = try browser.submit("/staff/notices", form: confirm)
+        #expect(again.location == location)
+        #expect(try NoticeStore(database: app.database).fetchRecentNotices().count == 1)
+        // A confirm that did not come from a preview (no token) creates nothing.
+        _ = try browser.get("/staff/notices/new")
+        #expect(try browser.submit("/staff/notices", form: form).status == 400)
+        #expect(try NoticeStore(database: app.database).fetchRecentNotices().count == 1)
+        let notice = try #require(try NoticeStore(database: app.database).fetchRecentNotices().first)
+        #expect(location == "/staff/notices/\(notice.id)?done=created")
+        #expect(notice.recipientCount == 2 && notice.fallbackCount == 1 && notice.personalised)
+        // 09:30 JST is 00:30 UTC.
+        #expect(notice.sendAt == Date(timeIntervalSince1970: 1_775_089_800))
+
+        let detail = try browser.get(location)
+        #expect(detail.status == 200)
+        #expect(detail.text.contains("送信待ち 1"))
+        #expect(detail.text.contains("郵便・電話 1"))
+        #expect(!detail.text.contains(Self.linkedUser))
+        let list = try browser.get("/staff/notices")
+        #expect(list.text.contains("断水のお知らせ"))
+    }
+
+    @Test func compose_withProblems_showsThemBesideTheFields() throws {
+        let app = try TestApplication()
+        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try ConsoleFixtures.seedDistricts(app.database)
+        let browser = app.browser()
+        try browser.logInStaff("clerk")
+        _ = try browser.get("/staff/notices/new")
+        let response = try browser.submit(
+            "/staff/notices/preview",
+            form: [("title", ""), ("text", "{日時}です"), ("audience", "residents"), ("resident_ids", "x")])
+        #expect(response.status == 422)
+        #expect(response.text.contains("href=\"#title\""))
+        #expect(response.text.contains("href=\"#resident_ids\""))
+    }
+
+    @Test func templates_supervisorsEdit_clerksUse() throws {
+        let app = try TestApplication()
+        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try ConsoleFixtures.createStaff(app.database, loginID: "boss", role: .supervisor)
+        let supervisor = app.browser()
+        try supervisor.logInStaff("boss")
+        _ = try supervisor.get("/staff/notices/templates/new")
+        #expect(
+            try supervisor.submit("/staff/notices/templates", form: [("name", "健診"), ("text", "{氏名} 様、健診の日です。")]).location
+                == "/staff/notices/templates?done=saved")
+        let template = try #require(try NoticeStore(database: app.database).fetchTemplates().first)
+        _ = try supervisor.get("/staff/notices/templates/\(template.id)")
+        #expect(
+            try supervisor.submit(
+                "/staff/notices/templates/\(template.id)", form: [("name", "健診のご案内"), ("text", "一\n---\n二")]
+            ).status == 303)
+        #expect(try NoticeStore(database: app.database).fetchTemplate(id: template.id)?.messages == ["一", "二"])
+
+        let clerk = app.browser()
+        try clerk.logInStaff("clerk")
+        let list = try clerk.get("/staff/notices/templates")
+        #expect(list.status == 200 && list.text.contains("健診のご案内"))
+        #expect(list.text.contains("/staff/notices/new?template=\(template.id)"))
+        #expect(!list.text.contains("/staff/notices/templates/new"))
+        #expect(try clerk.get("/staff/notices/templates/new").status == 403)
+        let token = try #require(try clerk.get("/staff/notices/templates").csrfToken)
+        for path in ["/staff/notices/templates", "/staff/notices/templates/\(template.id)"] {
+            #expect(try clerk.post(path, form: [("csrf_token", token), ("name", "x"), ("text", "y")]).status == 403)
+        }
+        #expect(try clerk.get("/staff/notices/new?template=\(template.id)").text.contains("selected"))
+    }
+
+    @Test func fallbackList_isAudited_showsNoLINEUserIDs_andMarksHandled() throws {
+        let app = try TestApplication()
+        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        let linked = try ConsoleFixtures.createResident(
+            app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
+        let unlinked = try ConsoleFixtures.createResident(app.database, loginID: "b@example.jp", name: "未連携 二郎")
+        let created = try NoticeStore(database: app.database).createNotice(
+            NoticeDraft(
+                title: "お祭り", messages: ["{氏名} 様、お祭りです。"], audience: .residents([linked, unlinked]),
+                createdBy: "cli"), now: app.clock.now())
+        let browser = app.browser()
+        try browser.logInStaff("clerk")
+        let before = try ConsoleFixtures.auditActions(app.database).filter { $0 == "notice_fallback.read" }.count
+        let page = try browser.get("/staff/notices/fallback?notice=\(created.id)")
+        #expect(page.status == 200)
+        #expect(page.text.contains("未連携 二郎"))
+        #expect(page.text.contains("未連携 二郎 様、お祭りです。"))
+        #expect(!page.text.contains(Self.linkedUser))
+        #expect(try ConsoleFixtures.auditActions(app.database).filter { $0 == "notice_fallback.read" }.count == before + 1)
+
+        let handled = try browser.submit(
+            "/staff/notices/fallback/handled",
+            form: [("notice_id", String(created.id)), ("resident_id", String(unlinked)), ("filter_notice", String(created.id))])
+        #expect(handled.location == "/staff/notices/fallback?done=handled&notice=\(created.id)")
+        #expect(try NoticeStore(database: app.database).fetchFallbackList().isEmpty)
+        #expect(try ConsoleFixtures.auditActions(app.database).contains("notice_fallback.handle"))
+        // Without a CSRF token nothing changes.
+        #expect(
+            try browser.post(
+                "/staff/notices/fallback/handled", form: [("notice_id", "1"), ("resident_id", String(unlinked))]
+            ).status == 403)
+        // The dashboard tile links to the console.
+        let dashboard = try browser.get("/staff/")
+        #expect(dashboard.text.contains("LINEのお知らせ") && dashboard.text.contains("/staff/notices"))
+    }
+
+    @Test func myPage_issuesACode_andUnlinks_andTheCounterIssuesOne() throws {
+        let app = try TestApplication()
+        let resident = try ConsoleFixtures.createResident(
+            app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
+        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        let browser = app.browser()
+        try browser.logInResident("a@example.jp")
+        let myPage = try browser.get("/mypage")
+        #expect(myPage.text.contains("LINEで受け取る") && myPage.text.contains("LINEと連携しています"))
+        _ = try browser.get("/mypage/line")
+        let issued = try browser.submit("/mypage/line/code", form: [])
+        #expect(issued.status == 200)
+        #expect(issued.text.contains("公式アカウントを友だち追加して、このコードを送ってください。"))
+        let code = try #require(
+            issued.text.range(of: "[A-HJ-NP-Y2-9]{4}-[A-HJ-NP-Y2-9]{4}", options: .regularExpression).map {
+                String(issued.text[$0])
+            })
+        #expect(AccountLinking.code(inMessage: code) != nil)
+        #expect(!issued.text.contains(Self.linkedUser))
+        #expect(try browser.submit("/mypage/line/unlink", form: []).location == "/mypage/line?done=unlinked")
+        #expect(try NoticeStore(database: app.database).fetchActiveLink(residentID: resident) == nil)
+        #expect(try browser.get("/mypage").text.contains("LINEとは連携していません"))
+
+        let clerk = app.browser()
+        try clerk.logInStaff("clerk")
+        #expect(try clerk.get("/staff/notices/counter?resident=\(resident)").location == "/staff/residents/\(resident)/line")
+        let counter = try clerk.get("/staff/residents/\(resident)/line")
+        #expect(counter.status == 200 && counter.text.contains("連携 一子"))
+        let counterCode = try clerk.submit("/staff/residents/\(resident)/line/code", form: [])
+        #expect(counterCode.status == 200)
+        #expect(counterCode.text.range(of: "[A-HJ-NP-Y2-9]{4}-[A-HJ-NP-Y2-9]{4}", options: .regularExpression) != nil)
+        #expect(try clerk.get("/staff/residents/999999/line").status == 404)
+        let actions = try ConsoleFixtures.auditActions(app.database)
+        #expect(actions.filter { $0 == "line_link_code.issue" }.count == 2)
+        #expect(actions.contains("line_link.end") && actions.contains("line_link.read"))
+    }
+}
