@@ -16,6 +16,11 @@ struct HomeRoutes: RouteCollection {
                 el("p", .class("notice")) {
                     "24時間いつでも受け付けています。ご不明な点は役場の窓口でもお手伝いします。"
                 }
+                // The services come first: the page header links here from every page, so this is the way in.
+                el("h2") { "オンライン申請" }
+                el("p") { "水道の使用開始・中止、犬の登録、粗大ごみの収集など、役場への届出や申込みができます。" }
+                el("p") { el("a", .class("button"), .href("/applications")) { "申請できる手続きを見る" } }
+                el("p") { el("a", .href("/applications/lookup")) { "ログインせずに申請した方：申請状況の確認" } }
                 if resident != nil {
                     el("p") { el("a", .class("button"), .href("/mypage")) { "マイページへ" } }
                 } else {

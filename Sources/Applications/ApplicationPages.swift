@@ -273,7 +273,10 @@ public enum ApplicationPages {
                 Form.hidden(name: "form_token", value: formToken)
                 Form.submit("申請する")
             }
-            el("p", .class("hint")) { "内容を直す場合は、ブラウザの「戻る」で前の画面に戻ってください。" }
+            Form.post(action: "/applications/revise", csrfToken: csrfToken) {
+                Form.hidden(name: "form_token", value: formToken)
+                Form.submit("入力内容を修正する", secondary: true)
+            }
         }
     }
 
@@ -366,10 +369,11 @@ public enum ApplicationPages {
 
     static func status(
         application: StoredApplication, procedure: Procedure?, events: [ApplicationEvent], files: [AttachmentInfo],
-        resident: AuthenticatedResident
+        resident: AuthenticatedResident, notice: String? = nil
     ) -> Page {
         let reference = application.reference ?? ""
         return IdentityPages.residentPage(title: "申請の状況", resident: resident) {
+            if let notice { IdentityPages.success(notice) }
             statusBody(application: application, procedure: procedure, events: events, files: files)
             if ApplicationRules.residentMayResubmit(application.status) {
                 el("p") { el("a", .class("button"), .href("/applications/\(reference)/edit")) { "訂正して再送信する" } }

@@ -174,6 +174,21 @@ struct ApplicationRoutes: RouteCollection {
                 ).response()
             }))
 
+        // The confirmation page's 「入力内容を修正する」: the form again, filled from the saved draft. The browser's
+        // Back button would land on a POST result and ask to resend it, which strands elderly residents.
+        routes.post("/applications/revise", auth.residentOrGuest { [self] request, visitor in
+            guard let formToken = try request.form()["form_token"],
+                let draft = try database.read({ try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }),
+                draft.status == .draft, draft.residentID == visitor.resident?.id,
+                let procedure = catalog.procedure(code: draft.procedureCode)
+            else { throw HTTPError.notFound }
+            let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0) }
+            return ApplicationPages.form(
+                procedure: procedure, values: ApplicationPages.values(from: draft.answers), errors: FormErrors(),
+                storedFiles: stored, formToken: formToken, csrfToken: visitor.csrfToken, resident: visitor.resident
+            ).response()
+        })
+
         routes.post("/applications/submit", auth.residentOrGuest { [self] request, visitor in
             guard let formToken = try request.form()["form_token"] else { throw HTTPError.notFound }
             let outcome: ApplicationWorkflow.SubmitOutcome
@@ -273,9 +288,16 @@ struct ApplicationRoutes: RouteCollection {
                     try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection)
                 )
             }
+            // After a POST the browser lands here; say what happened, as the guest lookup page does.
+            let notice: String? =
+                switch request.query("done") {
+                case "resubmitted": "訂正した内容で再送信しました。"
+                case "withdrawn": "申請を取り下げました。"
+                default: nil
+                }
             return ApplicationPages.status(
                 application: application, procedure: catalog.procedure(code: application.procedureCode), events: events,
-                files: files, resident: resident
+                files: files, resident: resident, notice: notice
             ).response()
         })
 
@@ -285,7 +307,7 @@ struct ApplicationRoutes: RouteCollection {
                 try workflow.withdraw(
                     applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin, at: auth.now())
             }
-            return .redirect(to: "/applications/\(application.reference ?? "")")
+            return .redirect(to: "/applications/\(application.reference ?? "")?done=withdrawn")
         })
 
         routes.get("/applications/:reference/edit", auth.resident { [self] request, resident in
@@ -312,7 +334,7 @@ struct ApplicationRoutes: RouteCollection {
                 {
                     return response
                 }
-                return .redirect(to: "/applications/\(reference)")
+                return .redirect(to: "/applications/\(reference)?done=resubmitted")
             }))
     }
 

@@ -82,14 +82,28 @@ enum StaffQueuePages {
         }
     }
 
+    /// What a clerk typed into the 状態の変更 form, kept when the move is refused so nothing has to be retyped.
+    struct TransitionInput: Sendable {
+        var to: String?
+        var templateID: String?
+        var message: String
+        var internalNote: String
+        var error: String
+    }
+
     static func detail(
-        _ detail: StaffQueueRoutes.Detail, procedure: Procedure?, staff: AuthenticatedStaff, notice: String?
+        _ detail: StaffQueueRoutes.Detail, procedure: Procedure?, staff: AuthenticatedStaff, notice: String?,
+        transition: TransitionInput? = nil
     ) -> Page {
         let application = detail.application
         let id = application.id
         let targets = ApplicationRules.staffTargets(from: application.status)
         let isMine = application.assignedStaffID == staff.id
-        return IdentityPages.staffPage(title: "申請 \(application.reference.map(ReferenceNumber.display) ?? "")", staff: staff) {
+        let errors = FormErrors(transition.map { [FieldError(field: "message", message: $0.error)] } ?? [])
+        return IdentityPages.staffPage(
+            title: "申請 \(application.reference.map(ReferenceNumber.display) ?? "")", staff: staff, errors: errors
+        ) {
+            if !errors.isEmpty { Form.errorSummary(errors) }
             if let notice { IdentityPages.success(notice) }
             el("h1") { procedure?.name ?? application.procedureCode }
             el("dl", .class("summary")) {
@@ -132,11 +146,12 @@ enum StaffQueuePages {
             }
             if isMine, !targets.isEmpty {
                 el("h2") { "状態の変更" }
+
                 Form.post(action: "/staff/applications/\(id)/transition", csrfToken: staff.csrfToken) {
                     Form.hidden(name: "from", value: application.status.rawValue)
                     Form.radios(
                         name: "to", legend: "変更後の状態", options: targets.map { FormOption($0.rawValue, $0.label) },
-                        selected: targets.count == 1 ? targets[0].rawValue : nil)
+                        selected: transition?.to ?? (targets.count == 1 ? targets[0].rawValue : nil))
                     Form.select(
                         name: "template_id", label: "定型文",
                         options: detail.templates.filter { $0.toStatus == nil || targets.contains($0.toStatus!) }
@@ -144,14 +159,18 @@ enum StaffQueuePages {
                         hint: "メッセージ欄が空のときは、選んだ定型文を申請者に送ります。", optional: true, placeholder: "使わない")
                     Form.field(
                         name: "message", label: "申請者へのメッセージ", hint: "要訂正・不承認のときは必須です。直す箇所や理由を具体的に書いてください。",
-                        error: nil, optional: true
+                        error: transition?.error, optional: true
                     ) { described in
-                        el("textarea", attributes: [.id("message"), Attribute("name", "message"), Attribute("rows", "4")] + described)
+                        el("textarea", attributes: [.id("message"), Attribute("name", "message"), Attribute("rows", "4")] + described) {
+                            transition?.message ?? ""
+                        }
                     }
                     Form.field(
                         name: "internal_note", label: "内部メモ（申請者には見えません）", hint: nil, error: nil, optional: true
                     ) { described in
-                        el("textarea", attributes: [.id("internal_note"), Attribute("name", "internal_note"), Attribute("rows", "3")] + described)
+                        el("textarea", attributes: [.id("internal_note"), Attribute("name", "internal_note"), Attribute("rows", "3")] + described) {
+                            transition?.internalNote ?? ""
+                        }
                     }
                     Form.submit("状態を変更する")
                 }

@@ -82,11 +82,27 @@ struct StaffQueueRoutes: RouteCollection {
             guard let from = form["from"].flatMap(ApplicationStatus.init(rawValue:)),
                 let to = form["to"].flatMap(ApplicationStatus.init(rawValue:))
             else { throw HTTPError.badRequest("変更後の状態を選んでください。") }
-            try perform {
-                let move = try workflow.prepareMove(
-                    from: from, to: to, message: form["message"], templateID: form["template_id"].flatMap(Int64.init),
-                    internalNote: form["internal_note"])
-                try workflow.move(applicationID: id, move, staff: staff.id, origin: request.origin, at: auth.now())
+            do {
+                try perform {
+                    let move = try workflow.prepareMove(
+                        from: from, to: to, message: form["message"],
+                        templateID: form["template_id"].flatMap(Int64.init), internalNote: form["internal_note"])
+                    try workflow.move(applicationID: id, move, staff: staff.id, origin: request.origin, at: auth.now())
+                }
+            } catch let error as HTTPError where error.status == 400 {
+                // A refused move (e.g. 要訂正 without a message) shows the page again with the reason beside the
+                // message field and everything typed kept, rather than a dead-end error page.
+                guard
+                    let detail = try workflow.readForStaff(
+                        applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
+                else { throw HTTPError.notFound }
+                return StaffQueuePages.detail(
+                    detail, procedure: catalog.procedure(code: detail.application.procedureCode), staff: staff,
+                    notice: nil,
+                    transition: StaffQueuePages.TransitionInput(
+                        to: form["to"], templateID: form["template_id"], message: form["message"] ?? "",
+                        internalNote: form["internal_note"] ?? "", error: error.message)
+                ).response(status: 422)
             }
             return .redirect(to: "/staff/applications/\(id)?done=moved")
         })

@@ -53,6 +53,19 @@ struct ResidentFlowTests {
         #expect(confirm.text.contains("入力内容の確認"))
         #expect(confirm.text.contains("納付書"))
         let formToken = try #require(EndToEnd.hidden("form_token", in: confirm.text))
+
+        // 「入力内容を修正する」 brings the form back filled from the draft, under the same form token; another
+        // visitor cannot open someone's draft with its token.
+        let revise = try browser.submit("/applications/revise", form: [("form_token", formToken)])
+        #expect(revise.status == 200)
+        #expect(revise.text.contains("value=\"平取 花子\""))
+        #expect(EndToEnd.hidden("form_token", in: revise.text) == formToken)
+        let stranger = app.browser()
+        _ = try stranger.get("/applications/lookup")
+        #expect(try stranger.submit("/applications/revise", form: [("form_token", formToken)]).status == 404)
+        let confirmedAgain = try browser.postMultipart("/applications/new/water-start", fields: EndToEnd.waterStartFields)
+        #expect(EndToEnd.hidden("form_token", in: confirmedAgain.text) == formToken)
+
         let done = try browser.submit("/applications/submit", form: [("form_token", formToken)])
         #expect(done.status == 200)
         let reference = try #require(EndToEnd.reference(in: done.text))

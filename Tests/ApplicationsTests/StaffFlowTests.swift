@@ -70,7 +70,15 @@ struct StaffFlowTests {
         }
         #expect(try move("received", "approved") == 409)  // not an allowed move
         #expect(try move("received", "in_review", template: "1") == 303)
-        #expect(try move("in_review", "returned") == 400)  // 要訂正 needs a message
+        // 要訂正 needs a message: the page comes back with the reason beside the field and the typed note kept.
+        #expect(try move("in_review", "returned") == 422)
+        let refused = try winner.submit(
+            "/staff/applications/\(id)/transition",
+            form: [("from", "in_review"), ("to", "returned"), ("message", ""), ("internal_note", "電話で確認予定")])
+        #expect(refused.text.contains("<title>エラー："))
+        #expect(refused.text.contains("href=\"#message\""))
+        #expect(refused.text.contains("申請者へのメッセージを入力するか定型文を選んでください"))
+        #expect(refused.text.contains("電話で確認予定"))
         #expect(try move("in_review", "returned", message: "世帯人数を確認してください。") == 303)
 
         // The resident sees 要訂正 with the message, fixes it and resubmits.

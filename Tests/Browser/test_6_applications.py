@@ -229,7 +229,8 @@ def test_resident_applies_clerk_returns_resident_corrects_clerk_approves(open_br
     resident.fill("場所", FIXED_LOCATION)
     resident.screenshot("36-resident-correction")
     resident.press("訂正して再送信する")
-    assert resident.path() == "/applications/" + reference.replace("-", "")
+    assert resident.path() == "/applications/" + reference.replace("-", "") + "?done=resubmitted"
+    assert "訂正した内容で再送信しました。" in resident.main_text, "the resident is told the correction went through"
     status = resident.summary()
     assert status["状態"] == "受付済み", status
     assert status["場所"] == FIXED_LOCATION
