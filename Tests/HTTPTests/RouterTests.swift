@@ -38,6 +38,43 @@ struct RouterTests {
         #expect(Set(allowed) == ["GET", "POST", "HEAD"])
     }
 
+    @Test func literalSegments_winOverParameters_andEachRouteGetsOnlyItsOwnCaptures() {
+        var routes = Routes()
+        routes.get("/applications/:reference") { _ in .text("status") }
+        routes.get("/applications/lookup") { _ in .text("lookup") }
+        routes.post("/applications/submit") { _ in .text("submit") }
+        routes.get("/applications/:reference/edit") { _ in .text("edit") }
+        routes.get("/applications/new/:code") { _ in .text("new") }
+        let router = Router(routes)
+        guard case .found(let lookup, let none) = router.match(method: "GET", path: "/applications/lookup") else {
+            Issue.record("lookup")
+            return
+        }
+        #expect(lookup.pattern == "/applications/lookup" && none.isEmpty)
+        guard case .found(let status, let captured) = router.match(method: "GET", path: "/applications/ABCD2345") else {
+            Issue.record("status")
+            return
+        }
+        #expect(status.pattern == "/applications/:reference" && captured == ["reference": "ABCD2345"])
+        // A literal node without the method falls back to the parameter route that has it.
+        guard case .found(let fallback, let asReference) = router.match(method: "GET", path: "/applications/submit")
+        else {
+            Issue.record("fallback")
+            return
+        }
+        #expect(fallback.pattern == "/applications/:reference" && asReference == ["reference": "submit"])
+        guard case .found(let code, let codes) = router.match(method: "GET", path: "/applications/new/water-start") else {
+            Issue.record("new")
+            return
+        }
+        #expect(code.pattern == "/applications/new/:code" && codes == ["code": "water-start"])
+        guard case .methodNotAllowed(let allowed) = router.match(method: "DELETE", path: "/applications/submit") else {
+            Issue.record("405")
+            return
+        }
+        #expect(allowed == ["GET", "HEAD", "POST"])
+    }
+
     @Test func cookies_parseQuotedValues_andKeepTheFirstOfTwins() {
         let request = Request(method: "GET", path: "/", headers: ["cookie": "a=1; b=\"two\"; a=3"])
         #expect(request.cookies == ["a": "1", "b": "two"])
