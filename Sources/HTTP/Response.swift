@@ -6,6 +6,8 @@ public struct Response: Sendable {
     /// unless a handler set one, `Cache-Control: no-store`.
     public var headers: [(String, String)]
     public var body: Data
+    /// Set by `Response.deferred`: the real response comes later (see `DeferredResponse`).
+    var deferred: DeferredResponse?
 
     public init(status: Int = 200, headers: [(String, String)] = [], body: Data = Data()) {
         self.status = status

@@ -203,6 +203,11 @@ public final class Server: @unchecked Sendable {
             return .YES
         }
         let exchange = Unmanaged<Exchange>.fromOpaque(pointer).takeUnretainedValue()
+        if let deferred = exchange.pendingDeferred {
+            // Back from deferred work: render its result here, on a polling thread.
+            exchange.pendingDeferred = nil
+            return send(renderDeferred(deferred, exchange), for: exchange, on: connection)
+        }
         if let response = exchange.pendingResponse {
             // Back from the blocking pool: libmicrohttpd calls once more after the resume.
             exchange.pendingResponse = nil
@@ -252,7 +257,26 @@ public final class Server: @unchecked Sendable {
         }
         let response = dispatch(exchange, request)
         if exchange.dropConnection { return .NO }
+        if let deferred = response.deferred {
+            exchange.deferredRequest = request
+            MHD_suspend_connection(connection)
+            let suspended = SuspendedConnection(pointer: connection)
+            suspendedLock.withLock { suspendedExchanges[ObjectIdentifier(exchange)] = (exchange, suspended) }
+            deferred.begin { [self] in
+                guard exchange.claimResume() else { return }
+                exchange.pendingDeferred = deferred
+                suspendedLock.withLock { _ = suspendedExchanges.removeValue(forKey: ObjectIdentifier(exchange)) }
+                MHD_resume_connection(suspended.pointer)
+            }
+            return .YES
+        }
         return send(response, for: exchange, on: connection)
+    }
+
+    private func renderDeferred(_ deferred: DeferredResponse, _ exchange: Exchange) -> Response {
+        let request = exchange.deferredRequest ?? Request(method: exchange.method, path: exchange.path)
+        exchange.deferredRequest = nil
+        return respondToHandler(exchange, request) { try deferred.response() }
     }
 
     private func begin(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> Exchange {
@@ -303,24 +327,29 @@ public final class Server: @unchecked Sendable {
         case .methodNotAllowed(let allowed):
             return render(HTTPError.methodNotAllowed(allowed: allowed), for: request)
         case .found(let route, _):
-            do {
-                return try route.handler(request)
-            } catch is DropConnection {
-                exchange.dropConnection = true
-                return Response(status: 0)
-            } catch let error as any HTTPResponseError {
-                return render(error, for: request)
-            } catch {
-                // Only the type: an arbitrary error's description may quote what a resident typed.
-                logger.error(
-                    "handler failed",
-                    [
-                        "request_id": .string(exchange.requestID), "route": .string(route.pattern),
-                        "error": .string(
-                            (error as? any LogSafeError)?.logDescription ?? String(describing: type(of: error))),
-                    ])
-                return render(HTTPError.internalError, for: request)
-            }
+            return respondToHandler(exchange, request) { try route.handler(request) }
+        }
+    }
+
+    /// Runs a handler (or renders a deferred result) and turns what it throws into a response.
+    private func respondToHandler(_ exchange: Exchange, _ request: Request, _ body: () throws -> Response) -> Response {
+        do {
+            return try body()
+        } catch is DropConnection {
+            exchange.dropConnection = true
+            return Response(status: 0)
+        } catch let error as any HTTPResponseError {
+            return render(error, for: request)
+        } catch {
+            // Only the type: an arbitrary error's description may quote what a resident typed.
+            logger.error(
+                "handler failed",
+                [
+                    "request_id": .string(exchange.requestID), "route": .string(exchange.routeLabel),
+                    "error": .string(
+                        (error as? any LogSafeError)?.logDescription ?? String(describing: type(of: error))),
+                ])
+            return render(HTTPError.internalError, for: request)
         }
     }
 
@@ -509,6 +538,8 @@ final class Exchange: @unchecked Sendable {
     var overflowBytes = 0
     var dropConnection = false
     var pendingResponse: Response?
+    var pendingDeferred: DeferredResponse?
+    var deferredRequest: Request?
     private let resumeClaimed = Atomic<Bool>(false)
 
     /// True for exactly one caller: the one that may resume this exchange's suspended connection.

@@ -60,6 +60,17 @@ public final class Database: Sendable {
         }
     }
 
+    /// Queues `body` for the writer and returns at once; `completion` gets the result once the batch holding
+    /// it is committed (or has failed). For callers that must not hold a thread while they wait, such as an
+    /// HTTP polling thread answering with a deferred response. `completion` runs on the writer thread, so it
+    /// must only hand the result on — anything slower delays every write behind it.
+    public func write<T: Sendable>(
+        _ body: @escaping @Sendable (Connection) throws -> T,
+        completion: @escaping @Sendable (Result<T, Error>) -> Void
+    ) {
+        writer.enqueue(QueuedWrite(body: body, completion: completion))
+    }
+
     public var writerStatistics: WriterStatistics { writer.snapshot() }
 
     deinit {

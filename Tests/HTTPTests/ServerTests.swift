@@ -248,6 +248,58 @@ struct OffloadTests {
     }
 }
 
+@Suite("Deferred responses: work finished on another thread, rendered on a polling thread")
+struct DeferredResponseTests {
+    private func routes(gate: SlowGate) -> Routes {
+        var routes = Routes()
+        routes.post("/deferred/:value", execution: .inline) { request in
+            let value = request.parameter("value")
+            return .deferred { complete in
+                // Completed from a thread of its own, as the SQLite writer does.
+                Thread.detachNewThread {
+                    if value == "wait" { gate.enteredAndWait() }
+                    complete(value == "fail" ? .failure(HTTPError.badRequest("だめです。")) : .success(value))
+                }
+            } render: { (text: String) in
+                .text("done \(text)", status: 201)
+            }
+        }
+        routes.get("/items/:id") { request in .text("item \(request.parameter("id"))") }
+        return routes
+    }
+
+    @Test func theResult_isRendered_andTheConnectionStaysAlive() throws {
+        let live = try LiveServer(routes: routes(gate: SlowGate()))
+        let handle = EasyHandle()
+        let first = try handle.perform(method: "POST", url: live.baseURL + "/deferred/a", body: Data())
+        let second = try handle.perform(method: "POST", url: live.baseURL + "/deferred/b", body: Data())
+        #expect(first.status == 201 && first.text == "done a")
+        #expect(second.text == "done b" && second.newConnections == 0)
+        let failed = try live.request("POST", "/deferred/fail", body: Data())
+        #expect(failed.status == 400)
+    }
+
+    @Test func whileTheWorkWaits_thePollingThreadServesOthers() throws {
+        let gate = SlowGate()
+        let live = try LiveServer(routes: routes(gate: gate)) { $0.workerThreads = 1 }
+        let waiting = AsyncResponse { try live.request("POST", "/deferred/wait", body: Data()) }
+        gate.waitUntilEntered()
+        #expect(try live.request("GET", "/items/7").text == "item 7")
+        gate.release()
+        #expect(try waiting.wait().text == "done wait")
+    }
+
+    @Test func shutdown_withDeferredWorkNeverFinishing_stopsCleanly() throws {
+        let gate = SlowGate()
+        let live = try LiveServer(routes: routes(gate: gate)) { $0.shutdownGraceSeconds = 0.2 }
+        let waiting = AsyncResponse { try live.request("POST", "/deferred/wait", body: Data()) }
+        gate.waitUntilEntered()
+        live.server.shutdown()
+        #expect((try? waiting.wait())?.status != 201)
+        gate.release()
+    }
+}
+
 /// Lets a handler block until the test releases it, and lets the test wait until the handler is inside.
 final class SlowGate: @unchecked Sendable {
     private let entered = DispatchSemaphore(value: 0)

@@ -126,11 +126,43 @@ struct WriterTests {
         #expect(database.writerStatistics.commits - before == 21)
     }
 
+    @Test func writeWithCompletion_returnsAtOnce_andReportsAfterTheCommit() throws {
+        let database = try Fixtures.makeDatabase(in: directory)
+        try database.write { try $0.execute("CREATE TABLE item (n INTEGER NOT NULL UNIQUE)") }
+        let done = DispatchSemaphore(value: 0)
+        let outcomes = Outcomes()
+        for value in [1, 1] {
+            database.write({ connection in
+                try connection.run("INSERT INTO item VALUES (?)", value)
+                return value
+            }, completion: { result in
+                // Visible to a fresh reader by now: the completion comes after the commit.
+                let stored = try? database.read { try $0.scalar("SELECT count(*) FROM item", as: Int.self) }
+                outcomes.append((result.map { _ in true }.get, stored))
+                done.signal()
+            })
+        }
+        done.wait()
+        done.wait()
+        let results = outcomes.all
+        #expect(results.count == 2)
+        #expect(results.filter { (try? $0.0()) == true }.count == 1, "the duplicate fails alone")
+        #expect(results.allSatisfy { $0.1 == 1 })
+    }
+
     @Test func writes_afterClose_failCleanly() throws {
         let database = try Fixtures.makeDatabase(in: directory)
         database.close()
         #expect(throws: DatabaseClosedError.self) { try database.write { _ in 1 } }
     }
+}
+
+/// Results gathered from the writer thread.
+final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [(() throws -> Bool, Int?)] = []
+    func append(_ outcome: (() throws -> Bool, Int?)) { lock.withLock { storage.append(outcome) } }
+    var all: [(() throws -> Bool, Int?)] { lock.withLock { storage } }
 }
 
 /// A one-shot barrier a write closure can wait on while the test queues more writes.
