@@ -90,6 +90,19 @@ public struct ResidentSummary: Sendable, Equatable {
 }
 
 public enum ResidentRules {
+    /// The login ID field of a registration form (online or at the counter): the normalised ID, or nil with
+    /// the reason added beside the field. `example` ends the message on the resident's own form.
+    static func validatedLoginID(_ text: String, into errors: inout FormErrors, example: String? = nil) -> String? {
+        let loginID = normalizeLoginID(text)
+        if text.trimmingCharacters(in: .whitespaces).isEmpty {
+            errors.add("login_id", "ログインIDを入力してください。")
+        } else if loginID == nil {
+            errors.add(
+                "login_id", "ログインIDには、メールアドレスか携帯電話の番号\(example.map { "（例：\($0)）" } ?? "")を入力してください。")
+        }
+        return loginID
+    }
+
     /// NIST SP 800-63B's minimum for a password chosen by the user.
     public static let minimumPasswordLength = 8
 

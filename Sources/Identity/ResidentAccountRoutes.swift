@@ -171,13 +171,7 @@ struct ResidentAccountRoutes: RouteCollection {
         let form = try request.form()
         let districts = try services.fetchDistricts()
         var errors = FormErrors()
-        let loginIDText = form["login_id"] ?? ""
-        let loginID = ResidentRules.normalizeLoginID(loginIDText)
-        if loginIDText.trimmingCharacters(in: .whitespaces).isEmpty {
-            errors.add("login_id", "ログインIDを入力してください。")
-        } else if loginID == nil {
-            errors.add("login_id", "ログインIDには、メールアドレスか携帯電話の番号（例：090-1234-5678）を入力してください。")
-        }
+        let loginID = ResidentRules.validatedLoginID(form["login_id"] ?? "", into: &errors, example: "090-1234-5678")
         let password = form["password"] ?? ""
         if let problem = PasswordRules.problem(
             with: password, minimumLength: ResidentRules.minimumPasswordLength, loginID: loginID)

@@ -130,13 +130,7 @@ struct StaffResidentRoutes: RouteCollection {
         let form = try request.form()
         let districts = try services.fetchDistricts()
         var errors = FormErrors()
-        let loginIDText = form["login_id"] ?? ""
-        let loginID = ResidentRules.normalizeLoginID(loginIDText)
-        if loginIDText.trimmingCharacters(in: .whitespaces).isEmpty {
-            errors.add("login_id", "ログインIDを入力してください。")
-        } else if loginID == nil {
-            errors.add("login_id", "ログインIDには、メールアドレスか携帯電話の番号を入力してください。")
-        }
+        let loginID = ResidentRules.validatedLoginID(form["login_id"] ?? "", into: &errors)
         let (profile, profileErrors) = ResidentRules.validateProfile(form, districts: districts, loginID: loginID)
         for error in profileErrors.all { errors.add(error.field, error.message) }
         func rerender(_ errors: FormErrors) -> Response {
