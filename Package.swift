@@ -30,13 +30,16 @@ let package = Package(
         .target(name: "Applications", dependencies: ["Store", "HTTP", "Security", "Web", "Identity"]),
 
         // Wiring and the executable.
-        .target(name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices", "Applications"]),
+        .target(
+            name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices", "Applications"]),
         .executableTarget(
-            name: "madoguchi", dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices", "Applications"]),
+            name: "madoguchi",
+            dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices", "Applications"]),
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(
-            name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"], path: "Tests/TestSupport"),
+            name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"],
+            path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Web", "Notices", "Security", "TestSupport"]),
@@ -51,7 +54,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "ApplicationsTests",
-            dependencies: ["Applications", "App", "Identity", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport"]),
+            dependencies: [
+                "Applications", "App", "Identity", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport",
+            ]),
         .testTarget(
             name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security", "Applications"]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),

@@ -1,7 +1,7 @@
 import Foundation
 import HTTP
-import Notices
 import Identity
+import Notices
 import Security
 import Store
 

@@ -54,7 +54,9 @@ public final class Application: Sendable {
             // Modules add their マイページ sections and dashboard tiles here as they arrive.
             identity = try IdentityModule(
                 database: database, settings: configuration.identitySettings, timeSource: timeSource,
-                myPageSections: [ApplicationsModule.myPageSection(catalog: procedureCatalog), NoticesModule.myPageSection],
+                myPageSections: [
+                    ApplicationsModule.myPageSection(catalog: procedureCatalog), NoticesModule.myPageSection,
+                ],
                 dashboardTiles: [ApplicationsModule.dashboardTile, NoticesModule.dashboardTile], logger: logger)
         } catch {
             database.close()
@@ -79,7 +81,8 @@ public final class Application: Sendable {
             webhookProcessor = processor
         } else {
             // Without the secret no signature can be checked, so the webhook is not mounted at all.
-            logger.warning("LINE webhook not mounted", ["reason": .string("\(LINECredentialFile.secretVariable) not set")])
+            logger.warning(
+                "LINE webhook not mounted", ["reason": .string("\(LINECredentialFile.secretVariable) not set")])
             webhookProcessor = nil
         }
         if configuration.benchRoutes {

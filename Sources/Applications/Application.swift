@@ -31,7 +31,9 @@ public enum ApplicationStatus: String, Sendable, CaseIterable, Codable {
     public var isClosed: Bool { self == .rejected || self == .completed || self == .withdrawn }
 
     /// Statuses staff see in the queue filter.
-    public static let submitted: [ApplicationStatus] = [.received, .inReview, .approved, .returned, .rejected, .completed, .withdrawn]
+    public static let submitted: [ApplicationStatus] = [
+        .received, .inReview, .approved, .returned, .rejected, .completed, .withdrawn,
+    ]
 }
 
 /// How the application reached the town.

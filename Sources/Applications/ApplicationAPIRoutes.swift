@@ -56,27 +56,37 @@ struct ApplicationAPIRoutes: RouteCollection {
             return try submit(request, applicant: .guest)
         }
 
-        routes.get("/api/v1/applications", auth.resident { [self] _, resident in
-            let applications = try database.read { try ApplicationStore.fetchApplications(residentID: resident.id, on: $0) }
-            return try .json(["applications": applications.map { ApplicationJSON($0, events: nil) }])
-        })
+        routes.get(
+            "/api/v1/applications",
+            auth.resident { [self] _, resident in
+                let applications = try database.read {
+                    try ApplicationStore.fetchApplications(residentID: resident.id, on: $0)
+                }
+                return try .json(["applications": applications.map { ApplicationJSON($0, events: nil) }])
+            })
 
-        routes.get("/api/v1/applications/:reference", auth.resident { [self] request, resident in
-            let application = try owned(request, by: resident)
-            let events = try database.read { try ApplicationStore.fetchEvents(applicationID: application.id, on: $0) }
-            return try .json(ApplicationJSON(application, events: events))
-        })
+        routes.get(
+            "/api/v1/applications/:reference",
+            auth.resident { [self] request, resident in
+                let application = try owned(request, by: resident)
+                let events = try database.read {
+                    try ApplicationStore.fetchEvents(applicationID: application.id, on: $0)
+                }
+                return try .json(ApplicationJSON(application, events: events))
+            })
 
-        routes.post("/api/v1/applications/:reference/withdraw", auth.resident { [self] request, resident in
-            let application = try owned(request, by: resident)
-            try ApplicationRoutes(workflow: workflow, authentication: auth).perform {
-                try workflow.withdraw(
-                    applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
-                    at: auth.now())
-            }
-            let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
-            return try .json(ApplicationJSON(updated, events: nil))
-        })
+        routes.post(
+            "/api/v1/applications/:reference/withdraw",
+            auth.resident { [self] request, resident in
+                let application = try owned(request, by: resident)
+                try ApplicationRoutes(workflow: workflow, authentication: auth).perform {
+                    try workflow.withdraw(
+                        applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
+                        at: auth.now())
+                }
+                let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
+                return try .json(ApplicationJSON(updated, events: nil))
+            })
 
         routes.post("/api/v1/applications/lookup", maximumBodyBytes: 4096) { [self] request in
             let body = try request.decodeJSON(LookupBody.self)
@@ -111,7 +121,8 @@ struct ApplicationAPIRoutes: RouteCollection {
         let existing = try database.read {
             try ApplicationStore.fetchApplication(submissionToken: body.submissionToken, on: $0)
         }
-        let isOwn = existing.map { $0.residentID == applicant.residentID && $0.procedureCode == procedure.code }
+        let isOwn =
+            existing.map { $0.residentID == applicant.residentID && $0.procedureCode == procedure.code }
             ?? false
         // A retry of a submission that went through answers at once, even if the retry left its files out.
         if let existing, isOwn, existing.status != .draft {
@@ -140,8 +151,11 @@ struct ApplicationAPIRoutes: RouteCollection {
         case .alreadySubmitted(let application): return try .json(SubmittedJSON(application, secret: nil), status: 200)
         case .saved: break
         }
-        switch try workflow.submit(formToken: body.submissionToken, applicant: applicant, origin: request.origin, at: now) {
-        case .submitted(let application, let secret): return try .json(SubmittedJSON(application, secret: secret), status: 201)
+        switch try workflow.submit(
+            formToken: body.submissionToken, applicant: applicant, origin: request.origin, at: now)
+        {
+        case .submitted(let application, let secret):
+            return try .json(SubmittedJSON(application, secret: secret), status: 201)
         case .alreadySubmitted(let application): return try .json(SubmittedJSON(application, secret: nil), status: 200)
         }
     }
@@ -242,7 +256,9 @@ struct ApplicationJSON: Encodable {
         answers = application.answers
         // Residents see status changes and their messages, never staff notes or assignments.
         self.events = events?.filter { $0.kind == .status }.map {
-            Event(at: UTCTimestamp.format($0.at), from_status: $0.fromStatus?.rawValue, to_status: $0.toStatus?.rawValue, message: $0.message)
+            Event(
+                at: UTCTimestamp.format($0.at), from_status: $0.fromStatus?.rawValue, to_status: $0.toStatus?.rawValue,
+                message: $0.message)
         }
     }
 }

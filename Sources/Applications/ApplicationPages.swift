@@ -67,7 +67,8 @@ public enum ApplicationPages {
         _ procedure: Procedure, values: SubmittedValues, errors: FormErrors, storedFiles: [AttachmentInfo]
     ) -> [Node] {
         procedure.fields.map { field in
-            fieldNode(field, procedure: procedure, values: values[field.name] ?? [], error: errors[field.name],
+            fieldNode(
+                field, procedure: procedure, values: values[field.name] ?? [], error: errors[field.name],
                 storedFile: storedFiles.first { $0.field == field.name })
         }
     }
@@ -99,7 +100,8 @@ public enum ApplicationPages {
                 autocomplete: autocomplete)
         case .email:
             return Form.text(
-                name: name, label: field.label, value: value, type: "email", hint: hint, error: error, optional: optional,
+                name: name, label: field.label, value: value, type: "email", hint: hint, error: error,
+                optional: optional,
                 autocomplete: "email")
         case .phone:
             return Form.text(
@@ -116,7 +118,8 @@ public enum ApplicationPages {
         case .date:
             return Form.date(name: name, label: field.label, value: value, hint: hint, error: error, optional: optional)
         case .textarea:
-            return Form.field(name: name, label: field.label, hint: hint, error: error, optional: optional) { described in
+            return Form.field(name: name, label: field.label, hint: hint, error: error, optional: optional) {
+                described in
                 el("textarea", attributes: [.id(name), Attribute("name", name), Attribute("rows", "5")] + described) {
                     value
                 }
@@ -142,7 +145,8 @@ public enum ApplicationPages {
                     void(
                         "input",
                         attributes: [
-                            Attribute("type", "checkbox"), .id(name), Attribute("name", name), Attribute("value", "true"),
+                            Attribute("type", "checkbox"), .id(name), Attribute("name", name),
+                            Attribute("value", "true"),
                         ] + (checked ? [.flag("checked")] : []))
                     el("label", Attribute("for", name)) { field.label }
                 }
@@ -165,7 +169,9 @@ public enum ApplicationPages {
         }
     }
 
-    static func checkboxGroup(_ field: ProcedureField, selected: [String], hint: String?, error: String?, optional: Bool)
+    static func checkboxGroup(
+        _ field: ProcedureField, selected: [String], hint: String?, error: String?, optional: Bool
+    )
         -> Node
     {
         let name = field.name
@@ -191,11 +197,14 @@ public enum ApplicationPages {
     }
 
     /// A multipart form (files need it) with the CSRF token and the form token as hidden inputs.
-    static func multipartForm(action: String, csrfToken: String, hidden: [(String, String)], @NodeBuilder fields: () -> [Node])
+    static func multipartForm(
+        action: String, csrfToken: String, hidden: [(String, String)], @NodeBuilder fields: () -> [Node]
+    )
         -> Node
     {
         el(
-            "form", Attribute("method", "post"), Attribute("action", action), Attribute("enctype", "multipart/form-data"),
+            "form", Attribute("method", "post"), Attribute("action", action),
+            Attribute("enctype", "multipart/form-data"),
             .flag("novalidate")
         ) {
             Form.csrf(csrfToken)
@@ -302,7 +311,9 @@ public enum ApplicationPages {
             if let procedure {
                 el("h2") { "このあとの流れ" }
                 el("p") { procedure.nextSteps }
-                if procedure.visitRequired { IdentityPages.notice("この手続きは、後日役場（\(procedure.department)）へお越しいただく必要があります。") }
+                if procedure.visitRequired {
+                    IdentityPages.notice("この手続きは、後日役場（\(procedure.department)）へお越しいただく必要があります。")
+                }
                 if procedure.feeYen > 0 { el("p") { "手数料：\(procedure.feeNote ?? procedure.feeText)" } }
             }
             if resident != nil, let ref = application.reference {
@@ -389,14 +400,17 @@ public enum ApplicationPages {
 
     // MARK: Guest lookup
 
-    static func lookup(errors: FormErrors, reference: String, csrfToken: String, resident: AuthenticatedResident?) -> Page {
+    static func lookup(errors: FormErrors, reference: String, csrfToken: String, resident: AuthenticatedResident?)
+        -> Page
+    {
         IdentityPages.residentPage(title: "受付番号で申請の状況を確認", resident: resident, errors: errors) {
             Form.errorSummary(errors)
             el("h1") { "受付番号で申請の状況を確認" }
             el("p") { "ログインせずに申請した方は、申請時に表示された受付番号と確認コードを入力してください。" }
             Form.post(action: "/applications/lookup", csrfToken: csrfToken) {
                 Form.text(
-                    name: "reference", label: "受付番号", value: reference, hint: "8文字（例：ABCD-2345）", error: errors["reference"],
+                    name: "reference", label: "受付番号", value: reference, hint: "8文字（例：ABCD-2345）",
+                    error: errors["reference"],
                     autocomplete: "off")
                 Form.text(
                     name: "guest_secret", label: "確認コード", hint: "12文字（例：ABCD-EFGH-JKLM）", error: errors["guest_secret"],
@@ -410,7 +424,8 @@ public enum ApplicationPages {
     /// they never appear in a URL.
     static func guestStatus(
         application: StoredApplication, procedure: Procedure?, events: [ApplicationEvent], files: [AttachmentInfo],
-        messages: [ResidentMessage], reference: String, secret: String, csrfToken: String, resident: AuthenticatedResident?,
+        messages: [ResidentMessage], reference: String, secret: String, csrfToken: String,
+        resident: AuthenticatedResident?,
         notice: String? = nil
     ) -> Page {
         IdentityPages.residentPage(title: "申請の状況", resident: resident) {

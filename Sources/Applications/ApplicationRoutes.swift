@@ -83,7 +83,9 @@ enum MultipartRequest {
         do {
             return try MultipartParser.parse(request.body, contentType: request.header("content-type"))
         } catch let error as MultipartError {
-            if error == .totalTooLarge { throw HTTPError.payloadTooLarge(limit: AttachmentRules.maximumApplicationBytes) }
+            if error == .totalTooLarge {
+                throw HTTPError.payloadTooLarge(limit: AttachmentRules.maximumApplicationBytes)
+            }
             throw HTTPError.badRequest(error.message)
         }
     }
@@ -120,222 +122,274 @@ struct ApplicationRoutes: RouteCollection {
             return ApplicationPages.catalog(catalog, query: request.query("q") ?? "", resident: resident).response()
         }
 
-        routes.get("/applications/new/:code", auth.residentOrGuest { [self] request, visitor in
-            let procedure = try procedure(request)
-            var values: SubmittedValues = [:]
-            if let resident = visitor.resident,
-                let profile = try database.read({ try ResidentStore.fetchResident(id: resident.id, on: $0) })?.profile
-            {
-                values = Self.prefill(procedure, from: profile)
-            }
-            return ApplicationPages.form(
-                procedure: procedure, values: values, errors: FormErrors(), storedFiles: [],
-                formToken: SecureRandom.token(), csrfToken: visitor.csrfToken, resident: visitor.resident
-            ).response()
-        })
+        routes.get(
+            "/applications/new/:code",
+            auth.residentOrGuest { [self] request, visitor in
+                let procedure = try procedure(request)
+                var values: SubmittedValues = [:]
+                if let resident = visitor.resident,
+                    let profile = try database.read({ try ResidentStore.fetchResident(id: resident.id, on: $0) })?
+                        .profile
+                {
+                    values = Self.prefill(procedure, from: profile)
+                }
+                return ApplicationPages.form(
+                    procedure: procedure, values: values, errors: FormErrors(), storedFiles: [],
+                    formToken: SecureRandom.token(), csrfToken: visitor.csrfToken, resident: visitor.resident
+                ).response()
+            })
 
         routes.post(
             "/applications/new/:code", maximumBodyBytes: uploadBodyLimit,
-            MultipartRequest.withCSRFHeader(auth.residentOrGuest { [self] request, visitor in
-                let procedure = try procedure(request)
-                let (values, parts) = try MultipartRequest.values(of: request)
-                guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
-                    throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
-                }
-                let now = auth.now()
-                let existing = try database.read { try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }
-                if let existing, existing.status != .draft, existing.residentID == visitor.resident?.id {
-                    return ApplicationPages.complete(
-                        application: existing, procedure: procedure, guestSecret: nil, repeated: true,
-                        resident: visitor.resident
-                    ).response()
-                }
-                let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
-                let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
-                let fieldsWithFile = Set(storedSizes.keys).union(files.accepted.map(\.field))
-                let (answers, errors) = FieldValidation.validate(
-                    values, for: procedure, today: now,
-                    files: .init(fieldsWithFile: fieldsWithFile, errors: files.errors))
-                // Accepted files are kept even when other fields have errors, so nobody has to pick them again.
-                let result = try workflow.saveDraft(
-                    procedure: procedure, applicant: visitor.applicant, answers: answers, attachments: files.accepted,
-                    formToken: formToken, at: now)
-                guard case .saved(let draftID) = result else { throw HTTPError.notFound }
-                let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0) }
-                if !errors.isEmpty {
-                    return ApplicationPages.form(
-                        procedure: procedure, values: values, errors: errors, storedFiles: stored, formToken: formToken,
+            MultipartRequest.withCSRFHeader(
+                auth.residentOrGuest { [self] request, visitor in
+                    let procedure = try procedure(request)
+                    let (values, parts) = try MultipartRequest.values(of: request)
+                    guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
+                        throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
+                    }
+                    let now = auth.now()
+                    let existing = try database.read {
+                        try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0)
+                    }
+                    if let existing, existing.status != .draft, existing.residentID == visitor.resident?.id {
+                        return ApplicationPages.complete(
+                            application: existing, procedure: procedure, guestSecret: nil, repeated: true,
+                            resident: visitor.resident
+                        ).response()
+                    }
+                    let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
+                    let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
+                    let fieldsWithFile = Set(storedSizes.keys).union(files.accepted.map(\.field))
+                    let (answers, errors) = FieldValidation.validate(
+                        values, for: procedure, today: now,
+                        files: .init(fieldsWithFile: fieldsWithFile, errors: files.errors))
+                    // Accepted files are kept even when other fields have errors, so nobody has to pick them again.
+                    let result = try workflow.saveDraft(
+                        procedure: procedure, applicant: visitor.applicant, answers: answers,
+                        attachments: files.accepted,
+                        formToken: formToken, at: now)
+                    guard case .saved(let draftID) = result else { throw HTTPError.notFound }
+                    let stored = try database.read {
+                        try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0)
+                    }
+                    if !errors.isEmpty {
+                        return ApplicationPages.form(
+                            procedure: procedure, values: values, errors: errors, storedFiles: stored,
+                            formToken: formToken,
+                            csrfToken: visitor.csrfToken, resident: visitor.resident
+                        ).response(status: 422)
+                    }
+                    return ApplicationPages.confirm(
+                        procedure: procedure, answers: answers, files: stored, formToken: formToken,
                         csrfToken: visitor.csrfToken, resident: visitor.resident
-                    ).response(status: 422)
-                }
-                return ApplicationPages.confirm(
-                    procedure: procedure, answers: answers, files: stored, formToken: formToken,
-                    csrfToken: visitor.csrfToken, resident: visitor.resident
-                ).response()
-            }))
+                    ).response()
+                }))
 
         // The confirmation page's 「入力内容を修正する」: the form again, filled from the saved draft. The browser's
         // Back button would land on a POST result and ask to resend it, which strands elderly residents.
-        routes.post("/applications/revise", auth.residentOrGuest { [self] request, visitor in
-            guard let formToken = try request.form()["form_token"],
-                let draft = try database.read({ try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }),
-                draft.status == .draft, draft.residentID == visitor.resident?.id,
-                let procedure = catalog.procedure(code: draft.procedureCode)
-            else { throw HTTPError.notFound }
-            let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0) }
-            return ApplicationPages.form(
-                procedure: procedure, values: ApplicationPages.values(from: draft.answers), errors: FormErrors(),
-                storedFiles: stored, formToken: formToken, csrfToken: visitor.csrfToken, resident: visitor.resident
-            ).response()
-        })
+        routes.post(
+            "/applications/revise",
+            auth.residentOrGuest { [self] request, visitor in
+                guard let formToken = try request.form()["form_token"],
+                    let draft = try database.read({
+                        try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0)
+                    }),
+                    draft.status == .draft, draft.residentID == visitor.resident?.id,
+                    let procedure = catalog.procedure(code: draft.procedureCode)
+                else { throw HTTPError.notFound }
+                let stored = try database.read {
+                    try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0)
+                }
+                return ApplicationPages.form(
+                    procedure: procedure, values: ApplicationPages.values(from: draft.answers), errors: FormErrors(),
+                    storedFiles: stored, formToken: formToken, csrfToken: visitor.csrfToken, resident: visitor.resident
+                ).response()
+            })
 
-        routes.post("/applications/submit", auth.residentOrGuest { [self] request, visitor in
-            guard let formToken = try request.form()["form_token"] else { throw HTTPError.notFound }
-            let outcome: ApplicationWorkflow.SubmitOutcome
-            do {
-                outcome = try workflow.submit(
-                    formToken: formToken, applicant: visitor.applicant, origin: request.origin, at: auth.now())
-            } catch ApplicationWorkflow.Failure.notFound {
-                throw HTTPError.notFound
-            }
-            switch outcome {
-            case .submitted(let application, let secret):
-                return ApplicationPages.complete(
-                    application: application, procedure: catalog.procedure(code: application.procedureCode),
-                    guestSecret: secret, repeated: false, resident: visitor.resident
-                ).response()
-            case .alreadySubmitted(let application):
-                return ApplicationPages.complete(
-                    application: application, procedure: catalog.procedure(code: application.procedureCode),
-                    guestSecret: nil, repeated: true, resident: visitor.resident
-                ).response()
-            }
-        })
+        routes.post(
+            "/applications/submit",
+            auth.residentOrGuest { [self] request, visitor in
+                guard let formToken = try request.form()["form_token"] else { throw HTTPError.notFound }
+                let outcome: ApplicationWorkflow.SubmitOutcome
+                do {
+                    outcome = try workflow.submit(
+                        formToken: formToken, applicant: visitor.applicant, origin: request.origin, at: auth.now())
+                } catch ApplicationWorkflow.Failure.notFound {
+                    throw HTTPError.notFound
+                }
+                switch outcome {
+                case .submitted(let application, let secret):
+                    return ApplicationPages.complete(
+                        application: application, procedure: catalog.procedure(code: application.procedureCode),
+                        guestSecret: secret, repeated: false, resident: visitor.resident
+                    ).response()
+                case .alreadySubmitted(let application):
+                    return ApplicationPages.complete(
+                        application: application, procedure: catalog.procedure(code: application.procedureCode),
+                        guestSecret: nil, repeated: true, resident: visitor.resident
+                    ).response()
+                }
+            })
 
         // Literal routes are matched before `:reference`, so these two are not taken for references.
-        routes.get("/applications/lookup", auth.residentOrGuest { request, visitor in
-            ApplicationPages.lookup(errors: FormErrors(), reference: "", csrfToken: visitor.csrfToken, resident: visitor.resident)
+        routes.get(
+            "/applications/lookup",
+            auth.residentOrGuest { request, visitor in
+                ApplicationPages.lookup(
+                    errors: FormErrors(), reference: "", csrfToken: visitor.csrfToken, resident: visitor.resident
+                )
                 .response()
-        })
+            })
 
-        routes.post("/applications/lookup", auth.residentOrGuest { [self] request, visitor in
-            let form = try request.form()
-            let reference = form["reference"] ?? ""
-            let secret = form["guest_secret"] ?? ""
-            guard let application = try workflow.lookUp(reference: reference, secret: secret, origin: request.origin, at: auth.now())
-            else {
-                var errors = FormErrors()
-                if ReferenceNumber.normalize(reference) == nil {
-                    errors.add("reference", "受付番号が正しくありません。8文字の受付番号を、表示されたとおりに入力してください。")
-                } else {
-                    errors.add("reference", "受付番号または確認コードが違います。")
+        routes.post(
+            "/applications/lookup",
+            auth.residentOrGuest { [self] request, visitor in
+                let form = try request.form()
+                let reference = form["reference"] ?? ""
+                let secret = form["guest_secret"] ?? ""
+                guard
+                    let application = try workflow.lookUp(
+                        reference: reference, secret: secret, origin: request.origin, at: auth.now())
+                else {
+                    var errors = FormErrors()
+                    if ReferenceNumber.normalize(reference) == nil {
+                        errors.add("reference", "受付番号が正しくありません。8文字の受付番号を、表示されたとおりに入力してください。")
+                    } else {
+                        errors.add("reference", "受付番号または確認コードが違います。")
+                    }
+                    return ApplicationPages.lookup(
+                        errors: errors, reference: reference, csrfToken: visitor.csrfToken, resident: visitor.resident
+                    ).response(status: 422)
                 }
-                return ApplicationPages.lookup(
-                    errors: errors, reference: reference, csrfToken: visitor.csrfToken, resident: visitor.resident
-                ).response(status: 422)
-            }
-            return try guestStatus(application, secret: secret, visitor: visitor)
-        })
+                return try guestStatus(application, secret: secret, visitor: visitor)
+            })
 
-        routes.post("/applications/lookup/withdraw", auth.residentOrGuest { [self] request, visitor in
-            let form = try request.form()
-            let secret = form["guest_secret"] ?? ""
-            guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret) else {
-                throw HTTPError.notFound
-            }
-            try perform { try workflow.withdraw(applicationID: application.id, applicant: .guest, origin: request.origin, at: auth.now()) }
-            let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
-            return try guestStatus(updated, secret: secret, visitor: visitor, notice: "申請を取り下げました。")
-        })
+        routes.post(
+            "/applications/lookup/withdraw",
+            auth.residentOrGuest { [self] request, visitor in
+                let form = try request.form()
+                let secret = form["guest_secret"] ?? ""
+                guard
+                    let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret)
+                else {
+                    throw HTTPError.notFound
+                }
+                try perform {
+                    try workflow.withdraw(
+                        applicationID: application.id, applicant: .guest, origin: request.origin, at: auth.now())
+                }
+                let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
+                return try guestStatus(updated, secret: secret, visitor: visitor, notice: "申請を取り下げました。")
+            })
 
-        routes.post("/applications/lookup/edit", auth.residentOrGuest { [self] request, visitor in
-            let form = try request.form()
-            let secret = form["guest_secret"] ?? ""
-            guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret),
-                let reference = application.reference
-            else { throw HTTPError.notFound }
-            return try editPage(
-                application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
-                action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)],
-                visitor: visitor)
-        })
+        routes.post(
+            "/applications/lookup/edit",
+            auth.residentOrGuest { [self] request, visitor in
+                let form = try request.form()
+                let secret = form["guest_secret"] ?? ""
+                guard
+                    let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret),
+                    let reference = application.reference
+                else { throw HTTPError.notFound }
+                return try editPage(
+                    application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
+                    action: "/applications/lookup/resubmit",
+                    hidden: [("reference", reference), ("guest_secret", secret)],
+                    visitor: visitor)
+            })
 
         routes.post(
             "/applications/lookup/resubmit", maximumBodyBytes: uploadBodyLimit,
-            MultipartRequest.withCSRFHeader(auth.residentOrGuest { [self] request, visitor in
-                let (values, parts) = try MultipartRequest.values(of: request)
-                let secret = values["guest_secret"]?.first ?? ""
-                guard
-                    let application = try workflow.guestApplication(
-                        reference: values["reference"]?.first ?? "", secret: secret),
-                    let reference = application.reference
-                else { throw HTTPError.notFound }
-                if let response = try resubmit(
-                    application, values: values, parts: parts, applicant: .guest, request: request, visitor: visitor,
-                    action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)])
-                {
-                    return response
+            MultipartRequest.withCSRFHeader(
+                auth.residentOrGuest { [self] request, visitor in
+                    let (values, parts) = try MultipartRequest.values(of: request)
+                    let secret = values["guest_secret"]?.first ?? ""
+                    guard
+                        let application = try workflow.guestApplication(
+                            reference: values["reference"]?.first ?? "", secret: secret),
+                        let reference = application.reference
+                    else { throw HTTPError.notFound }
+                    if let response = try resubmit(
+                        application, values: values, parts: parts, applicant: .guest, request: request,
+                        visitor: visitor,
+                        action: "/applications/lookup/resubmit",
+                        hidden: [("reference", reference), ("guest_secret", secret)])
+                    {
+                        return response
+                    }
+                    let updated = try database.read {
+                        try ApplicationStore.fetchApplication(id: application.id, on: $0)
+                    }!
+                    return try guestStatus(updated, secret: secret, visitor: visitor, notice: "訂正した内容で再送信しました。")
+                }))
+
+        routes.get(
+            "/applications/:reference",
+            auth.resident { [self] request, resident in
+                let application = try owned(request, by: resident)
+                let (events, files) = try database.read { connection in
+                    (
+                        try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
+                        try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection)
+                    )
                 }
-                let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
-                return try guestStatus(updated, secret: secret, visitor: visitor, notice: "訂正した内容で再送信しました。")
-            }))
+                // After a POST the browser lands here; say what happened, as the guest lookup page does.
+                let notice: String? =
+                    switch request.query("done") {
+                    case "resubmitted": "訂正した内容で再送信しました。"
+                    case "withdrawn": "申請を取り下げました。"
+                    default: nil
+                    }
+                return ApplicationPages.status(
+                    application: application, procedure: catalog.procedure(code: application.procedureCode),
+                    events: events,
+                    files: files, resident: resident, notice: notice
+                ).response()
+            })
 
-        routes.get("/applications/:reference", auth.resident { [self] request, resident in
-            let application = try owned(request, by: resident)
-            let (events, files) = try database.read { connection in
-                (
-                    try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
-                    try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection)
-                )
-            }
-            // After a POST the browser lands here; say what happened, as the guest lookup page does.
-            let notice: String? =
-                switch request.query("done") {
-                case "resubmitted": "訂正した内容で再送信しました。"
-                case "withdrawn": "申請を取り下げました。"
-                default: nil
+        routes.post(
+            "/applications/:reference/withdraw",
+            auth.resident { [self] request, resident in
+                let application = try owned(request, by: resident)
+                try perform {
+                    try workflow.withdraw(
+                        applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
+                        at: auth.now())
                 }
-            return ApplicationPages.status(
-                application: application, procedure: catalog.procedure(code: application.procedureCode), events: events,
-                files: files, resident: resident, notice: notice
-            ).response()
-        })
+                return .redirect(to: "/applications/\(application.reference ?? "")?done=withdrawn")
+            })
 
-        routes.post("/applications/:reference/withdraw", auth.resident { [self] request, resident in
-            let application = try owned(request, by: resident)
-            try perform {
-                try workflow.withdraw(
-                    applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin, at: auth.now())
-            }
-            return .redirect(to: "/applications/\(application.reference ?? "")?done=withdrawn")
-        })
-
-        routes.get("/applications/:reference/edit", auth.resident { [self] request, resident in
-            let application = try owned(request, by: resident)
-            guard ApplicationRules.residentMayResubmit(application.status) else {
-                return .redirect(to: "/applications/\(application.reference ?? "")")
-            }
-            return try editPage(
-                application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
-                action: "/applications/\(application.reference ?? "")/edit", hidden: [],
-                visitor: Visitor(resident: resident, csrfToken: resident.csrfToken))
-        })
+        routes.get(
+            "/applications/:reference/edit",
+            auth.resident { [self] request, resident in
+                let application = try owned(request, by: resident)
+                guard ApplicationRules.residentMayResubmit(application.status) else {
+                    return .redirect(to: "/applications/\(application.reference ?? "")")
+                }
+                return try editPage(
+                    application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
+                    action: "/applications/\(application.reference ?? "")/edit", hidden: [],
+                    visitor: Visitor(resident: resident, csrfToken: resident.csrfToken))
+            })
 
         routes.post(
             "/applications/:reference/edit", maximumBodyBytes: uploadBodyLimit,
-            MultipartRequest.withCSRFHeader(auth.resident { [self] request, resident in
-                let application = try owned(request, by: resident)
-                let (values, parts) = try MultipartRequest.values(of: request)
-                let reference = application.reference ?? ""
-                if let response = try resubmit(
-                    application, values: values, parts: parts, applicant: .resident(id: resident.id), request: request,
-                    visitor: Visitor(resident: resident, csrfToken: resident.csrfToken),
-                    action: "/applications/\(reference)/edit", hidden: [])
-                {
-                    return response
-                }
-                return .redirect(to: "/applications/\(reference)?done=resubmitted")
-            }))
+            MultipartRequest.withCSRFHeader(
+                auth.resident { [self] request, resident in
+                    let application = try owned(request, by: resident)
+                    let (values, parts) = try MultipartRequest.values(of: request)
+                    let reference = application.reference ?? ""
+                    if let response = try resubmit(
+                        application, values: values, parts: parts, applicant: .resident(id: resident.id),
+                        request: request,
+                        visitor: Visitor(resident: resident, csrfToken: resident.csrfToken),
+                        action: "/applications/\(reference)/edit", hidden: [])
+                    {
+                        return response
+                    }
+                    return .redirect(to: "/applications/\(reference)?done=resubmitted")
+                }))
     }
 
     // MARK: Helpers
@@ -349,7 +403,8 @@ struct ApplicationRoutes: RouteCollection {
     /// same answer as for a reference that does not exist.
     func owned(_ request: Request, by resident: AuthenticatedResident) throws -> StoredApplication {
         guard let reference = ReferenceNumber.normalize(request.parameter("reference")),
-            let application = try database.read({ try ApplicationStore.fetchApplication(reference: reference, on: $0) }),
+            let application = try database.read({ try ApplicationStore.fetchApplication(reference: reference, on: $0) }
+            ),
             application.residentID == resident.id
         else { throw HTTPError.notFound }
         return application
@@ -386,7 +441,9 @@ struct ApplicationRoutes: RouteCollection {
         return values
     }
 
-    func guestStatus(_ application: StoredApplication, secret: String, visitor: Visitor, notice: String? = nil) throws -> Response {
+    func guestStatus(_ application: StoredApplication, secret: String, visitor: Visitor, notice: String? = nil) throws
+        -> Response
+    {
         let (events, files, messages) = try database.read { connection in
             (
                 try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
@@ -431,10 +488,12 @@ struct ApplicationRoutes: RouteCollection {
         let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
         let (answers, errors) = FieldValidation.validate(
             values, for: procedure, today: authentication.now(),
-            files: .init(fieldsWithFile: Set(storedSizes.keys).union(files.accepted.map(\.field)), errors: files.errors))
+            files: .init(fieldsWithFile: Set(storedSizes.keys).union(files.accepted.map(\.field)), errors: files.errors)
+        )
         if !errors.isEmpty {
             return try editPage(
-                application, values: values, errors: errors, action: action, hidden: hidden, visitor: visitor, status: 422)
+                application, values: values, errors: errors, action: action, hidden: hidden, visitor: visitor,
+                status: 422)
         }
         try perform {
             try workflow.resubmit(

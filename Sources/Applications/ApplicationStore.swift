@@ -103,7 +103,8 @@ public enum ApplicationStore {
     // MARK: Drafts and submission
 
     /// Creates the draft for a form token, or replaces the answers of the caller's existing draft.
-    public static func saveDraft(_ new: NewApplication, at time: Date, on connection: Connection) throws -> DraftResult {
+    public static func saveDraft(_ new: NewApplication, at time: Date, on connection: Connection) throws -> DraftResult
+    {
         if let existing = try fetchApplication(submissionToken: new.submissionToken, on: connection) {
             guard existing.residentID == new.residentID, existing.procedureCode == new.procedureCode else {
                 return .notOwner
@@ -170,7 +171,8 @@ public enum ApplicationStore {
         try connection.queryFirst("SELECT * FROM applications WHERE reference = ?", reference).map(decode)
     }
 
-    public static func fetchApplication(submissionToken: String, on connection: Connection) throws -> StoredApplication? {
+    public static func fetchApplication(submissionToken: String, on connection: Connection) throws -> StoredApplication?
+    {
         try connection.queryFirst("SELECT * FROM applications WHERE submission_token = ?", submissionToken).map(decode)
     }
 
@@ -220,7 +222,8 @@ public enum ApplicationStore {
             """, arguments: arguments
         ).map { row in
             QueueItem(
-                id: try row.get("id"), reference: try row.get("reference"), procedureCode: try row.get("procedure_code"),
+                id: try row.get("id"), reference: try row.get("reference"),
+                procedureCode: try row.get("procedure_code"),
                 department: try row.get("department"), status: try status(row, "status"),
                 channel: ApplicationChannel(rawValue: try row.get("channel")) ?? .web,
                 submittedAt: try row.get("submitted_at"), assignedStaffID: try row.get("assigned_staff_id"),
@@ -333,7 +336,8 @@ public enum ApplicationStore {
                     kind: ApplicationEvent.Kind(rawValue: try row.get("kind")) ?? .note,
                     actor: ApplicationActor(type: try row.get("actor_type"), id: try row.get("actor_id")),
                     at: try row.get("at"),
-                    fromStatus: (try row.get("from_status", as: String?.self)).flatMap(ApplicationStatus.init(rawValue:)),
+                    fromStatus: (try row.get("from_status", as: String?.self)).flatMap(
+                        ApplicationStatus.init(rawValue:)),
                     toStatus: (try row.get("to_status", as: String?.self)).flatMap(ApplicationStatus.init(rawValue:)),
                     message: try row.get("message"), internalNote: try row.get("internal_note"))
             }
@@ -346,7 +350,8 @@ public enum ApplicationStore {
         applicationID: Int64, _ attachment: NewAttachment, at time: Date, on connection: Connection
     ) throws {
         try connection.run(
-            "DELETE FROM application_attachments WHERE application_id = ? AND field = ?", applicationID, attachment.field)
+            "DELETE FROM application_attachments WHERE application_id = ? AND field = ?", applicationID,
+            attachment.field)
         try connection.run(
             """
             INSERT INTO application_attachments (application_id, field, filename, content_type, size, sha256, data, created_at)
@@ -403,7 +408,9 @@ public enum ApplicationStore {
         ).map(decodeMessage)
     }
 
-    public static func fetchResidentMessages(applicationID: Int64, on connection: Connection) throws -> [ResidentMessage] {
+    public static func fetchResidentMessages(applicationID: Int64, on connection: Connection) throws
+        -> [ResidentMessage]
+    {
         try connection.query("SELECT * FROM resident_messages WHERE application_id = ? ORDER BY id DESC", applicationID)
             .map(decodeMessage)
     }

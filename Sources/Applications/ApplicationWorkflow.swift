@@ -115,7 +115,9 @@ public struct ApplicationWorkflow: Sendable {
     }
 
     /// Submits the draft of `formToken`. A second submit of the same token returns the first application.
-    public func submit(formToken: String, applicant: Applicant, origin: RequestOrigin, at now: Date) throws -> SubmitOutcome {
+    public func submit(formToken: String, applicant: Applicant, origin: RequestOrigin, at now: Date) throws
+        -> SubmitOutcome
+    {
         try database.write { connection in
             guard let draft = try ApplicationStore.fetchApplication(submissionToken: formToken, on: connection),
                 draft.residentID == applicant.residentID
@@ -128,7 +130,8 @@ public struct ApplicationWorkflow: Sendable {
                     id: draft.id, guestSecretHash: secret.map(GuestSecret.hash), at: now, on: connection)
             else { throw Failure.conflict("submitted twice at once") }
             try ApplicationStore.insertEvent(
-                applicationID: draft.id, kind: .status, actor: applicant.eventActor, at: now, from: .draft, to: .received,
+                applicationID: draft.id, kind: .status, actor: applicant.eventActor, at: now, from: .draft,
+                to: .received,
                 on: connection)
             let name = catalog.procedure(code: draft.procedureCode)?.name ?? draft.procedureCode
             try ApplicationStore.insertResidentMessage(
@@ -137,7 +140,8 @@ public struct ApplicationWorkflow: Sendable {
                 body: "受付番号 \(ReferenceNumber.display(reference)) で申請を受け付けました。審査の状況はこのページでお知らせします。",
                 at: now, on: connection)
             try ApplicationStore.insertUsageEvent(
-                kind: "submitted", channel: applicant.channel, subject: usageSubject(draft), procedureCode: draft.procedureCode,
+                kind: "submitted", channel: applicant.channel, subject: usageSubject(draft),
+                procedureCode: draft.procedureCode,
                 at: now, on: connection)
             try AuditLog.append(
                 audit(applicant.auditActor, "application.submit", draft.id, origin), at: now, on: connection)
@@ -162,13 +166,15 @@ public struct ApplicationWorkflow: Sendable {
             try ApplicationStore.insertUsageEvent(
                 kind: "withdrew", channel: applicant.channel, subject: usageSubject(application),
                 procedureCode: application.procedureCode, at: now, on: connection)
-            try AuditLog.append(audit(applicant.auditActor, "application.withdraw", applicationID, origin), at: now, on: connection)
+            try AuditLog.append(
+                audit(applicant.auditActor, "application.withdraw", applicationID, origin), at: now, on: connection)
         }
     }
 
     /// Edits a returned (要訂正) application and puts it back in the queue.
     public func resubmit(
-        applicationID: Int64, answers: Answers, attachments: [NewAttachment], applicant: Applicant, origin: RequestOrigin,
+        applicationID: Int64, answers: Answers, attachments: [NewAttachment], applicant: Applicant,
+        origin: RequestOrigin,
         at now: Date
     ) throws {
         try database.write { connection in
@@ -179,7 +185,8 @@ public struct ApplicationWorkflow: Sendable {
                 try ApplicationStore.resubmitApplication(id: applicationID, answers: answers, at: now, on: connection)
             else { throw Failure.conflict("この申請は訂正を受け付けていません。") }
             for attachment in attachments {
-                try ApplicationStore.replaceAttachment(applicationID: applicationID, attachment, at: now, on: connection)
+                try ApplicationStore.replaceAttachment(
+                    applicationID: applicationID, attachment, at: now, on: connection)
             }
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .status, actor: applicant.eventActor, at: now, from: .returned,
@@ -187,13 +194,16 @@ public struct ApplicationWorkflow: Sendable {
             try ApplicationStore.insertUsageEvent(
                 kind: "resubmitted", channel: applicant.channel, subject: usageSubject(application),
                 procedureCode: application.procedureCode, at: now, on: connection)
-            try AuditLog.append(audit(applicant.auditActor, "application.resubmit", applicationID, origin), at: now, on: connection)
+            try AuditLog.append(
+                audit(applicant.auditActor, "application.resubmit", applicationID, origin), at: now, on: connection)
         }
     }
 
     /// A guest's lookup by reference and secret. Nil for any mismatch, without saying which part was wrong.
     /// A successful lookup is a usage event and an audited read.
-    public func lookUp(reference: String, secret: String, origin: RequestOrigin, at now: Date) throws -> StoredApplication? {
+    public func lookUp(reference: String, secret: String, origin: RequestOrigin, at now: Date) throws
+        -> StoredApplication?
+    {
         guard let reference = ReferenceNumber.normalize(reference) else { return nil }
         let candidate = try database.read { try ApplicationStore.fetchApplication(reference: reference, on: $0) }
         guard let application = candidate, let hash = application.guestSecretHash, application.purgedAt == nil,
@@ -233,12 +243,14 @@ public struct ApplicationWorkflow: Sendable {
             guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection),
                 application.status != .draft
             else { throw Failure.notFound }
-            guard try ApplicationStore.claimApplication(id: applicationID, staffID: staff, at: now, on: connection) else {
+            guard try ApplicationStore.claimApplication(id: applicationID, staffID: staff, at: now, on: connection)
+            else {
                 return .alreadyAssigned(staffID: application.assignedStaffID)
             }
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .assigned, actor: .staff(id: staff), at: now, on: connection)
-            try AuditLog.append(audit(.staff(id: staff), "application.claim", applicationID, origin), at: now, on: connection)
+            try AuditLog.append(
+                audit(.staff(id: staff), "application.claim", applicationID, origin), at: now, on: connection)
             return .claimed
         }
     }
@@ -252,7 +264,8 @@ public struct ApplicationWorkflow: Sendable {
             else { throw Failure.conflict("この申請の担当者ではありません。") }
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .released, actor: .staff(id: staff), at: now, on: connection)
-            try AuditLog.append(audit(.staff(id: staff), "application.release", applicationID, origin), at: now, on: connection)
+            try AuditLog.append(
+                audit(.staff(id: staff), "application.release", applicationID, origin), at: now, on: connection)
         }
     }
 
@@ -275,7 +288,8 @@ public struct ApplicationWorkflow: Sendable {
             guard ApplicationRules.staffMayMove(from: from, to: to) else {
                 throw Failure.conflict("この状態には変更できません。")
             }
-            guard try ApplicationStore.updateStatus(id: applicationID, from: from, to: to, at: now, on: connection) else {
+            guard try ApplicationStore.updateStatus(id: applicationID, from: from, to: to, at: now, on: connection)
+            else {
                 throw Failure.conflict("この申請の状態は他の職員によって変更されています。画面を読み込み直してください。")
             }
             try ApplicationStore.insertEvent(
@@ -303,7 +317,8 @@ public struct ApplicationWorkflow: Sendable {
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .note, actor: .staff(id: staff), at: now, internalNote: note,
                 on: connection)
-            try AuditLog.append(audit(.staff(id: staff), "application.note", applicationID, origin), at: now, on: connection)
+            try AuditLog.append(
+                audit(.staff(id: staff), "application.note", applicationID, origin), at: now, on: connection)
         }
     }
 

@@ -34,8 +34,10 @@ public enum AttachmentRules {
         let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         let cleaned = String(
             String.UnicodeScalarView(
-                last.unicodeScalars.filter { $0.properties.generalCategory != .control && $0 != "\"" && $0 != "\u{7F}" }))
-            .trimmingCharacters(in: .whitespaces)
+                last.unicodeScalars.filter { $0.properties.generalCategory != .control && $0 != "\"" && $0 != "\u{7F}" }
+            )
+        )
+        .trimmingCharacters(in: .whitespaces)
         let trimmed = String(cleaned.suffix(100))
         return trimmed.isEmpty || trimmed == "." || trimmed == ".." ? "file" : trimmed
     }
@@ -79,7 +81,8 @@ public enum AttachmentRules {
             }
             total += part.data.count
             result.accepted.append(
-                NewAttachment(field: field.name, filename: sanitizeFilename(filename), contentType: sniffed, data: part.data))
+                NewAttachment(
+                    field: field.name, filename: sanitizeFilename(filename), contentType: sniffed, data: part.data))
         }
         // Over the per-application cap: refuse the later files until the rest fits, each with its own message.
         while total > maximumApplicationBytes, let last = result.accepted.popLast() {

@@ -152,10 +152,18 @@ public enum FieldValidation {
             }
             let todayText = CalendarDate.today(at: today)
             if let min = field.min, date < CalendarDate.adding(days: min, to: todayText) {
-                return fail(min == 0 ? "\(label)は今日以降の日付を入力してください。" : "\(label)は\(CalendarDate.japanese(CalendarDate.adding(days: min, to: todayText)))以降の日付を入力してください。")
+                return fail(
+                    min == 0
+                        ? "\(label)は今日以降の日付を入力してください。"
+                        : "\(label)は\(CalendarDate.japanese(CalendarDate.adding(days: min, to: todayText)))以降の日付を入力してください。"
+                )
             }
             if let max = field.max, date > CalendarDate.adding(days: max, to: todayText) {
-                return fail(max == 0 ? "\(label)は今日以前の日付を入力してください。" : "\(label)は\(CalendarDate.japanese(CalendarDate.adding(days: max, to: todayText)))までの日付を入力してください。")
+                return fail(
+                    max == 0
+                        ? "\(label)は今日以前の日付を入力してください。"
+                        : "\(label)は\(CalendarDate.japanese(CalendarDate.adding(days: max, to: todayText)))までの日付を入力してください。"
+                )
             }
             return .success(date)
         case .email:
@@ -169,7 +177,8 @@ public enum FieldValidation {
         case .phone:
             var digits = CharacterWidth.halfwidth(text).filter { !" -()".contains($0) }
             if digits.hasPrefix("+81") { digits = "0" + digits.dropFirst(3) }
-            guard (10...11).contains(digits.count), digits.hasPrefix("0"), digits.allSatisfy({ $0.isASCII && $0.isNumber })
+            guard (10...11).contains(digits.count), digits.hasPrefix("0"),
+                digits.allSatisfy({ $0.isASCII && $0.isNumber })
             else { return fail("\(label)は 01457-2-0000 のように、市外局番から10桁または11桁で入力してください。") }
             return .success(digits)
         case .postalCode:

@@ -71,7 +71,9 @@ public enum MultipartParser {
                 continue
             }
             var value = pair[1].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+            }
             return isValidBoundary(value) ? value : nil
         }
         return nil
@@ -149,7 +151,9 @@ public enum MultipartParser {
             } else {
                 guard length <= limits.maximumFieldBytes else { throw MultipartError.fieldTooLarge }
                 let data = Data(bytes[bodyStart..<next.start])
-                guard String(data: data, encoding: .utf8) != nil else { throw MultipartError.malformed("field is not UTF-8") }
+                guard String(data: data, encoding: .utf8) != nil else {
+                    throw MultipartError.malformed("field is not UTF-8")
+                }
                 parts.append(
                     MultipartPart(
                         name: headers.name, filename: nil, contentType: headers.contentType, data: data,
@@ -235,7 +239,9 @@ public enum MultipartParser {
                 guard disposition == nil else { throw MultipartError.malformed("two content-disposition headers") }
                 disposition = value
             case "content-type":
-                contentType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                contentType = value.split(separator: ";").first.map {
+                    $0.trimmingCharacters(in: .whitespaces).lowercased()
+                }
             default:
                 continue  // RFC 7578 §4.8: other headers are ignored
             }
@@ -252,7 +258,9 @@ public enum MultipartParser {
     static func dispositionParameters(_ value: String) throws -> (type: String, values: [String: String]) {
         let scalars = Array(value.unicodeScalars)
         var index = 0
-        func skipSpaces() { while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 } }
+        func skipSpaces() {
+            while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
+        }
         func token() -> String {
             var text = String.UnicodeScalarView()
             while index < scalars.count, !";= \t\"".unicodeScalars.contains(scalars[index]) {

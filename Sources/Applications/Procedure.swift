@@ -213,7 +213,8 @@ public enum ProcedureRules {
         guard Department(rawValue: procedure.department) != nil else {
             return problem(
                 "department",
-                "must be one of \(Department.allCases.map(\.rawValue).joined(separator: ", ")), not \(procedure.department)")
+                "must be one of \(Department.allCases.map(\.rawValue).joined(separator: ", ")), not \(procedure.department)"
+            )
         }
         guard procedure.feeYen >= 0 else { return problem("fee_yen", "must be 0 or more") }
         guard (1...30).contains(procedure.retentionYears) else {
@@ -229,7 +230,8 @@ public enum ProcedureRules {
         for (index, field) in ordered.enumerated() {
             let at = "fields[\(index)]"
             guard isIdentifier(field.name, allowing: "_"), !reservedFieldNames.contains(field.name) else {
-                return problem("\(at).name", "must be lower-case ASCII letters, digits and underscores (and not a reserved name)")
+                return problem(
+                    "\(at).name", "must be lower-case ASCII letters, digits and underscores (and not a reserved name)")
             }
             guard seenNames.insert(field.name).inserted else {
                 return problem("\(at).name", "\(field.name) is used by another field")

@@ -41,7 +41,8 @@ public struct ProcedureCatalog: Sendable {
         guard !words.isEmpty else { return procedures }
         return procedures.filter { procedure in
             let haystack = Self.normalizeForSearch(
-                [procedure.name, procedure.category, procedure.department, procedure.description].joined(separator: " "))
+                [procedure.name, procedure.category, procedure.department, procedure.description].joined(separator: " ")
+            )
             return words.allSatisfy { haystack.contains($0) }
         }
     }
@@ -67,7 +68,8 @@ public struct ProcedureCatalog: Sendable {
         for file in files {
             let procedure = try load(file: file)
             if procedures.contains(where: { $0.code == procedure.code }) {
-                throw CatalogError(file: file.lastPathComponent, path: "code", message: "\(procedure.code) is defined twice")
+                throw CatalogError(
+                    file: file.lastPathComponent, path: "code", message: "\(procedure.code) is defined twice")
             }
             procedures.append(procedure)
         }
@@ -119,7 +121,8 @@ public struct ProcedureCatalog: Sendable {
         case .keyNotFound(let key, let context):
             return CatalogError(file: file, path: path(context.codingPath, appending: key), message: "is missing")
         case .typeMismatch(let type, let context):
-            return CatalogError(file: file, path: path(context.codingPath), message: "has the wrong type (expected \(type))")
+            return CatalogError(
+                file: file, path: path(context.codingPath), message: "has the wrong type (expected \(type))")
         case .valueNotFound(let type, let context):
             return CatalogError(file: file, path: path(context.codingPath), message: "is null (expected \(type))")
         case .dataCorrupted(let context):

@@ -26,7 +26,8 @@ public struct RetentionJob: Sendable {
         if dryRun {
             return try database.read { connection in
                 var report = Report()
-                report.purgedApplicationIDs = try ApplicationStore.fetchPurgeCandidates(now: now, on: connection).map(\.id)
+                report.purgedApplicationIDs = try ApplicationStore.fetchPurgeCandidates(now: now, on: connection).map(
+                    \.id)
                 report.deletedDrafts =
                     try connection.scalar(
                         "SELECT count(*) FROM applications WHERE status = 'draft' AND updated_at < ?",

@@ -34,7 +34,8 @@ enum StaffQueuePages {
             el("form", Attribute("method", "get"), Attribute("action", "/staff/applications")) {
                 Form.select(
                     name: "department", label: "担当課",
-                    options: [FormOption("all", "すべての課")] + Department.allCases.map { FormOption($0.rawValue, $0.rawValue) },
+                    options: [FormOption("all", "すべての課")]
+                        + Department.allCases.map { FormOption($0.rawValue, $0.rawValue) },
                     selected: departmentChoice, placeholder: nil)
                 Form.select(
                     name: "procedure", label: "手続き", options: catalog.procedures.map { FormOption($0.code, $0.name) },
@@ -45,10 +46,18 @@ enum StaffQueuePages {
                     selected: filter.status?.rawValue, optional: true, placeholder: "未完了のもの")
                 Form.select(
                     name: "older_than_days", label: "経過日数",
-                    options: [FormOption("1", "1日以上"), FormOption("3", "3日以上"), FormOption("7", "7日以上"), FormOption("14", "14日以上")],
+                    options: [
+                        FormOption("1", "1日以上"), FormOption("3", "3日以上"), FormOption("7", "7日以上"),
+                        FormOption("14", "14日以上"),
+                    ],
                     selected: filter.olderThanDays.map(String.init), optional: true, placeholder: "指定しない")
                 el("div", .class("radio")) {
-                    void("input", attributes: [Attribute("type", "checkbox"), .id("mine"), Attribute("name", "mine"), Attribute("value", "1")] + (mine ? [.flag("checked")] : []))
+                    void(
+                        "input",
+                        attributes: [
+                            Attribute("type", "checkbox"), .id("mine"), Attribute("name", "mine"),
+                            Attribute("value", "1"),
+                        ] + (mine ? [.flag("checked")] : []))
                     el("label", Attribute("for", "mine")) { "自分が担当のものだけ" }
                 }
                 Form.submit("絞り込む", secondary: true)
@@ -67,13 +76,19 @@ enum StaffQueuePages {
                 el("tbody") {
                     for item in items {
                         el("tr") {
-                            el("td") { el("a", .href("/staff/applications/\(item.id)")) { ReferenceNumber.display(item.reference) } }
+                            el("td") {
+                                el("a", .href("/staff/applications/\(item.id)")) {
+                                    ReferenceNumber.display(item.reference)
+                                }
+                            }
                             el("td") {
                                 catalog.procedure(code: item.procedureCode)?.name ?? item.procedureCode
                                 if item.channel == .counter { el("span", .class("muted")) { "（窓口）" } }
                             }
                             el("td") { item.status.label }
-                            el("td") { "\(JapanTime.format(item.submittedAt))（\(Int(now.timeIntervalSince(item.submittedAt) / 86_400))日）" }
+                            el("td") {
+                                "\(JapanTime.format(item.submittedAt))（\(Int(now.timeIntervalSince(item.submittedAt) / 86_400))日）"
+                            }
                             el("td") { item.assignedStaffName ?? "未割当" }
                         }
                     }
@@ -123,7 +138,9 @@ enum StaffQueuePages {
             if application.assignedStaffID == nil, !application.status.isClosed {
                 Form.button(action: "/staff/applications/\(id)/claim", csrfToken: staff.csrfToken, label: "担当する")
             } else if isMine || (staff.role >= .supervisor && application.assignedStaffID != nil) {
-                Form.button(action: "/staff/applications/\(id)/release", csrfToken: staff.csrfToken, label: "担当を外れる", secondary: true)
+                Form.button(
+                    action: "/staff/applications/\(id)/release", csrfToken: staff.csrfToken, label: "担当を外れる",
+                    secondary: true)
             }
             el("h2") { "申請内容" }
             if application.purgedAt != nil {
@@ -161,14 +178,23 @@ enum StaffQueuePages {
                         name: "message", label: "申請者へのメッセージ", hint: "要訂正・不承認のときは必須です。直す箇所や理由を具体的に書いてください。",
                         error: transition?.error, optional: true
                     ) { described in
-                        el("textarea", attributes: [.id("message"), Attribute("name", "message"), Attribute("rows", "4")] + described) {
+                        el(
+                            "textarea",
+                            attributes: [.id("message"), Attribute("name", "message"), Attribute("rows", "4")]
+                                + described
+                        ) {
                             transition?.message ?? ""
                         }
                     }
                     Form.field(
                         name: "internal_note", label: "内部メモ（申請者には見えません）", hint: nil, error: nil, optional: true
                     ) { described in
-                        el("textarea", attributes: [.id("internal_note"), Attribute("name", "internal_note"), Attribute("rows", "3")] + described) {
+                        el(
+                            "textarea",
+                            attributes: [
+                                .id("internal_note"), Attribute("name", "internal_note"), Attribute("rows", "3"),
+                            ] + described
+                        ) {
                             transition?.internalNote ?? ""
                         }
                     }
@@ -179,7 +205,10 @@ enum StaffQueuePages {
             ApplicationPages.history(detail.events, forStaff: true, staffNames: detail.staffNames)
             Form.post(action: "/staff/applications/\(id)/note", csrfToken: staff.csrfToken) {
                 Form.field(name: "note_text", label: "内部メモを追加", hint: nil, error: nil, optional: false) { described in
-                    el("textarea", attributes: [.id("note_text"), Attribute("name", "internal_note"), Attribute("rows", "2")] + described)
+                    el(
+                        "textarea",
+                        attributes: [.id("note_text"), Attribute("name", "internal_note"), Attribute("rows", "2")]
+                            + described)
                 }
                 Form.submit("メモを追加", secondary: true)
             }
@@ -192,12 +221,15 @@ enum StaffQueuePages {
             el("h1") { "申請のCSV書き出し" }
             el("p") { "書き出しは監査ログに記録されます。ファイルは個人情報を含むため、取り扱いに注意してください。" }
             el("form", Attribute("method", "get"), Attribute("action", "/staff/applications/export.csv")) {
-                Form.select(name: "procedure", label: "手続き", options: catalog.procedures.map { FormOption($0.code, $0.name) })
+                Form.select(
+                    name: "procedure", label: "手続き", options: catalog.procedures.map { FormOption($0.code, $0.name) })
                 Form.date(name: "from", label: "受付日（開始）")
                 Form.date(name: "to", label: "受付日（終了）")
                 Form.radios(
                     name: "encoding", legend: "文字コード",
-                    options: [FormOption("utf8", "UTF-8（BOM付き、Excel 2016以降）"), FormOption("sjis", "Shift_JIS（古いExcel向け）")],
+                    options: [
+                        FormOption("utf8", "UTF-8（BOM付き、Excel 2016以降）"), FormOption("sjis", "Shift_JIS（古いExcel向け）"),
+                    ],
                     selected: "utf8")
                 Form.submit("書き出す")
             }
@@ -218,8 +250,13 @@ enum StaffQueuePages {
                     Form.select(
                         name: "to_status", label: "使う場面", options: statusOptions, selected: template.toStatus?.rawValue,
                         optional: true, placeholder: "共通")
-                    Form.field(name: "body-\(template.id)", label: "本文", hint: nil, error: nil, optional: false) { described in
-                        el("textarea", attributes: [.id("body-\(template.id)"), Attribute("name", "body"), Attribute("rows", "3")] + described) {
+                    Form.field(name: "body-\(template.id)", label: "本文", hint: nil, error: nil, optional: false) {
+                        described in
+                        el(
+                            "textarea",
+                            attributes: [.id("body-\(template.id)"), Attribute("name", "body"), Attribute("rows", "3")]
+                                + described
+                        ) {
                             template.body
                         }
                     }
@@ -231,7 +268,9 @@ enum StaffQueuePages {
                 Form.text(name: "title", label: "件名")
                 Form.select(name: "to_status", label: "使う場面", options: statusOptions, optional: true, placeholder: "共通")
                 Form.field(name: "body", label: "本文", hint: nil, error: nil, optional: false) { described in
-                    el("textarea", attributes: [.id("body"), Attribute("name", "body"), Attribute("rows", "3")] + described)
+                    el(
+                        "textarea",
+                        attributes: [.id("body"), Attribute("name", "body"), Attribute("rows", "3")] + described)
                 }
                 Form.submit("追加する")
             }
@@ -255,7 +294,8 @@ enum StaffQueuePages {
     }
 
     static func counterForm(
-        procedure: Procedure, residentID: Int64?, values: SubmittedValues, errors: FormErrors, storedFiles: [AttachmentInfo],
+        procedure: Procedure, residentID: Int64?, values: SubmittedValues, errors: FormErrors,
+        storedFiles: [AttachmentInfo],
         formToken: String, staff: AuthenticatedStaff
     ) -> Page {
         IdentityPages.staffPage(title: "代理入力：\(procedure.name)", staff: staff, errors: errors) {
@@ -289,7 +329,9 @@ enum StaffQueuePages {
                 el("div", .class(errors.isEmpty ? "field" : "field has-error")) {
                     if let error = errors["resident_confirmed"] { Form.errorMessage(name: "resident_confirmed", error) }
                     el("div", .class("radio")) {
-                        void("input", Attribute("type", "checkbox"), .id("resident_confirmed"), Attribute("name", "resident_confirmed"), Attribute("value", "true"))
+                        void(
+                            "input", Attribute("type", "checkbox"), .id("resident_confirmed"),
+                            Attribute("name", "resident_confirmed"), Attribute("value", "true"))
                         el("label", Attribute("for", "resident_confirmed")) { "申請者ご本人が内容を確認しました" }
                     }
                 }
@@ -298,7 +340,9 @@ enum StaffQueuePages {
         }
     }
 
-    static func counterComplete(application: StoredApplication, guestSecret: String?, repeated: Bool, staff: AuthenticatedStaff) -> Page {
+    static func counterComplete(
+        application: StoredApplication, guestSecret: String?, repeated: Bool, staff: AuthenticatedStaff
+    ) -> Page {
         IdentityPages.staffPage(title: "受け付けました", staff: staff) {
             el("h1") { repeated ? "この申請はすでに受け付けています" : "受け付けました" }
             el("p") { "受付番号" }

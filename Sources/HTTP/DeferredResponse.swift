@@ -10,7 +10,8 @@ public final class DeferredResponse: @unchecked Sendable {
     // `outcome` is written once by the completion before the connection is resumed, and read after the
     // resume: libmicrohttpd's resume orders the two.
     private var outcome: (@Sendable () throws -> Response)?
-    private let startWork: @Sendable (_ deliver: @escaping @Sendable (@escaping @Sendable () throws -> Response) -> Void) -> Void
+    private let startWork:
+        @Sendable (_ deliver: @escaping @Sendable (@escaping @Sendable () throws -> Response) -> Void) -> Void
 
     init<T: Sendable>(
         start: @escaping @Sendable (_ complete: @escaping @Sendable (Result<T, Error>) -> Void) -> Void,

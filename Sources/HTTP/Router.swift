@@ -184,7 +184,8 @@ final class RouteNode: Sendable {
     let parameters: [(name: String, node: RouteNode)]
     let methods: [String: Routes.Route]
 
-    init(literals: [String: RouteNode], parameters: [(name: String, node: RouteNode)], methods: [String: Routes.Route]) {
+    init(literals: [String: RouteNode], parameters: [(name: String, node: RouteNode)], methods: [String: Routes.Route])
+    {
         self.literals = literals
         self.parameters = parameters
         self.methods = methods

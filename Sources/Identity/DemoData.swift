@@ -92,7 +92,8 @@ public enum DemoData {
                         department: .constructionAndWater),
                     passwordHash: clerkHash, at: now, on: connection)
                 try AuditLog.append(
-                    AuditEvent(actor: .system, action: "staff.create", subjectType: "staff", subjectID: String(clerkID)),
+                    AuditEvent(
+                        actor: .system, action: "staff.create", subjectType: "staff", subjectID: String(clerkID)),
                     at: now, on: connection)
                 clerkCreated = true
             }

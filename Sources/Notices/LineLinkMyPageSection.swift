@@ -33,74 +33,90 @@ struct LineLinkRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = authentication
-        routes.get(Self.residentPath, auth.resident { [self] request, resident in
-            let linkedAt = try database.read {
-                try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0)
-            }
-            return LineLinkPages.residentPage(
-                resident: resident, linkedAt: linkedAt, code: nil,
-                done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
-            ).response()
-        })
+        routes.get(
+            Self.residentPath,
+            auth.resident { [self] request, resident in
+                let linkedAt = try database.read {
+                    try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0)
+                }
+                return LineLinkPages.residentPage(
+                    resident: resident, linkedAt: linkedAt, code: nil,
+                    done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
+                ).response()
+            })
 
-        routes.post(Self.residentPath + "/code", auth.resident { [self] _, resident in
-            let code = try linking.issueCode(
-                residentID: resident.id, issuedBy: .resident, actor: resident.auditActor, now: auth.now())
-            let linkedAt = try database.read {
-                try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0)
-            }
-            return LineLinkPages.residentPage(resident: resident, linkedAt: linkedAt, code: code, done: nil)
-                .response()
-        })
+        routes.post(
+            Self.residentPath + "/code",
+            auth.resident { [self] _, resident in
+                let code = try linking.issueCode(
+                    residentID: resident.id, issuedBy: .resident, actor: resident.auditActor, now: auth.now())
+                let linkedAt = try database.read {
+                    try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0)
+                }
+                return LineLinkPages.residentPage(resident: resident, linkedAt: linkedAt, code: code, done: nil)
+                    .response()
+            })
 
-        routes.post(Self.residentPath + "/unlink", auth.resident { [self] _, resident in
-            try linking.unlink(residentID: resident.id, reason: .resident, actor: resident.auditActor, now: auth.now())
-            return .redirect(to: Self.residentPath + "?done=unlinked")
-        })
+        routes.post(
+            Self.residentPath + "/unlink",
+            auth.resident { [self] _, resident in
+                try linking.unlink(
+                    residentID: resident.id, reason: .resident, actor: resident.auditActor, now: auth.now())
+                return .redirect(to: Self.residentPath + "?done=unlinked")
+            })
 
         // The counter (clerk+): a clerk helps a resident at the window. Showing the resident's name is a look at
         // personal data, so the page view is audited in the same write that reads it.
-        routes.get("/staff/residents/:id/line", auth.staff(minimum: .clerk) { [self] request, staff in
-            let residentID = try Self.residentID(request)
-            let view = try readForCounter(residentID: residentID, staff: staff, request: request)
-            return LineLinkPages.counterPage(
-                staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: nil,
-                done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
-            ).response()
-        })
+        routes.get(
+            "/staff/residents/:id/line",
+            auth.staff(minimum: .clerk) { [self] request, staff in
+                let residentID = try Self.residentID(request)
+                let view = try readForCounter(residentID: residentID, staff: staff, request: request)
+                return LineLinkPages.counterPage(
+                    staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: nil,
+                    done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
+                ).response()
+            })
 
-        routes.post("/staff/residents/:id/line/code", auth.staff(minimum: .clerk) { [self] request, staff in
-            let residentID = try Self.residentID(request)
-            let code: AccountLinking.IssuedCode
-            do {
-                code = try linking.issueCode(
-                    residentID: residentID, issuedBy: .counter, actor: staff.auditActor, now: auth.now())
-            } catch AccountLinkingError.unknownResident {
-                throw HTTPError.notFound
-            }
-            let view = try readForCounter(residentID: residentID, staff: staff, request: request)
-            return LineLinkPages.counterPage(
-                staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: code,
-                done: nil
-            ).response()
-        })
+        routes.post(
+            "/staff/residents/:id/line/code",
+            auth.staff(minimum: .clerk) { [self] request, staff in
+                let residentID = try Self.residentID(request)
+                let code: AccountLinking.IssuedCode
+                do {
+                    code = try linking.issueCode(
+                        residentID: residentID, issuedBy: .counter, actor: staff.auditActor, now: auth.now())
+                } catch AccountLinkingError.unknownResident {
+                    throw HTTPError.notFound
+                }
+                let view = try readForCounter(residentID: residentID, staff: staff, request: request)
+                return LineLinkPages.counterPage(
+                    staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: code,
+                    done: nil
+                ).response()
+            })
 
-        routes.post("/staff/residents/:id/line/unlink", auth.staff(minimum: .clerk) { [self] request, staff in
-            let residentID = try Self.residentID(request)
-            try linking.unlink(residentID: residentID, reason: .counter, actor: staff.auditActor, now: auth.now())
-            return .redirect(to: "/staff/residents/\(residentID)/line?done=unlinked")
-        })
+        routes.post(
+            "/staff/residents/:id/line/unlink",
+            auth.staff(minimum: .clerk) { [self] request, staff in
+                let residentID = try Self.residentID(request)
+                try linking.unlink(residentID: residentID, reason: .counter, actor: staff.auditActor, now: auth.now())
+                return .redirect(to: "/staff/residents/\(residentID)/line?done=unlinked")
+            })
     }
 
     private func readForCounter(residentID: Int64, staff: AuthenticatedStaff, request: Request) throws -> (
         name: String, linkedAt: Date?
     ) {
         let now = authentication.now()
-        let event = AuditEvent(staff.auditActor, "line_link.read", subjectType: "resident", subjectID: residentID, request: request)
+        let event = AuditEvent(
+            staff.auditActor, "line_link.read", subjectType: "resident", subjectID: residentID, request: request)
         let view = try database.write { connection -> (name: String, linkedAt: Date?)? in
             guard let resident = try ResidentStore.fetchResident(id: residentID, on: connection) else { return nil }
             try AuditLog.append(event, at: now, on: connection)
-            return (resident.profile.fullName, try NoticeStore.fetchActiveLinkDate(residentID: residentID, on: connection))
+            return (
+                resident.profile.fullName, try NoticeStore.fetchActiveLinkDate(residentID: residentID, on: connection)
+            )
         }
         guard let view else { throw HTTPError.notFound }
         return view

@@ -129,7 +129,10 @@ enum NoticeConsolePages {
         return IdentityPages.staffPage(title: title, staff: staff, errors: errors) {
             el("h1") { title }
             Form.errorSummary(errors)
-            Form.post(action: id.map { "/staff/notices/templates/\($0)" } ?? "/staff/notices/templates", csrfToken: staff.csrfToken) {
+            Form.post(
+                action: id.map { "/staff/notices/templates/\($0)" } ?? "/staff/notices/templates",
+                csrfToken: staff.csrfToken
+            ) {
                 Form.text(name: "name", label: "テンプレート名", value: name, error: errors["name"])
                 textarea(
                     name: "text", label: "本文", value: text,
@@ -196,7 +199,9 @@ enum NoticeConsolePages {
                 el("dd") { draft.title }
                 el("dt") { "送信先" }
                 el("dd") {
-                    if case .district(let code) = draft.audience, let name = districts.first(where: { $0.code == code })?.name {
+                    if case .district(let code) = draft.audience,
+                        let name = districts.first(where: { $0.code == code })?.name
+                    {
                         "地区：\(name)"
                     } else {
                         audienceLabel(draft.audience)
@@ -351,7 +356,9 @@ enum NoticeConsolePages {
     // MARK: Widgets
 
     /// A labelled textarea; Web's `Form` has no multi-line input yet, so this mirrors `Form.field`.
-    static func textarea(name: String, label: String, value: String, hint: String?, error: String?, optional: Bool = false)
+    static func textarea(
+        name: String, label: String, value: String, hint: String?, error: String?, optional: Bool = false
+    )
         -> Node
     {
         var attributes = [Attribute.id(name), Attribute("name", name), Attribute("rows", "6")]

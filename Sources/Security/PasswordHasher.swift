@@ -47,7 +47,8 @@ public struct PasswordHasher: Sendable {
     private static func parse(_ encoded: String) -> (iterations: Int, salt: [UInt8], hash: [UInt8])? {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == scheme, let iterations = Int(parts[1]), iterations >= 1_000,
-            let salt = Base64URL.decode(String(parts[2])), let hash = Base64URL.decode(String(parts[3])), hash.count == 32
+            let salt = Base64URL.decode(String(parts[2])), let hash = Base64URL.decode(String(parts[3])),
+            hash.count == 32
         else { return nil }
         return (iterations, salt, hash)
     }

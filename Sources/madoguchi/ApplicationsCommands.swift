@@ -31,7 +31,9 @@ enum PurgeCommand: Command {
         let dryRun = options.has("dry-run")
         let report = try RetentionJob(database: database).run(now: Date(), dryRun: dryRun)
         let verb = dryRun ? "would purge" : "purged"
-        print("\(verb) \(report.purgedApplicationIDs.count) application(s); \(dryRun ? "would delete" : "deleted") \(report.deletedDrafts) stale draft(s)")
+        print(
+            "\(verb) \(report.purgedApplicationIDs.count) application(s); \(dryRun ? "would delete" : "deleted") \(report.deletedDrafts) stale draft(s)"
+        )
         return .success
     }
 }

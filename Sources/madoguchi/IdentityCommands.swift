@@ -1,5 +1,5 @@
-import Applications
 import App
+import Applications
 import Foundation
 import Identity
 import Security

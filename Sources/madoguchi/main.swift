@@ -37,7 +37,7 @@ func overview() -> String {
     for command in commands {
         text += "  " + command.name.padding(toLength: 18, withPad: " ", startingAt: 0) + command.summary + "\n"
     }
-    text += "  help              Show help for a command: madoguchi help COMMAND"  + "\n"
+    text += "  help              Show help for a command: madoguchi help COMMAND" + "\n"
     text += "\nEvery command accepts --help."
     return text
 }
@@ -83,7 +83,10 @@ func main() -> ExitCode {
         let members = groupMembers(name)
         if !members.isEmpty {
             let asksForHelp = arguments.count == 2 && ["--help", "-h", "help"].contains(arguments[1])
-            if !asksForHelp { printError(arguments.count > 1 ? "unknown \(name) command '\(arguments[1])'" : "missing \(name) command") }
+            if !asksForHelp {
+                printError(
+                    arguments.count > 1 ? "unknown \(name) command '\(arguments[1])'" : "missing \(name) command")
+            }
             print(groupOverview(name, members))
             return asksForHelp ? .success : .usage
         }

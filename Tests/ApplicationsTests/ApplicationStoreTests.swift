@@ -22,9 +22,13 @@ struct ApplicationStoreTests {
         let second = try database.write { try ApplicationStore.saveDraft(new, at: now, on: $0) }
         #expect(first == second)
         guard case .saved(let id) = first else { Issue.record("not saved"); return }
-        let reference = try database.write { try ApplicationStore.submitDraft(id: id, guestSecretHash: nil, at: now, on: $0) }
+        let reference = try database.write {
+            try ApplicationStore.submitDraft(id: id, guestSecretHash: nil, at: now, on: $0)
+        }
         #expect(reference.map(ReferenceNumber.isValid) == true)
-        let again = try database.write { try ApplicationStore.submitDraft(id: id, guestSecretHash: nil, at: now, on: $0) }
+        let again = try database.write {
+            try ApplicationStore.submitDraft(id: id, guestSecretHash: nil, at: now, on: $0)
+        }
         #expect(again == nil)
         let third = try database.write { try ApplicationStore.saveDraft(new, at: now, on: $0) }
         guard case .alreadySubmitted(let stored) = third else { Issue.record("expected alreadySubmitted"); return }
@@ -40,13 +44,15 @@ struct ApplicationStoreTests {
         let directory = TemporaryDirectory()
         let database = try Fixtures.makeDatabase(in: directory)
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "road-light-report"))
-        let application = try ApplicationFixtures.submit(database, procedure: procedure, residentID: nil, guestSecret: "X")
+        let application = try ApplicationFixtures.submit(
+            database, procedure: procedure, residentID: nil, guestSecret: "X")
         let clerks = try (0..<8).map { try ApplicationFixtures.insertStaff(database, loginID: "clerk\($0)") }
         let results = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
             for clerk in clerks {
                 group.addTask {
                     let won = try await database.write {
-                        try ApplicationStore.claimApplication(id: application.id, staffID: clerk, at: ApplicationFixtures.now, on: $0)
+                        try ApplicationStore.claimApplication(
+                            id: application.id, staffID: clerk, at: ApplicationFixtures.now, on: $0)
                     }
                     return (clerk, won)
                 }
@@ -63,11 +69,19 @@ struct ApplicationStoreTests {
         let directory = TemporaryDirectory()
         let database = try Fixtures.makeDatabase(in: directory)
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "water-stop"))
-        let application = try ApplicationFixtures.submit(database, procedure: procedure, residentID: nil, guestSecret: "X")
+        let application = try ApplicationFixtures.submit(
+            database, procedure: procedure, residentID: nil, guestSecret: "X")
         let now = ApplicationFixtures.now
-        #expect(try database.write { try ApplicationStore.updateStatus(id: application.id, from: .inReview, to: .approved, at: now, on: $0) } == false)
-        #expect(try database.write { try ApplicationStore.updateStatus(id: application.id, from: .received, to: .withdrawn, at: now, on: $0) })
-        let closed = try #require(try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) })
+        #expect(
+            try database.write {
+                try ApplicationStore.updateStatus(id: application.id, from: .inReview, to: .approved, at: now, on: $0)
+            } == false)
+        #expect(
+            try database.write {
+                try ApplicationStore.updateStatus(id: application.id, from: .received, to: .withdrawn, at: now, on: $0)
+            })
+        let closed = try #require(
+            try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) })
         #expect(closed.closedAt == now)
         #expect(closed.retainUntil == ApplicationRules.retainUntil(closedAt: now, retentionYears: 5))
     }
@@ -78,15 +92,21 @@ struct ApplicationStoreTests {
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "road-light-report"))
         let residentID = try ApplicationFixtures.insertResident(database)
         let now = ApplicationFixtures.now
-        let old = try ApplicationFixtures.submit(database, procedure: procedure, residentID: residentID, answers: ["location": .text("本町")])
-        let open = try ApplicationFixtures.submit(database, procedure: procedure, residentID: residentID, answers: ["location": .text("振内")])
+        let old = try ApplicationFixtures.submit(
+            database, procedure: procedure, residentID: residentID, answers: ["location": .text("本町")])
+        let open = try ApplicationFixtures.submit(
+            database, procedure: procedure, residentID: residentID, answers: ["location": .text("振内")])
         try database.write { connection in
             _ = try ApplicationStore.updateStatus(id: old.id, from: .received, to: .withdrawn, at: now, on: connection)
             try ApplicationStore.replaceAttachment(
-                applicationID: old.id, NewAttachment(field: "photo", filename: "a.png", contentType: "image/png", data: SampleFiles.png),
+                applicationID: old.id,
+                NewAttachment(field: "photo", filename: "a.png", contentType: "image/png", data: SampleFiles.png),
                 at: now, on: connection)
-            try ApplicationStore.insertResidentMessage(residentID: residentID, applicationID: old.id, subject: "件名", body: "本文", at: now, on: connection)
-            try ApplicationStore.insertUsageEvent(kind: "submitted", channel: .web, subject: .resident(id: residentID), procedureCode: procedure.code, at: now, on: connection)
+            try ApplicationStore.insertResidentMessage(
+                residentID: residentID, applicationID: old.id, subject: "件名", body: "本文", at: now, on: connection)
+            try ApplicationStore.insertUsageEvent(
+                kind: "submitted", channel: .web, subject: .resident(id: residentID), procedureCode: procedure.code,
+                at: now, on: connection)
         }
         let job = RetentionJob(database: database)
         // Within the retention period nothing happens.
@@ -106,7 +126,8 @@ struct ApplicationStoreTests {
                 messages: try ApplicationStore.fetchResidentMessages(applicationID: old.id, on: connection).count,
                 usage: try connection.scalar("SELECT count(*) FROM usage_events", as: Int.self),
                 audits: try connection.scalar(
-                    "SELECT count(*) FROM audit_log WHERE action = 'application.purge' AND subject_id = ?", String(old.id),
+                    "SELECT count(*) FROM audit_log WHERE action = 'application.purge' AND subject_id = ?",
+                    String(old.id),
                     as: Int.self),
                 openAnswers: try ApplicationStore.fetchApplication(id: open.id, on: connection)?.answers.count
             )
@@ -126,9 +147,13 @@ struct ApplicationStoreTests {
         let residentID = try ApplicationFixtures.insertResident(database)
         try database.write { connection in
             for _ in 0..<2 {
-                try ApplicationStore.insertUsageEvent(kind: "submitted", channel: .web, subject: .resident(id: residentID), procedureCode: "water-start", at: ApplicationFixtures.now, on: connection)
+                try ApplicationStore.insertUsageEvent(
+                    kind: "submitted", channel: .web, subject: .resident(id: residentID), procedureCode: "water-start",
+                    at: ApplicationFixtures.now, on: connection)
             }
-            try ApplicationStore.insertUsageEvent(kind: "looked_up", channel: .web, subject: .guestApplication(id: 1), procedureCode: "water-start", at: ApplicationFixtures.now, on: connection)
+            try ApplicationStore.insertUsageEvent(
+                kind: "looked_up", channel: .web, subject: .guestApplication(id: 1), procedureCode: "water-start",
+                at: ApplicationFixtures.now, on: connection)
         }
         let (distinct, key) = try database.read { connection in
             (

@@ -63,17 +63,40 @@ struct CatalogTests {
     @Test func badDefinitions_nameFileAndField() {
         let text = #"{"name": "a", "type": "text", "label": "A", "required": true, "order": 1}"#
         #expect((try? load(definition(fields: text))) != nil)
-        expectError(definition(fields: #"{"name": "a", "type": "colour", "label": "A", "required": true, "order": 1}"#), path: "fields[0].type", containing: "not a known field type")
-        expectError(definition(fields: #"{"name": "a", "label": "A", "required": true, "order": 1}"#), path: "fields[0].type", containing: "missing")
+        expectError(
+            definition(fields: #"{"name": "a", "type": "colour", "label": "A", "required": true, "order": 1}"#),
+            path: "fields[0].type", containing: "not a known field type")
+        expectError(
+            definition(fields: #"{"name": "a", "label": "A", "required": true, "order": 1}"#), path: "fields[0].type",
+            containing: "missing")
         expectError(definition(fields: text, department: "宇宙課"), path: "department")
-        expectError(definition(fields: #"{"name": "a", "type": "select-one", "label": "A", "required": true, "order": 1}"#), path: "fields[0].options")
-        expectError(definition(fields: text + "," + text.replacingOccurrences(of: "\"order\": 1", with: "\"order\": 2")), path: "fields[1].name")
-        expectError(definition(fields: #"{"name": "a", "type": "text", "label": "A", "required": true, "order": 1, "pattern": "(["}"#), path: "fields[0].pattern")
-        expectError(definition(fields: #"{"name": "a", "type": "number", "label": "A", "required": true, "order": 1, "min": 5, "max": 1}"#), path: "fields[0].max")
-        expectError(definition(fields: #"{"name": "a", "type": "text", "label": "A", "required": true, "order": 1, "visible_when": {"field": "b", "equals": "x"}}"#), path: "fields[0].visible_when.field")
-        expectError(definition(fields: #"{"name": "a", "type": "text", "label": "A", "required": "yes", "order": 1}"#), path: "fields[0].required")
+        expectError(
+            definition(fields: #"{"name": "a", "type": "select-one", "label": "A", "required": true, "order": 1}"#),
+            path: "fields[0].options")
+        expectError(
+            definition(fields: text + "," + text.replacingOccurrences(of: "\"order\": 1", with: "\"order\": 2")),
+            path: "fields[1].name")
+        expectError(
+            definition(
+                fields: #"{"name": "a", "type": "text", "label": "A", "required": true, "order": 1, "pattern": "(["}"#),
+            path: "fields[0].pattern")
+        expectError(
+            definition(
+                fields:
+                    #"{"name": "a", "type": "number", "label": "A", "required": true, "order": 1, "min": 5, "max": 1}"#),
+            path: "fields[0].max")
+        expectError(
+            definition(
+                fields:
+                    #"{"name": "a", "type": "text", "label": "A", "required": true, "order": 1, "visible_when": {"field": "b", "equals": "x"}}"#
+            ), path: "fields[0].visible_when.field")
+        expectError(
+            definition(fields: #"{"name": "a", "type": "text", "label": "A", "required": "yes", "order": 1}"#),
+            path: "fields[0].required")
         expectError(definition(fields: text, code: "other"), path: "code", containing: "file name")
         expectError("{ not json", path: "")
-        expectError(definition(fields: #"{"name": "csrf_token", "type": "text", "label": "A", "required": true, "order": 1}"#), path: "fields[0].name")
+        expectError(
+            definition(fields: #"{"name": "csrf_token", "type": "text", "label": "A", "required": true, "order": 1}"#),
+            path: "fields[0].name")
     }
 }

@@ -14,9 +14,16 @@ struct DemoDataTests {
         let catalog = try ApplicationFixtures.catalog()
         let residentID = try ApplicationFixtures.insertResident(database)
         let staffID = try ApplicationFixtures.insertStaff(database, loginID: "demo-clerk")
-        #expect(try ApplicationsDemoData.seed(database: database, catalog: catalog, residentID: residentID, staffID: staffID, at: ApplicationFixtures.now) == 4)
-        #expect(try ApplicationsDemoData.seed(database: database, catalog: catalog, residentID: residentID, staffID: staffID, at: ApplicationFixtures.now) == 0)
-        let statuses = try database.read { try ApplicationStore.fetchApplications(residentID: residentID, on: $0) }.map(\.status)
+        #expect(
+            try ApplicationsDemoData.seed(
+                database: database, catalog: catalog, residentID: residentID, staffID: staffID,
+                at: ApplicationFixtures.now) == 4)
+        #expect(
+            try ApplicationsDemoData.seed(
+                database: database, catalog: catalog, residentID: residentID, staffID: staffID,
+                at: ApplicationFixtures.now) == 0)
+        let statuses = try database.read { try ApplicationStore.fetchApplications(residentID: residentID, on: $0) }.map(
+            \.status)
         #expect(Set(statuses) == [.received, .inReview, .returned, .completed])
     }
 }

@@ -30,7 +30,8 @@ enum EndToEnd {
 
     @discardableResult
     static func createStaff(
-        _ app: TestApplication, loginID: String, role: StaffRole = .clerk, department: Department = .constructionAndWater
+        _ app: TestApplication, loginID: String, role: StaffRole = .clerk,
+        department: Department = .constructionAndWater
     ) throws -> Int64 {
         let hash = hasher.hash(staffPassword)
         return try app.database.write { connection in
@@ -41,7 +42,9 @@ enum EndToEnd {
     }
 
     static func hidden(_ name: String, in html: String) -> String? {
-        guard let range = html.range(of: "name=\"\(name)\" value=\"[^\"]*\"", options: .regularExpression) else { return nil }
+        guard let range = html.range(of: "name=\"\(name)\" value=\"[^\"]*\"", options: .regularExpression) else {
+            return nil
+        }
         return String(html[range].dropFirst("name=\"\(name)\" value=\"".count).dropLast())
     }
 
@@ -79,7 +82,8 @@ extension Browser {
 
     /// Posts the last page's multipart form: its csrf_token and form_token (and any `hidden` names) plus `fields`.
     func postMultipart(
-        _ path: String, fields: [(String, String)], files: [(String, String, String, Data)] = [], carrying hidden: [String] = ["form_token"]
+        _ path: String, fields: [(String, String)], files: [(String, String, String, Data)] = [],
+        carrying hidden: [String] = ["form_token"]
     ) throws -> BrowserResponse {
         var body = MultipartBody()
         if let token = csrfToken { body.add("csrf_token", token) }
@@ -87,7 +91,9 @@ extension Browser {
             if let value = EndToEnd.hidden(name, in: lastPage) { body.add(name, value) }
         }
         for (name, value) in fields { body.add(name, value) }
-        for (name, filename, type, data) in files { body.addFile(name, filename: filename, contentType: type, data: data) }
+        for (name, filename, type, data) in files {
+            body.addFile(name, filename: filename, contentType: type, data: data)
+        }
         return try send("POST", path, headers: [("Content-Type", body.contentType)], body: body.data)
     }
 }

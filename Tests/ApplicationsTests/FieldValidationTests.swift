@@ -19,7 +19,8 @@ struct FieldValidationTests {
         #expect(empty["billing_method"] == "料金のお支払い方法（請求先）を選んでください。")
         // Hidden until 口座振替 is chosen.
         #expect(empty["bank_name"] == nil)
-        let (_, withTransfer) = FieldValidation.validate(["billing_method": ["account_transfer"]], for: water, today: now)
+        let (_, withTransfer) = FieldValidation.validate(
+            ["billing_method": ["account_transfer"]], for: water, today: now)
         #expect(withTransfer["bank_name"] != nil)
         // A hidden field's answer is dropped even if sent.
         let (answers, _) = FieldValidation.validate(

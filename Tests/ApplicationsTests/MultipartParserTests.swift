@@ -68,7 +68,9 @@ struct MultipartParserTests {
         var body = MultipartBody()
         let tricky = "x\r\n--\(body.boundary)X not a delimiter\r\n--\(body.boundary)Y --\(body.boundary)--"
         body.add("a", tricky)
-        body.addFile("f", filename: "a.pdf", contentType: "application/pdf", data: Data("--\(body.boundary)--".utf8) + SampleFiles.pdf)
+        body.addFile(
+            "f", filename: "a.pdf", contentType: "application/pdf",
+            data: Data("--\(body.boundary)--".utf8) + SampleFiles.pdf)
         let parts = try MultipartParser.parse(body.data, contentType: body.contentType)
         #expect(parts.firstText("a") == tricky)
         #expect(parts.count == 2)
@@ -85,7 +87,10 @@ struct MultipartParserTests {
     @Test func hostileInputs_areRefused() {
         let body = sample()
         let data = body.data
-        func expectFailure(_ data: Data, contentType: String? = nil, limits: MultipartLimits = MultipartLimits(), _ expected: MultipartError? = nil) {
+        func expectFailure(
+            _ data: Data, contentType: String? = nil, limits: MultipartLimits = MultipartLimits(),
+            _ expected: MultipartError? = nil
+        ) {
             do {
                 _ = try MultipartParser.parse(data, contentType: contentType ?? body.contentType, limits: limits)
                 Issue.record("expected failure")
@@ -98,7 +103,8 @@ struct MultipartParserTests {
         // Missing or bad boundary parameter.
         expectFailure(data, contentType: "multipart/form-data", .missingBoundary)
         expectFailure(data, contentType: "application/x-www-form-urlencoded", .missingBoundary)
-        expectFailure(data, contentType: "multipart/form-data; boundary=" + String(repeating: "a", count: 71), .missingBoundary)
+        expectFailure(
+            data, contentType: "multipart/form-data; boundary=" + String(repeating: "a", count: 71), .missingBoundary)
         // Truncated anywhere before the closing boundary.
         for cut in [1, 10, 60, data.count / 2, data.count - 10] {
             expectFailure(data.prefix(cut))
@@ -112,8 +118,13 @@ struct MultipartParserTests {
         expectFailure(huge, .headerTooLarge)
         // Part without Content-Disposition, or not form-data.
         expectFailure(Data("--\(body.boundary)\r\nContent-Type: text/plain\r\n\r\nx\r\n--\(body.boundary)--".utf8))
-        expectFailure(Data("--\(body.boundary)\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--\(body.boundary)--".utf8))
-        expectFailure(Data("--\(body.boundary)\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--\(body.boundary)--".utf8))
+        expectFailure(
+            Data(
+                "--\(body.boundary)\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--\(body.boundary)--"
+                    .utf8))
+        expectFailure(
+            Data("--\(body.boundary)\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--\(body.boundary)--".utf8)
+        )
         // Too many parts.
         var many = MultipartBody()
         for index in 0..<101 { many.add("f\(index)", "x") }
@@ -177,7 +188,11 @@ struct MultipartParserTests {
                     bytes.insert(contentsOf: bytes[at..<end], at: at)
                 case 3: bytes.insert(contentsOf: delimiter, at: at)
                 case 4: bytes.insert(contentsOf: [13, 10, 13, 10], at: at)
-                case 5: bytes.insert(contentsOf: Array(repeating: UInt8.random(in: 0...255, using: &generator), count: Int.random(in: 1...3_000, using: &generator)), at: at)
+                case 5:
+                    bytes.insert(
+                        contentsOf: Array(
+                            repeating: UInt8.random(in: 0...255, using: &generator),
+                            count: Int.random(in: 1...3_000, using: &generator)), at: at)
                 default:
                     let end = min(bytes.count, at + Int.random(in: 1...50, using: &generator))
                     bytes.removeSubrange(at..<end)
@@ -187,7 +202,10 @@ struct MultipartParserTests {
                 parsed += 1
                 #expect(parts.count <= limits.maximumParts)
                 #expect(parts.filter(\.isFile).map(\.data.count).reduce(0, +) <= limits.maximumTotalFileBytes)
-                #expect(parts.allSatisfy { $0.isFile ? $0.data.count <= limits.maximumFileBytes : $0.data.count <= limits.maximumFieldBytes })
+                #expect(
+                    parts.allSatisfy {
+                        $0.isFile ? $0.data.count <= limits.maximumFileBytes : $0.data.count <= limits.maximumFieldBytes
+                    })
             }
         }
         #expect(parsed > 0)
@@ -220,13 +238,25 @@ struct AttachmentTests {
 
     @Test func check_rejectsDisguisedAndOversizedFiles() throws {
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "housing-renovation-subsidy"))
-        let disguised = MultipartPart(name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data("MZ\u{90}".utf8), exceededFileLimit: false)
+        let disguised = MultipartPart(
+            name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data("MZ\u{90}".utf8),
+            exceededFileLimit: false)
         #expect(AttachmentRules.check(parts: [disguised], procedure: procedure).errors["estimate_document"] != nil)
-        let mismatched = MultipartPart(name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: SampleFiles.png, exceededFileLimit: false)
-        #expect(AttachmentRules.check(parts: [mismatched], procedure: procedure).errors["estimate_document"]?.contains("一致しません") == true)
-        let oversized = MultipartPart(name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data(), exceededFileLimit: true)
-        #expect(AttachmentRules.check(parts: [oversized], procedure: procedure).errors["estimate_document"]?.contains("5 MB") == true)
-        let good = MultipartPart(name: "estimate_document", filename: "C:\\Users\\hanako\\見積書.pdf", contentType: "application/octet-stream", data: SampleFiles.pdf, exceededFileLimit: false)
+        let mismatched = MultipartPart(
+            name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: SampleFiles.png,
+            exceededFileLimit: false)
+        #expect(
+            AttachmentRules.check(parts: [mismatched], procedure: procedure).errors["estimate_document"]?.contains(
+                "一致しません") == true)
+        let oversized = MultipartPart(
+            name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data(),
+            exceededFileLimit: true)
+        #expect(
+            AttachmentRules.check(parts: [oversized], procedure: procedure).errors["estimate_document"]?.contains(
+                "5 MB") == true)
+        let good = MultipartPart(
+            name: "estimate_document", filename: "C:\\Users\\hanako\\見積書.pdf", contentType: "application/octet-stream",
+            data: SampleFiles.pdf, exceededFileLimit: false)
         let check = AttachmentRules.check(parts: [good], procedure: procedure)
         #expect(check.errors.isEmpty)
         #expect(check.accepted.first?.filename == "見積書.pdf")

@@ -49,7 +49,8 @@ struct ReferenceNumberTests {
         #expect(ReferenceNumber.normalize(display) == reference)
         #expect(ReferenceNumber.normalize(" " + display.lowercased() + " ") == reference)
         let fullWidth = String(
-            String.UnicodeScalarView(display.unicodeScalars.map { $0 == "-" ? "－" : Unicode.Scalar($0.value + 0xFEE0)! }))
+            String.UnicodeScalarView(
+                display.unicodeScalars.map { $0 == "-" ? "－" : Unicode.Scalar($0.value + 0xFEE0)! }))
         #expect(ReferenceNumber.normalize(fullWidth) == reference)
         #expect(ReferenceNumber.normalize("ABC") == nil)
         #expect(ReferenceNumber.normalize("ABCDEFGI") == nil)

@@ -63,7 +63,8 @@ struct ResidentFlowTests {
         let stranger = app.browser()
         _ = try stranger.get("/applications/lookup")
         #expect(try stranger.submit("/applications/revise", form: [("form_token", formToken)]).status == 404)
-        let confirmedAgain = try browser.postMultipart("/applications/new/water-start", fields: EndToEnd.waterStartFields)
+        let confirmedAgain = try browser.postMultipart(
+            "/applications/new/water-start", fields: EndToEnd.waterStartFields)
         #expect(EndToEnd.hidden("form_token", in: confirmedAgain.text) == formToken)
 
         let done = try browser.submit("/applications/submit", form: [("form_token", formToken)])
@@ -75,9 +76,14 @@ struct ResidentFlowTests {
         let again = try browser.submit("/applications/submit", form: [("form_token", formToken)])
         #expect(again.text.contains("すでに受け付けています"))
         #expect(EndToEnd.reference(in: again.text) == reference)
-        let count = try app.database.read { try $0.scalar("SELECT count(*) FROM applications WHERE status <> 'draft'", as: Int.self) }
+        let count = try app.database.read {
+            try $0.scalar("SELECT count(*) FROM applications WHERE status <> 'draft'", as: Int.self)
+        }
         #expect(count == 1)
-        let usage = try app.database.read { try $0.scalar("SELECT count(*) FROM usage_events WHERE kind = 'submitted' AND channel = 'web'", as: Int.self) }
+        let usage = try app.database.read {
+            try $0.scalar(
+                "SELECT count(*) FROM usage_events WHERE kind = 'submitted' AND channel = 'web'", as: Int.self)
+        }
         #expect(usage == 1)
 
         // マイページ lists it with its history; the status page belongs to its owner.
@@ -115,23 +121,32 @@ struct ResidentFlowTests {
         #expect(form.status == 200)
         let confirm = try guest.postMultipart(
             "/applications/new/road-light-report",
-            fields: [("issue_type", "streetlight"), ("location", "=HYPERLINK(\"http://evil\")振内の町道"), ("details", "街灯が消えています")],
+            fields: [
+                ("issue_type", "streetlight"), ("location", "=HYPERLINK(\"http://evil\")振内の町道"),
+                ("details", "街灯が消えています"),
+            ],
             files: [("photo", "街灯.png", "image/png", SampleFiles.png)])
         #expect(confirm.status == 200)
         #expect(confirm.text.contains("街灯.png"))
-        let done = try guest.submit("/applications/submit", form: [("form_token", try #require(EndToEnd.hidden("form_token", in: confirm.text)))])
+        let done = try guest.submit(
+            "/applications/submit",
+            form: [("form_token", try #require(EndToEnd.hidden("form_token", in: confirm.text)))])
         let reference = try #require(EndToEnd.reference(in: done.text))
         let secret = try #require(EndToEnd.guestSecret(in: done.text))
 
         // A fresh browser (another day, another device) looks it up.
         let later = app.browser()
         _ = try later.get("/applications/lookup")
-        let wrong = try later.submit("/applications/lookup", form: [("reference", reference), ("guest_secret", "AAAA-BBBB-CCCC")])
+        let wrong = try later.submit(
+            "/applications/lookup", form: [("reference", reference), ("guest_secret", "AAAA-BBBB-CCCC")])
         #expect(wrong.status == 422)
         #expect(wrong.text.contains("受付番号または確認コードが違います。"))
-        let typo = try later.submit("/applications/lookup", form: [("reference", String(reference.reversed())), ("guest_secret", secret)])
+        let typo = try later.submit(
+            "/applications/lookup", form: [("reference", String(reference.reversed())), ("guest_secret", secret)])
         #expect(typo.status == 422)
-        let found = try later.submit("/applications/lookup", form: [("reference", ReferenceNumber.display(reference).lowercased()), ("guest_secret", secret)])
+        let found = try later.submit(
+            "/applications/lookup",
+            form: [("reference", ReferenceNumber.display(reference).lowercased()), ("guest_secret", secret)])
         #expect(found.status == 200)
         #expect(found.text.contains("道路・街灯の不具合連絡"))
         #expect(found.text.contains("受付済み"))
@@ -139,10 +154,13 @@ struct ResidentFlowTests {
             "POST", "/api/v1/applications/lookup", headers: [("Content-Type", "application/json")],
             body: Data("{\"reference\":\"\(reference)\",\"secret\":\"\(secret)\"}".utf8))
         #expect(api.status == 200)
-        let lookups = try app.database.read { try $0.scalar("SELECT count(*) FROM usage_events WHERE kind = 'looked_up'", as: Int.self) }
+        let lookups = try app.database.read {
+            try $0.scalar("SELECT count(*) FROM usage_events WHERE kind = 'looked_up'", as: Int.self)
+        }
         #expect(lookups == 2)
 
-        let withdrawn = try later.submit("/applications/lookup/withdraw", form: [("reference", reference), ("guest_secret", secret)])
+        let withdrawn = try later.submit(
+            "/applications/lookup/withdraw", form: [("reference", reference), ("guest_secret", secret)])
         #expect(withdrawn.status == 200)
         #expect(withdrawn.text.contains("申請を取り下げました。"))
     }
@@ -151,7 +169,8 @@ struct ResidentFlowTests {
         let app = try TestApplication()
         let token = "api-token-0123456789"
         func post(_ body: String) throws -> EasyHandle.Response {
-            try app.request("POST", "/api/v1/applications", headers: [("Content-Type", "application/json")], body: Data(body.utf8))
+            try app.request(
+                "POST", "/api/v1/applications", headers: [("Content-Type", "application/json")], body: Data(body.utf8))
         }
         let invalid = try post("{\"procedure_code\":\"water-stop\",\"submission_token\":\"\(token)\",\"answers\":{}}")
         #expect(invalid.status == 422)

@@ -14,7 +14,8 @@ struct StaffFlowTests {
         _ = try browser.get("/applications/new/water-start")
         let confirm = try browser.postMultipart("/applications/new/water-start", fields: EndToEnd.waterStartFields)
         let done = try browser.submit(
-            "/applications/submit", form: [("form_token", try #require(EndToEnd.hidden("form_token", in: confirm.text)))])
+            "/applications/submit",
+            form: [("form_token", try #require(EndToEnd.hidden("form_token", in: confirm.text)))])
         return try #require(EndToEnd.reference(in: done.text))
     }
 
@@ -42,7 +43,11 @@ struct StaffFlowTests {
         let detail = try clerkA.get("/staff/applications/\(id)")
         #expect(detail.text.contains("平取 花子"))
         _ = try clerkB.get("/staff/applications/\(id)")
-        let audited = try app.database.read { try $0.scalar("SELECT count(*) FROM audit_log WHERE action = 'application.read' AND subject_id = ?", String(id), as: Int.self) }
+        let audited = try app.database.read {
+            try $0.scalar(
+                "SELECT count(*) FROM audit_log WHERE action = 'application.read' AND subject_id = ?", String(id),
+                as: Int.self)
+        }
         #expect(audited == 2)
 
         // Two clerks press 担当する at the same moment: exactly one wins.
@@ -52,7 +57,9 @@ struct StaffFlowTests {
         DispatchQueue.concurrentPerform(iterations: 2) { index in
             let browser = app.browser()
             for (name, value) in cookies[index] { browser.setCookie(name, value) }
-            let status = (try? browser.post("/staff/applications/\(id)/claim", form: [("csrf_token", tokens[index])]).status) ?? 0
+            let status =
+                (try? browser.post("/staff/applications/\(id)/claim", form: [("csrf_token", tokens[index])]).status)
+                ?? 0
             statuses.append(status)
         }
         #expect(statuses.values.sorted() == [303, 409])
@@ -61,12 +68,18 @@ struct StaffFlowTests {
 
         // Only the holder may move it.
         _ = try loser.get("/staff/applications/\(id)")
-        #expect(try loser.submit("/staff/applications/\(id)/transition", form: [("from", "received"), ("to", "in_review")]).status == 409)
+        #expect(
+            try loser.submit("/staff/applications/\(id)/transition", form: [("from", "received"), ("to", "in_review")])
+                .status == 409)
         func move(_ from: String, _ to: String, message: String = "", template: String = "") throws -> Int {
             _ = try winner.get("/staff/applications/\(id)")
             return try winner.submit(
                 "/staff/applications/\(id)/transition",
-                form: [("from", from), ("to", to), ("message", message), ("template_id", template), ("internal_note", "確認済み")]).status
+                form: [
+                    ("from", from), ("to", to), ("message", message), ("template_id", template),
+                    ("internal_note", "確認済み"),
+                ]
+            ).status
         }
         #expect(try move("received", "approved") == 409)  // not an allowed move
         #expect(try move("received", "in_review", template: "1") == 303)
@@ -89,11 +102,13 @@ struct StaffFlowTests {
         let edit = try resident.get("/applications/\(reference)/edit")
         #expect(edit.status == 200)
         #expect(edit.text.contains("value=\"2\""))
-        let invalid = try resident.postMultipart("/applications/\(reference)/edit", fields: [("household_size", "0")], carrying: [])
+        let invalid = try resident.postMultipart(
+            "/applications/\(reference)/edit", fields: [("household_size", "0")], carrying: [])
         #expect(invalid.status == 422)
         _ = try resident.get("/applications/\(reference)/edit")
         let fixed = EndToEnd.waterStartFields.map { $0.0 == "household_size" ? ($0.0, "3") : $0 }
-        #expect(try resident.postMultipart("/applications/\(reference)/edit", fields: fixed, carrying: []).status == 303)
+        #expect(
+            try resident.postMultipart("/applications/\(reference)/edit", fields: fixed, carrying: []).status == 303)
         let resubmitted = try app.database.read { try ApplicationStore.fetchApplication(id: id, on: $0) }
         #expect(resubmitted?.status == .received)
         #expect(resubmitted?.answers["household_size"] == .text("3"))
@@ -111,10 +126,11 @@ struct StaffFlowTests {
                 try connection.scalar("SELECT group_concat(kind) FROM usage_events", as: String.self)
             )
         }
-        #expect(events == [
-            "draft>received", "received>in_review", "in_review>returned", "returned>received", "received>in_review",
-            "in_review>approved", "approved>completed",
-        ])
+        #expect(
+            events == [
+                "draft>received", "received>in_review", "in_review>returned", "returned>received", "received>in_review",
+                "in_review>approved", "approved>completed",
+            ])
         #expect(messages == 5)  // received, in_review (template), returned, approved (template), completed
         #expect(usage == "submitted,resubmitted")
         let myPage = try resident.get("/mypage")
@@ -126,12 +142,20 @@ struct StaffFlowTests {
         _ = try winner.get("/staff/applications/\(secondID)")
         #expect(try winner.submit("/staff/applications/\(secondID)/claim", form: []).status == 303)
         _ = try winner.get("/staff/applications/\(secondID)")
-        #expect(try winner.submit("/staff/applications/\(secondID)/transition", form: [("from", "received"), ("to", "in_review")]).status == 303)
+        #expect(
+            try winner.submit(
+                "/staff/applications/\(secondID)/transition", form: [("from", "received"), ("to", "in_review")]
+            ).status == 303)
         _ = try resident.get("/applications/\(second)")
         #expect(try resident.submit("/applications/\(second)/withdraw", form: []).status == 409)
         _ = try winner.get("/staff/applications/\(secondID)")
-        #expect(try winner.submit("/staff/applications/\(secondID)/transition", form: [("from", "in_review"), ("to", "rejected"), ("template_id", "6")]).status == 303)
-        #expect(try app.database.read { try ApplicationStore.fetchApplication(id: secondID, on: $0) }?.status == .rejected)
+        #expect(
+            try winner.submit(
+                "/staff/applications/\(secondID)/transition",
+                form: [("from", "in_review"), ("to", "rejected"), ("template_id", "6")]
+            ).status == 303)
+        #expect(
+            try app.database.read { try ApplicationStore.fetchApplication(id: secondID, on: $0) }?.status == .rejected)
     }
 
     func staffID(_ app: TestApplication, _ loginID: String) throws -> Int64? {
@@ -163,10 +187,14 @@ struct StaffFlowTests {
             "/applications/new/housing-renovation-subsidy", fields: fields,
             files: [("estimate_document", "見積書.pdf", "application/pdf", SampleFiles.pdf)])
         #expect(confirm.status == 200)
-        let done = try resident.submit("/applications/submit", form: [("form_token", try #require(EndToEnd.hidden("form_token", in: confirm.text)))])
+        let done = try resident.submit(
+            "/applications/submit",
+            form: [("form_token", try #require(EndToEnd.hidden("form_token", in: confirm.text)))])
         let reference = try #require(EndToEnd.reference(in: done.text))
-        let id = try #require(try app.database.read { try ApplicationStore.fetchApplication(reference: reference, on: $0) }?.id)
-        let attachment = try #require(try app.database.read { try ApplicationStore.fetchAttachments(applicationID: id, on: $0) }.first)
+        let id = try #require(
+            try app.database.read { try ApplicationStore.fetchApplication(reference: reference, on: $0) }?.id)
+        let attachment = try #require(
+            try app.database.read { try ApplicationStore.fetchAttachments(applicationID: id, on: $0) }.first)
 
         // Files are for staff only, always as a download.
         #expect(try resident.get("/staff/applications/\(id)/attachments/\(attachment.id)").status == 303)
@@ -182,7 +210,8 @@ struct StaffFlowTests {
         // CSV export: BOM, quoting, formula injection neutralised; Shift_JIS on request.
         let csv = try EasyHandle().perform(
             method: "GET",
-            url: app.baseURL + "/staff/applications/export.csv?procedure=housing-renovation-subsidy&from=2026-03-01&to=2026-04-30",
+            url: app.baseURL
+                + "/staff/applications/export.csv?procedure=housing-renovation-subsidy&from=2026-03-01&to=2026-04-30",
             headers: [("Cookie", clerk.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))])
         #expect(csv.status == 200)
         #expect(Array(csv.body.prefix(3)) == [0xEF, 0xBB, 0xBF])
@@ -194,36 +223,53 @@ struct StaffFlowTests {
         #expect(text.hasSuffix("\r\n"))
         let sjis = try EasyHandle().perform(
             method: "GET",
-            url: app.baseURL + "/staff/applications/export.csv?procedure=housing-renovation-subsidy&from=2026-03-01&to=2026-04-30&encoding=sjis",
+            url: app.baseURL
+                + "/staff/applications/export.csv?procedure=housing-renovation-subsidy&from=2026-03-01&to=2026-04-30&encoding=sjis",
             headers: [("Cookie", clerk.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))])
         #expect(String(data: sjis.body, encoding: .shiftJIS)?.contains("受付番号") == true)
-        #expect(try app.database.read { try $0.scalar("SELECT count(*) FROM audit_log WHERE action = 'application.export'", as: Int.self) } == 2)
+        #expect(
+            try app.database.read {
+                try $0.scalar("SELECT count(*) FROM audit_log WHERE action = 'application.export'", as: Int.self)
+            } == 2)
 
         // Counter proxy entry (書かない窓口): prefilled from the resident, confirmed by them, channel counter.
         let counterForm = try clerk.get("/staff/counter/water-stop?resident=\(residentID)")
         #expect(counterForm.text.contains("value=\"平取 花子\""))
         let counterConfirm = try clerk.postMultipart(
             "/staff/counter/water-stop",
-            fields: [("stop_date", "2026-04-20"), ("service_address", "平取町本町1"), ("user_name", "平取 花子"), ("phone", "0145720000"), ("final_billing", "account_transfer")],
+            fields: [
+                ("stop_date", "2026-04-20"), ("service_address", "平取町本町1"), ("user_name", "平取 花子"),
+                ("phone", "0145720000"), ("final_billing", "account_transfer"),
+            ],
             carrying: ["form_token", "resident_id"])
         #expect(counterConfirm.status == 200)
         let counterToken = try #require(EndToEnd.hidden("form_token", in: counterConfirm.text))
-        #expect(try clerk.submit("/staff/counter/submit", form: [("form_token", counterToken), ("resident_id", String(residentID))]).status == 422)
+        #expect(
+            try clerk.submit(
+                "/staff/counter/submit", form: [("form_token", counterToken), ("resident_id", String(residentID))]
+            ).status == 422)
         _ = try clerk.get("/staff/applications")
         let counterDone = try clerk.submit(
-            "/staff/counter/submit", form: [("form_token", counterToken), ("resident_id", String(residentID)), ("resident_confirmed", "true")])
+            "/staff/counter/submit",
+            form: [("form_token", counterToken), ("resident_id", String(residentID)), ("resident_confirmed", "true")])
         #expect(counterDone.status == 200)
         let counterReference = try #require(EndToEnd.reference(in: counterDone.text))
-        let counterApplication = try app.database.read { try ApplicationStore.fetchApplication(reference: counterReference, on: $0) }
+        let counterApplication = try app.database.read {
+            try ApplicationStore.fetchApplication(reference: counterReference, on: $0)
+        }
         #expect(counterApplication?.channel == .counter)
         #expect(counterApplication?.residentID == residentID)
-        #expect(try app.database.read { try $0.scalar("SELECT count(*) FROM usage_events WHERE channel = 'counter'", as: Int.self) } == 1)
+        #expect(
+            try app.database.read {
+                try $0.scalar("SELECT count(*) FROM usage_events WHERE channel = 'counter'", as: Int.self)
+            } == 1)
         #expect(try resident.get("/mypage").text.contains("水道使用中止届"))
 
         // Purge: after the resident withdraws and the retention period passes, the data and files go.
         _ = try resident.get("/applications/\(reference)")
         #expect(try resident.submit("/applications/\(reference)/withdraw", form: []).status == 303)
-        let report = try RetentionJob(database: app.database).run(now: app.clock.now().addingTimeInterval(6 * 366 * 86_400))
+        let report = try RetentionJob(database: app.database).run(
+            now: app.clock.now().addingTimeInterval(6 * 366 * 86_400))
         #expect(report.purgedApplicationIDs == [id])
         #expect(try app.database.read { try ApplicationStore.fetchAttachments(applicationID: id, on: $0) }.isEmpty)
         let purgedPage = try clerk.get("/staff/applications/\(id)")

@@ -57,11 +57,15 @@ enum ApplicationFixtures {
     ) throws -> StoredApplication {
         let token = SecureRandom.token()
         return try database.write { connection in
-            guard case .saved(let id) = try ApplicationStore.saveDraft(
-                NewApplication(procedure: procedure, residentID: residentID, channel: .web, answers: answers, submissionToken: token),
-                at: time, on: connection)
+            guard
+                case .saved(let id) = try ApplicationStore.saveDraft(
+                    NewApplication(
+                        procedure: procedure, residentID: residentID, channel: .web, answers: answers,
+                        submissionToken: token),
+                    at: time, on: connection)
             else { throw FixtureError() }
-            _ = try ApplicationStore.submitDraft(id: id, guestSecretHash: guestSecret.map(GuestSecret.hash), at: time, on: connection)
+            _ = try ApplicationStore.submitDraft(
+                id: id, guestSecretHash: guestSecret.map(GuestSecret.hash), at: time, on: connection)
             return try ApplicationStore.fetchApplication(id: id, on: connection)!
         }
     }

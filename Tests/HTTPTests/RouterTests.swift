@@ -63,7 +63,8 @@ struct RouterTests {
             return
         }
         #expect(fallback.pattern == "/applications/:reference" && asReference == ["reference": "submit"])
-        guard case .found(let code, let codes) = router.match(method: "GET", path: "/applications/new/water-start") else {
+        guard case .found(let code, let codes) = router.match(method: "GET", path: "/applications/new/water-start")
+        else {
             Issue.record("new")
             return
         }

@@ -47,7 +47,8 @@ enum ConsoleFixtures {
         let hash = hasher.hash(password)
         return try database.write { connection in
             try StaffStore.insertStaff(
-                NewStaffMember(loginID: loginID, displayName: "職員 \(loginID)", role: role, department: .residentServices),
+                NewStaffMember(
+                    loginID: loginID, displayName: "職員 \(loginID)", role: role, department: .residentServices),
                 passwordHash: hash, at: ManualTimeSource.defaultStart, on: connection)
         }
     }
@@ -60,7 +61,8 @@ enum ConsoleFixtures {
 extension Browser {
     func logInStaff(_ loginID: String) throws {
         _ = try get("/staff/login")
-        let response = try submit("/staff/login", form: [("login_id", loginID), ("password", ConsoleFixtures.password)])
+        let response = try submit(
+            "/staff/login", form: [("login_id", loginID), ("password", ConsoleFixtures.password)])
         precondition(response.status == 303, "staff login failed: \(response.status)")
     }
 
@@ -79,7 +81,8 @@ struct NoticeConsoleTests {
     @Test func compose_preview_confirm_createsTheNotice_withLINEAndFallbackCounts() throws {
         let app = try TestApplication()
         try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
-        try ConsoleFixtures.createResident(app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
+        try ConsoleFixtures.createResident(
+            app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
         try ConsoleFixtures.createResident(app.database, loginID: "b@example.jp", name: "未連携 二郎")
         try ConsoleFixtures.createResident(app.database, loginID: "c@example.jp", name: "振内 三郎", district: "furenai")
         let browser = app.browser()
@@ -151,7 +154,8 @@ struct NoticeConsoleTests {
         try supervisor.logInStaff("boss")
         _ = try supervisor.get("/staff/notices/templates/new")
         #expect(
-            try supervisor.submit("/staff/notices/templates", form: [("name", "健診"), ("text", "{氏名} 様、健診の日です。")]).location
+            try supervisor.submit("/staff/notices/templates", form: [("name", "健診"), ("text", "{氏名} 様、健診の日です。")])
+                .location
                 == "/staff/notices/templates?done=saved")
         let template = try #require(try NoticeStore(database: app.database).fetchTemplates().first)
         _ = try supervisor.get("/staff/notices/templates/\(template.id)")
@@ -193,11 +197,15 @@ struct NoticeConsoleTests {
         #expect(page.text.contains("未連携 二郎"))
         #expect(page.text.contains("未連携 二郎 様、お祭りです。"))
         #expect(!page.text.contains(Self.linkedUser))
-        #expect(try ConsoleFixtures.auditActions(app.database).filter { $0 == "notice_fallback.read" }.count == before + 1)
+        #expect(
+            try ConsoleFixtures.auditActions(app.database).filter { $0 == "notice_fallback.read" }.count == before + 1)
 
         let handled = try browser.submit(
             "/staff/notices/fallback/handled",
-            form: [("notice_id", String(created.id)), ("resident_id", String(unlinked)), ("filter_notice", String(created.id))])
+            form: [
+                ("notice_id", String(created.id)), ("resident_id", String(unlinked)),
+                ("filter_notice", String(created.id)),
+            ])
         #expect(handled.location == "/staff/notices/fallback?done=handled&notice=\(created.id)")
         #expect(try NoticeStore(database: app.database).fetchFallbackList().isEmpty)
         #expect(try ConsoleFixtures.auditActions(app.database).contains("notice_fallback.handle"))
@@ -236,7 +244,9 @@ struct NoticeConsoleTests {
 
         let clerk = app.browser()
         try clerk.logInStaff("clerk")
-        #expect(try clerk.get("/staff/notices/counter?resident=\(resident)").location == "/staff/residents/\(resident)/line")
+        #expect(
+            try clerk.get("/staff/notices/counter?resident=\(resident)").location == "/staff/residents/\(resident)/line"
+        )
         let counter = try clerk.get("/staff/residents/\(resident)/line")
         #expect(counter.status == 200 && counter.text.contains("連携 一子"))
         let counterCode = try clerk.submit("/staff/residents/\(resident)/line/code", form: [])

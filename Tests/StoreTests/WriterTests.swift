@@ -132,15 +132,17 @@ struct WriterTests {
         let done = DispatchSemaphore(value: 0)
         let outcomes = Outcomes()
         for value in [1, 1] {
-            database.write({ connection in
-                try connection.run("INSERT INTO item VALUES (?)", value)
-                return value
-            }, completion: { result in
-                // Visible to a fresh reader by now: the completion comes after the commit.
-                let stored = try? database.read { try $0.scalar("SELECT count(*) FROM item", as: Int.self) }
-                outcomes.append((result.map { _ in true }.get, stored))
-                done.signal()
-            })
+            database.write(
+                { connection in
+                    try connection.run("INSERT INTO item VALUES (?)", value)
+                    return value
+                },
+                completion: { result in
+                    // Visible to a fresh reader by now: the completion comes after the commit.
+                    let stored = try? database.read { try $0.scalar("SELECT count(*) FROM item", as: Int.self) }
+                    outcomes.append((result.map { _ in true }.get, stored))
+                    done.signal()
+                })
         }
         done.wait()
         done.wait()
