@@ -18,6 +18,8 @@ public final class Application: Sendable {
     public let logger: Logger
     /// Accounts, sessions and roles; other modules wrap their handlers with `identity.authentication`.
     public let identity: IdentityModule
+    /// Every registered route, for the meta-test that keeps `Schemas/openapi.yaml` complete.
+    public let routes: [(method: String, pattern: String)]
     /// Handles stored LINE webhook events after their 200 went out; nil when no channel secret is configured.
     let webhookProcessor: WebhookEventProcessor?
 
@@ -89,6 +91,7 @@ public final class Application: Sendable {
             try BenchRoutes.prepare(database)
             routes.register(BenchRoutes(database: database))
         }
+        self.routes = routes.routes.map { (method: $0.method, pattern: $0.pattern) }
         self.server = Server(
             configuration: serverConfiguration, routes: routes, logger: logger, metrics: metrics,
             errorRenderer: WebPages.errorRenderer)

@@ -7,8 +7,35 @@ import Web
 struct StaffRoutes: RouteCollection {
     let services: IdentityServices
 
+    /// What a staff JSON client needs after signing in through the console: who it is, and the CSRF token its
+    /// state-changing calls must send as `X-CSRF-Token`.
+    struct StaffSessionBody: Encodable {
+        let id: Int64
+        let loginID: String
+        let displayName: String
+        let role: String
+        let department: String
+        let csrfToken: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, role, department
+            case loginID = "login_id"
+            case displayName = "display_name"
+            case csrfToken = "csrf_token"
+        }
+    }
+
     func register(in routes: inout Routes) {
         let auth = services.authentication
+
+        routes.get(
+            "/api/v1/staff/session",
+            auth.staff { _, staff in
+                try .json(
+                    StaffSessionBody(
+                        id: staff.id, loginID: staff.member.loginID, displayName: staff.displayName,
+                        role: staff.role.rawValue, department: staff.department.rawValue, csrfToken: staff.csrfToken))
+            })
 
         routes.get(
             "/staff/login",

@@ -43,6 +43,23 @@ struct StaffTests {
         #expect(try app.database.read { try StaffStore.fetchStaff(loginID: "mallory", on: $0) } == nil)
     }
 
+    @Test func staffSessionAPI_givesAJSONClientItsIdentityAndCSRFToken() throws {
+        let app = try TestApplication()
+        try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        let browser = app.browser()
+        #expect(try browser.json("GET", "/api/v1/staff/session").status == 401, "JSON, not a redirect to the login page")
+        _ = try browser.logInAsStaff("clerk")
+        let session = try browser.json("GET", "/api/v1/staff/session")
+        #expect(session.status == 200)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(session.text.utf8)) as? [String: Any])
+        #expect(body["login_id"] as? String == "clerk")
+        #expect(body["role"] as? String == "clerk")
+        let token = try #require(body["csrf_token"] as? String)
+        #expect(session.text.contains(token) && token.count >= 20)
+        // The token is the session's own: the page forms carry the same one.
+        #expect(try browser.get("/staff/").text.contains(token))
+    }
+
     @Test func rolesAreOrdered_supervisorSeesAudit_adminSeesEverything() throws {
         let app = try TestApplication()
         try IdentityFixtures.createStaff(app.database, loginID: "boss", role: .supervisor)
