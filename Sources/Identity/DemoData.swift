@@ -54,49 +54,14 @@ public enum DemoData {
                 districtsAdded += 1
             }
 
-            let adminCreated: Bool
-            if let admin = try StaffStore.fetchStaff(loginID: adminLoginID, on: connection) {
-                try StaffStore.updatePasswordHash(staffID: admin.id, hash: adminHash, at: now, on: connection)
-                try AuditLog.append(
-                    AuditEvent(
-                        actor: .system, action: "staff.password_reset", subjectType: "staff",
-                        subjectID: String(admin.id)),
-                    at: now, on: connection)
-                adminCreated = false
-            } else {
-                let id = try StaffStore.insertStaff(
-                    NewStaffMember(
-                        loginID: adminLoginID, displayName: "デモ管理者", role: .admin, department: .generalAffairs),
-                    passwordHash: adminHash, at: now, on: connection)
-                try AuditLog.append(
-                    AuditEvent(actor: .system, action: "staff.create", subjectType: "staff", subjectID: String(id)),
-                    at: now, on: connection)
-                adminCreated = true
-            }
-
-            let clerkCreated: Bool
-            let clerkID: Int64
-            if let clerk = try StaffStore.fetchStaff(loginID: clerkLoginID, on: connection) {
-                try StaffStore.updatePasswordHash(staffID: clerk.id, hash: clerkHash, at: now, on: connection)
-                try AuditLog.append(
-                    AuditEvent(
-                        actor: .system, action: "staff.password_reset", subjectType: "staff",
-                        subjectID: String(clerk.id)),
-                    at: now, on: connection)
-                clerkCreated = false
-                clerkID = clerk.id
-            } else {
-                clerkID = try StaffStore.insertStaff(
-                    NewStaffMember(
-                        loginID: clerkLoginID, displayName: "デモ担当者", role: .clerk,
-                        department: .constructionAndWater),
-                    passwordHash: clerkHash, at: now, on: connection)
-                try AuditLog.append(
-                    AuditEvent(
-                        actor: .system, action: "staff.create", subjectType: "staff", subjectID: String(clerkID)),
-                    at: now, on: connection)
-                clerkCreated = true
-            }
+            let admin = try ensureStaff(
+                NewStaffMember(
+                    loginID: adminLoginID, displayName: "デモ管理者", role: .admin, department: .generalAffairs),
+                passwordHash: adminHash, at: now, on: connection)
+            let clerk = try ensureStaff(
+                NewStaffMember(
+                    loginID: clerkLoginID, displayName: "デモ担当者", role: .clerk, department: .constructionAndWater),
+                passwordHash: clerkHash, at: now, on: connection)
 
             let residentCreated: Bool
             let residentID: Int64
@@ -123,12 +88,31 @@ public enum DemoData {
             }
             return Result(
                 districtsAdded: districtsAdded,
-                admin: Account(loginID: adminLoginID, password: adminPassword, created: adminCreated),
-                clerk: Account(loginID: clerkLoginID, password: clerkPassword, created: clerkCreated),
-                clerkID: clerkID,
+                admin: Account(loginID: adminLoginID, password: adminPassword, created: admin.created),
+                clerk: Account(loginID: clerkLoginID, password: clerkPassword, created: clerk.created),
+                clerkID: clerk.id,
                 resident: Account(loginID: residentLoginID, password: residentPassword, created: residentCreated),
                 residentID: residentID)
         }
+    }
+
+    /// Creates the demo staff member, or gives the existing one the new password; audited either way.
+    private static func ensureStaff(
+        _ member: NewStaffMember, passwordHash: String, at now: Date, on connection: Connection
+    ) throws -> (id: Int64, created: Bool) {
+        if let existing = try StaffStore.fetchStaff(loginID: member.loginID, on: connection) {
+            try StaffStore.updatePasswordHash(staffID: existing.id, hash: passwordHash, at: now, on: connection)
+            try AuditLog.append(
+                AuditEvent(
+                    actor: .system, action: "staff.password_reset", subjectType: "staff", subjectID: String(existing.id)),
+                at: now, on: connection)
+            return (existing.id, false)
+        }
+        let id = try StaffStore.insertStaff(member, passwordHash: passwordHash, at: now, on: connection)
+        try AuditLog.append(
+            AuditEvent(actor: .system, action: "staff.create", subjectType: "staff", subjectID: String(id)),
+            at: now, on: connection)
+        return (id, true)
     }
 
     /// 16 characters without look-alikes: long enough for staff rules, easy to copy from a terminal.
