@@ -30,6 +30,12 @@ extension Command {
 enum CommonOptions {
     static let defaultDatabase = "var/madoguchi.sqlite"
 
+    /// The `--db` and `--schemas` lines of a command's help, for the commands that take both.
+    static let databaseOptionsHelp = """
+        --db PATH       SQLite database file (env MADOGUCHI_DB; default \(defaultDatabase))
+          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+        """
+
     static func databasePath(_ options: CommandLineOptions, _ environment: [String: String]) -> String {
         options.value("db") ?? environment["MADOGUCHI_DB"] ?? defaultDatabase
     }
@@ -140,8 +146,7 @@ enum MigrateCommand: Command {
         USAGE: madoguchi migrate [--db PATH] [--schemas DIR]
 
         OPTIONS:
-          --db PATH       SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
-          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          \(CommonOptions.databaseOptionsHelp)
           --help          Show this help
         """
     static let valuedOptions: Set<String> = ["db", "schemas"]

@@ -127,8 +127,7 @@ enum StaffDisableCommand: Command {
 
         OPTIONS:
           --login LOGIN   The account's login id (required)
-          --db PATH       SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
-          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          \(CommonOptions.databaseOptionsHelp)
           --help          Show this help
         """
     static let valuedOptions: Set<String> = ["login", "db", "schemas"]
@@ -164,8 +163,7 @@ enum StaffListCommand: Command {
         USAGE: madoguchi staff list [--db PATH] [--schemas DIR]
 
         OPTIONS:
-          --db PATH       SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
-          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          \(CommonOptions.databaseOptionsHelp)
           --help          Show this help
         """
     static let valuedOptions: Set<String> = ["db", "schemas"]
@@ -252,8 +250,7 @@ enum TokenListCommand: Command {
         USAGE: madoguchi token list [--db PATH] [--schemas DIR]
 
         OPTIONS:
-          --db PATH       SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
-          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          \(CommonOptions.databaseOptionsHelp)
           --help          Show this help
         """
     static let valuedOptions: Set<String> = ["db", "schemas"]
@@ -283,8 +280,7 @@ enum TokenRevokeCommand: Command {
 
         OPTIONS:
           --name NAME     The token's name (required)
-          --db PATH       SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
-          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          \(CommonOptions.databaseOptionsHelp)
           --help          Show this help
         """
     static let valuedOptions: Set<String> = ["name", "db", "schemas"]
@@ -325,8 +321,7 @@ enum DemoDataCommand: Command {
 
         OPTIONS:
           --dev           Development mode (or env MADOGUCHI_DEV=1); required
-          --db PATH       SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
-          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
+          \(CommonOptions.databaseOptionsHelp)
           --help          Show this help
         """
     static let valuedOptions: Set<String> = ["db", "schemas"]
