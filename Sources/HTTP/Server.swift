@@ -241,17 +241,10 @@ public final class Server: @unchecked Sendable {
         }
         let request = makeRequest(exchange, connection)
         if case .found(let route, _) = exchange.match, route.execution == .offloaded {
-            MHD_suspend_connection(connection)
-            let suspended = SuspendedConnection(pointer: connection)
-            suspendedLock.withLock { suspendedExchanges[ObjectIdentifier(exchange)] = (exchange, suspended) }
+            let suspended = suspend(exchange, connection)
             blockingPool.submit { [self] in
                 let response = dispatch(exchange, request)
-                // Whoever claims the resume owns the connection: normally this handler, at a forced shutdown
-                // `resumeAbandonedConnections`. The loser must not touch the connection, which may be gone.
-                guard exchange.claimResume() else { return }
-                exchange.pendingResponse = response
-                suspendedLock.withLock { _ = suspendedExchanges.removeValue(forKey: ObjectIdentifier(exchange)) }
-                MHD_resume_connection(suspended.pointer)
+                resume(exchange, suspended) { exchange.pendingResponse = response }
             }
             return .YES
         }
@@ -259,18 +252,32 @@ public final class Server: @unchecked Sendable {
         if exchange.dropConnection { return .NO }
         if let deferred = response.deferred {
             exchange.deferredRequest = request
-            MHD_suspend_connection(connection)
-            let suspended = SuspendedConnection(pointer: connection)
-            suspendedLock.withLock { suspendedExchanges[ObjectIdentifier(exchange)] = (exchange, suspended) }
+            let suspended = suspend(exchange, connection)
             deferred.begin { [self] in
-                guard exchange.claimResume() else { return }
-                exchange.pendingDeferred = deferred
-                suspendedLock.withLock { _ = suspendedExchanges.removeValue(forKey: ObjectIdentifier(exchange)) }
-                MHD_resume_connection(suspended.pointer)
+                resume(exchange, suspended) { exchange.pendingDeferred = deferred }
             }
             return .YES
         }
         return send(response, for: exchange, on: connection)
+    }
+
+    /// Suspends the connection while its answer is computed elsewhere, and remembers it so shutdown can
+    /// resume it if that takes too long.
+    private func suspend(_ exchange: Exchange, _ connection: OpaquePointer) -> SuspendedConnection {
+        MHD_suspend_connection(connection)
+        let suspended = SuspendedConnection(pointer: connection)
+        suspendedLock.withLock { suspendedExchanges[ObjectIdentifier(exchange)] = (exchange, suspended) }
+        return suspended
+    }
+
+    /// Whoever claims the resume owns the connection: normally the work that finished, at a forced shutdown
+    /// `resumeAbandonedConnections`. The loser must not touch the connection, which may be gone; `prepare`
+    /// (storing the answer) runs only for the winner, before libmicrohttpd sees the connection again.
+    private func resume(_ exchange: Exchange, _ suspended: SuspendedConnection, prepare: () -> Void) {
+        guard exchange.claimResume() else { return }
+        prepare()
+        suspendedLock.withLock { _ = suspendedExchanges.removeValue(forKey: ObjectIdentifier(exchange)) }
+        MHD_resume_connection(suspended.pointer)
     }
 
     private func renderDeferred(_ deferred: DeferredResponse, _ exchange: Exchange) -> Response {
