@@ -19,9 +19,24 @@ struct BenchRoutes: RouteCollection {
         let note: String
     }
 
-    struct StoredRow: Codable {
+    struct StoredRow: Codable, JSONWritable {
         let id: Int64
         let note: String
+
+        func writeJSON(to writer: inout JSONWriter) {
+            writer.object { writer in
+                writer.member("id", id)
+                writer.member("note", note)
+            }
+        }
+    }
+
+    struct CreatedRow: Codable, JSONWritable {
+        let id: Int64
+
+        func writeJSON(to writer: inout JSONWriter) {
+            writer.object { writer in writer.member("id", id) }
+        }
     }
 
     func register(in routes: inout Routes) {
@@ -37,7 +52,7 @@ struct BenchRoutes: RouteCollection {
                         return connection.lastInsertRowID
                     }, completion: complete)
             } render: { (id: Int64) in
-                try .json(["id": id], status: 201)
+                .json(CreatedRow(id: id), status: 201)
             }
         }
         routes.get("/bench/rows/:id") { [database] request in
@@ -46,7 +61,7 @@ struct BenchRoutes: RouteCollection {
                 try connection.queryFirst("SELECT id, note FROM bench_rows WHERE id = ?", id)
             }
             guard let row else { throw HTTPError.notFound }
-            return try .json(StoredRow(id: try row.get("id"), note: try row.get("note")))
+            return .json(StoredRow(id: try row.get("id"), note: try row.get("note")))
         }
     }
 }

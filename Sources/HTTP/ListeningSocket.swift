@@ -83,24 +83,30 @@ struct ListeningSocket {
 enum SocketAddressText {
     static func describe(_ address: UnsafePointer<sockaddr>?) -> String {
         guard let address else { return "unknown" }
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(address.pointee.sa_family) {
         case AF_INET:
-            // Written by hand: inet_ntop goes through sprintf, which showed in the per-request profile.
+            // Written by hand into the string's own storage: inet_ntop goes through sprintf, and this runs
+            // for every request.
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 in
                 let value = UInt32(bigEndian: ipv4.pointee.sin_addr.s_addr)
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(15)
-                for shift in [24, 16, 8, 0] {
-                    let octet = Int((value >> UInt32(shift)) & 0xFF)
-                    if octet >= 100 { bytes.append(UInt8(48 + octet / 100)) }
-                    if octet >= 10 { bytes.append(UInt8(48 + (octet / 10) % 10)) }
-                    bytes.append(UInt8(48 + octet % 10))
-                    if shift != 0 { bytes.append(46) }
+                return String(unsafeUninitializedCapacity: 15) { bytes in
+                    var count = 0
+                    var shift: UInt32 = 24
+                    while true {
+                        let octet = Int((value >> shift) & 0xFF)
+                        if octet >= 100 { bytes[count] = UInt8(48 + octet / 100); count += 1 }
+                        if octet >= 10 { bytes[count] = UInt8(48 + (octet / 10) % 10); count += 1 }
+                        bytes[count] = UInt8(48 + octet % 10)
+                        count += 1
+                        if shift == 0 { return count }
+                        bytes[count] = 46
+                        count += 1
+                        shift -= 8
+                    }
                 }
-                return String(decoding: bytes, as: UTF8.self)
             }
         case AF_INET6:
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
             return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { ipv6 in
                 var ip = ipv6.pointee.sin6_addr
                 return inet_ntop(AF_INET6, &ip, &buffer, socklen_t(buffer.count)) != nil

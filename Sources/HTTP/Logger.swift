@@ -113,6 +113,8 @@ struct JSONLine {
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped; other UTF-8 as is.
+    /// The same escapes as Foundation's JSONEncoder with `.withoutEscapingSlashes`, so `JSONWriter` output
+    /// matches it byte for byte.
     mutating func append(quoted string: String) {
         bytes.append(34)
         for byte in string.utf8 {
@@ -122,6 +124,8 @@ struct JSONLine {
             case 10: bytes.append(92); bytes.append(110)
             case 13: bytes.append(92); bytes.append(114)
             case 9: bytes.append(92); bytes.append(116)
+            case 8: bytes.append(92); bytes.append(98)
+            case 12: bytes.append(92); bytes.append(102)
             case 0..<32:
                 bytes.append(contentsOf: "\\u00".utf8)
                 bytes.append(HexDigits.ascii[Int(byte >> 4)])
@@ -135,6 +139,11 @@ struct JSONLine {
     mutating func append(integer value: Int, width: Int = 0) {
         if value < 0 {
             bytes.append(45)
+            if value == .min {
+                // -Int.min overflows; its digits are known.
+                append(raw: String(String(value).dropFirst()))
+                return
+            }
             append(integer: -value, width: width)
             return
         }

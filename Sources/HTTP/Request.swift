@@ -7,8 +7,7 @@ public struct Request: Sendable {
     public let path: String
     /// Query arguments in order of appearance, decoded by libmicrohttpd.
     public let queryItems: [(name: String, value: String)]
-    /// Header names are lower-cased; repeated headers are joined with ", ".
-    public let headers: [String: String]
+    public let headers: HTTPHeaders
     public let body: Data
     /// The client's address: the peer, or the proxy-reported client when the peer is the local nginx.
     public let clientAddress: String
@@ -21,7 +20,7 @@ public struct Request: Sendable {
 
     public init(
         method: String, path: String, queryItems: [(name: String, value: String)] = [],
-        headers: [String: String] = [:], body: Data = Data(), clientAddress: String = "127.0.0.1",
+        headers: HTTPHeaders = [:], body: Data = Data(), clientAddress: String = "127.0.0.1",
         requestID: String = "test", routePattern: String = "", pathParameters: [String: String] = [:],
         receivedAt: Date = Date()
     ) {
@@ -37,7 +36,7 @@ public struct Request: Sendable {
         self.receivedAt = receivedAt
     }
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public func header(_ name: String) -> String? { headers[name] }
 
     public func query(_ name: String) -> String? { queryItems.first { $0.name == name }?.value }
 

@@ -25,8 +25,14 @@ public struct Response: Sendable {
     }
 
     public static func text(_ text: String, status: Int = 200) -> Response {
-        Response(
-            status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Data(text.utf8))
+        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Self.utf8Data(text))
+    }
+
+    /// `Data(text.utf8)` goes through generic sequence code with a dynamic cast; copying the contiguous
+    /// buffer does not.
+    static func utf8Data(_ text: String) -> Data {
+        var text = text
+        return text.withUTF8 { Data(buffer: $0) }
     }
 
     public static func html(_ html: Data, status: Int = 200) -> Response {
@@ -48,6 +54,11 @@ public struct Response: Sendable {
             body: try encoder.encode(value))
     }
 
+    /// The same JSON as `json(_:status:)` above, written by the type itself (see `JSONWritable`).
+    public static func json<T: JSONWritable>(_ value: T, status: Int = 200) -> Response {
+        Response(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: value.jsonData())
+    }
+
     /// 303 See Other: after a POST the browser follows with a GET, so reloading never re-submits.
     public static func redirect(to location: String, status: Int = 303) -> Response {
         Response(status: status, headers: [("Location", location)])
@@ -55,7 +66,7 @@ public struct Response: Sendable {
 }
 
 /// The JSON body of every API error: `{"error": {"code": ..., "message": ..., "request_id": ...}}`.
-public struct APIErrorBody: Codable, Sendable {
+public struct APIErrorBody: Codable, Sendable, JSONWritable {
     public struct Detail: Codable, Sendable {
         public let code: String
         public let message: String
@@ -71,5 +82,16 @@ public struct APIErrorBody: Codable, Sendable {
 
     public init(code: String, message: String, requestID: String) {
         self.error = Detail(code: code, message: message, requestID: requestID)
+    }
+
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.key("error")
+            writer.object { writer in
+                writer.member("code", error.code)
+                writer.member("message", error.message)
+                writer.member("request_id", error.requestID)
+            }
+        }
     }
 }

@@ -24,13 +24,30 @@ public struct Routes: Sendable {
         }
     }
 
-    public struct Route: Sendable {
+    /// A class, not a struct: every request carries its matched route from callback to callback, and one
+    /// reference is cheaper to pass around than six fields to retain.
+    public final class Route: Sendable {
         public let method: String
         public let pattern: String
         public let maximumBodyBytes: Int
         public let execution: Execution
+        /// Position in registration order; the server keeps per-route metrics by it.
+        let index: Int
         let segments: [Segment]
         let handler: Handler
+
+        init(
+            method: String, pattern: String, maximumBodyBytes: Int, execution: Execution, index: Int,
+            segments: [Segment], handler: @escaping Handler
+        ) {
+            self.method = method
+            self.pattern = pattern
+            self.maximumBodyBytes = maximumBodyBytes
+            self.execution = execution
+            self.index = index
+            self.segments = segments
+            self.handler = handler
+        }
     }
 
     enum Segment: Sendable, Equatable {
@@ -56,7 +73,8 @@ public struct Routes: Sendable {
         routes.append(
             Route(
                 method: method, pattern: pattern, maximumBodyBytes: maximumBodyBytes,
-                execution: execution ?? .automatic(for: method), segments: segments, handler: handler))
+                execution: execution ?? .automatic(for: method), index: routes.count, segments: segments,
+                handler: handler))
     }
 
     public mutating func get(_ pattern: String, execution: Execution = .inline, _ handler: @escaping Handler) {
@@ -88,10 +106,20 @@ public struct Router: Sendable {
     }
 
     private let root: RouteNode
+    /// Routes without parameters by their canonical path: one hash finds `/healthz` or `/readyz`. A request
+    /// whose path is not in canonical form (`//healthz`, `/healthz/`) or whose method is not there goes
+    /// through the tree, which gives the same answer either way.
+    private let literalRoutes: [String: [Routes.Route]]
 
     public init(_ routes: Routes) {
         let builder = RouteNodeBuilder()
+        var literalRoutes: [String: [Routes.Route]] = [:]
         for route in routes.routes {
+            if !route.segments.contains(where: { if case .parameter = $0 { true } else { false } }) {
+                let path = "/" + route.segments.map { if case .literal(let text) = $0 { text } else { "" } }
+                    .joined(separator: "/")
+                literalRoutes[path, default: []].append(route)
+            }
             var node = builder
             for segment in route.segments {
                 switch segment {
@@ -104,12 +132,16 @@ public struct Router: Sendable {
             node.methods[route.method] = route
         }
         root = builder.freeze()
+        self.literalRoutes = literalRoutes
     }
 
     public func match(method: String, path: String) -> Match {
-        let segments = Self.segments(of: path)
         // HEAD is answered by the GET route; libmicrohttpd drops the body.
         let wanted = method == "HEAD" ? "GET" : method
+        if let candidates = literalRoutes[path], let route = candidates.first(where: { $0.method == wanted }) {
+            return .found(route, parameters: [:])
+        }
+        let segments = Self.segments(of: path)
         var parameters: [String: String] = [:]
         if let route = Self.find(wanted, in: root, segments: segments, at: 0, parameters: &parameters) {
             return .found(route, parameters: parameters)

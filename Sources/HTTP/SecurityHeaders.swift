@@ -1,15 +1,14 @@
 import Foundation
 
-/// Headers on every response. The CSP allows only same-origin resources and no framing: pages are
-/// server-rendered and work without JavaScript, so nothing legitimate needs more.
+/// Headers on every response. Pages are server-rendered and work without JavaScript, so nothing legitimate
+/// needs more than same-origin resources and no framing.
+///
+/// HTML documents get the full set. Everything else (JSON, CSV, CSS, images, downloads) gets what still
+/// means something for a resource that is not rendered as a page: a CSP that allows nothing and forbids
+/// framing, `nosniff` and the referrer policy. Permissions-Policy, COOP and X-Frame-Options only act on
+/// documents, and each header costs libmicrohttpd three allocations per response.
 enum SecurityHeaders {
-    /// The same headers as C strings made once, so sending them costs no conversion per response.
-    /// Never freed: they live as long as the process.
-    nonisolated(unsafe) static let cStrings: [(UnsafePointer<CChar>, UnsafePointer<CChar>)] = all.map {
-        (UnsafePointer(strdup($0.0)!), UnsafePointer(strdup($0.1)!))
-    }
-
-    static let all: [(String, String)] = [
+    static let document: [(String, String)] = [
         (
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -23,4 +22,19 @@ enum SecurityHeaders {
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
         ("Cross-Origin-Opener-Policy", "same-origin"),
     ]
+
+    static let resource: [(String, String)] = [
+        ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+
+    /// The same headers as C strings made once, so sending them costs no conversion per response.
+    /// Never freed: they live as long as the process.
+    nonisolated(unsafe) static let documentCStrings = cStrings(document)
+    nonisolated(unsafe) static let resourceCStrings = cStrings(resource)
+
+    private static func cStrings(_ headers: [(String, String)]) -> [(UnsafePointer<CChar>, UnsafePointer<CChar>)] {
+        headers.map { (UnsafePointer(strdup($0.0)!), UnsafePointer(strdup($0.1)!)) }
+    }
 }

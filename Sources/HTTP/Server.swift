@@ -43,6 +43,8 @@ public final class Server: @unchecked Sendable {
     public let configuration: Configuration
     public let metrics: HTTPMetrics
     let router: Router
+    /// The metrics series of each route, by `Route.index`.
+    private let routeSeries: [HTTPMetrics.Series]
     let logger: Logger
     let errorRenderer: ErrorRenderer
 
@@ -73,6 +75,7 @@ public final class Server: @unchecked Sendable {
         self.router = Router(routes)
         self.logger = logger
         self.metrics = metrics
+        self.routeSeries = routes.routes.map { metrics.series(method: $0.method, route: $0.pattern) }
         self.errorRenderer = errorRenderer ?? Server.defaultErrorRenderer
         self.blockingPool = BlockingWorkPool(threads: configuration.blockingThreads)
     }
@@ -291,7 +294,7 @@ public final class Server: @unchecked Sendable {
         metrics.started()
         let methodText = String(cString: method)
         let path = String(cString: url)
-        let headers = Self.values(of: connection, kind: .HEADER_KIND)
+        let headers = Self.headers(of: connection)
         let exchange = Exchange(
             method: methodText, path: path, headers: headers,
             requestID: requestID(forwarded: headers["x-request-id"]))
@@ -299,6 +302,14 @@ public final class Server: @unchecked Sendable {
         if case .found(let route, _) = exchange.match {
             exchange.bodyLimit = route.maximumBodyBytes
             exchange.routeLabel = route.pattern
+            exchange.series =
+                route.method == methodText
+                ? routeSeries[route.index] : metrics.series(method: methodText, route: route.pattern)
+        } else {
+            // Any token is a valid method to libmicrohttpd; label only the standard ones, so a scanner
+            // cannot grow the metrics without bound.
+            let label = Self.standardMethods.contains(methodText) ? methodText : "other"
+            exchange.series = metrics.series(method: label, route: exchange.routeLabel)
         }
         if let length = headers["content-length"].flatMap({ Int($0) }) {
             exchange.declaredLength = length
@@ -383,19 +394,22 @@ public final class Server: @unchecked Sendable {
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
         var hasCacheControl = false
+        var isDocument = false
         for (name, value) in response.headers {
             if !hasCacheControl && Self.isCacheControl(name) { hasCacheControl = true }
+            if !isDocument && Self.isHTMLContentType(name, value) { isDocument = true }
             // libmicrohttpd refuses values containing CR or LF, so a header can never be split.
-            _ = MHD_add_response_header(mhdResponse, name, value)
+            // Explicit withCString: the implicit String-to-pointer conversion heap-allocates for short strings.
+            _ = name.withCString { name in value.withCString { MHD_add_response_header(mhdResponse, name, $0) } }
         }
         if !hasCacheControl {
             // Default for everything: most pages carry personal data. Static assets opt in to caching.
             _ = MHD_add_response_header(mhdResponse, "Cache-Control", "no-store")
         }
-        for (name, value) in SecurityHeaders.cStrings {
+        for (name, value) in isDocument ? SecurityHeaders.documentCStrings : SecurityHeaders.resourceCStrings {
             _ = MHD_add_response_header(mhdResponse, name, value)
         }
-        _ = MHD_add_response_header(mhdResponse, "X-Request-Id", exchange.requestID)
+        _ = exchange.requestID.withCString { MHD_add_response_header(mhdResponse, "X-Request-Id", $0) }
         if isDraining {
             _ = MHD_add_response_header(mhdResponse, "Connection", "close")
         }
@@ -403,10 +417,11 @@ public final class Server: @unchecked Sendable {
     }
 
     private func complete(_ exchange: Exchange) {
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - exchange.startedAt) / 1e9
+        let nanoseconds = DispatchTime.now().uptimeNanoseconds - exchange.startedAt
         let status = exchange.status == 0 ? 499 : exchange.status
-        metrics.finished(method: exchange.method, route: exchange.routeLabel, status: status, seconds: seconds)
+        metrics.finished(exchange.series, status: status, nanoseconds: nanoseconds)
         if logger.isEnabled(.info) {
+            let seconds = Double(nanoseconds) / 1e9
             logger.info(
                 "request",
                 [
@@ -425,22 +440,21 @@ public final class Server: @unchecked Sendable {
 
     // MARK: Helpers
 
-    private static func values(of connection: OpaquePointer, kind: MHD_ValueKind) -> [String: String] {
-        var values: [String: String] = [:]
+    private static let standardMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    private static func headers(of connection: OpaquePointer) -> HTTPHeaders {
+        var headers = HTTPHeaders(reservingCapacity: 16)
         let iterator: MHD_KeyValueIterator = { context, _, key, value in
             guard let context, let key else { return .YES }
-            let values = context.assumingMemoryBound(to: [String: String].self)
-            let name = ASCII.lowercased(key)
-            let text = value.map { String(cString: $0) } ?? ""
-            if let existing = values.pointee[name] {
-                values.pointee[name] = existing + ", " + text
-            } else {
-                values.pointee[name] = text
-            }
+            let headers = context.assumingMemoryBound(to: HTTPHeaders.self)
+            headers.pointee.appendReceived(
+                lowercasedName: ASCII.lowercased(key), value: value.map { String(cString: $0) } ?? "")
             return .YES
         }
-        _ = withUnsafeMutablePointer(to: &values) { MHD_get_connection_values(connection, kind, iterator, $0) }
-        return values
+        _ = withUnsafeMutablePointer(to: &headers) {
+            MHD_get_connection_values(connection, .HEADER_KIND, iterator, $0)
+        }
+        return headers
     }
 
     private static func arguments(of connection: OpaquePointer) -> [(name: String, value: String)] {
@@ -468,23 +482,30 @@ public final class Server: @unchecked Sendable {
             return forwarded
         }
         let number = requestCounter.add(1, ordering: .relaxed).newValue
-        var bytes = requestIDPrefix
-        for shift in stride(from: 44, through: 0, by: -4) {
-            bytes.append(HexDigits.ascii[Int((number >> UInt64(shift)) & 0xF)])
+        let prefix = requestIDPrefix
+        return String(unsafeUninitializedCapacity: prefix.count + 12) { buffer in
+            for index in prefix.indices { buffer[index] = prefix[index] }
+            for digit in 0..<12 {
+                buffer[prefix.count + digit] = HexDigits.ascii[Int((number >> UInt64(44 - 4 * digit)) & 0xF)]
+            }
+            return prefix.count + 12
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func isCacheControl(_ name: String) -> Bool {
-        name.utf8.count == 13 && name.utf8.elementsEqual("cache-control".utf8) { ASCII.lower($0) == $1 }
+        ASCII.equalsIgnoringCase(name, lowercased: "cache-control")
+    }
+
+    private static func isHTMLContentType(_ name: String, _ value: String) -> Bool {
+        ASCII.equalsIgnoringCase(name, lowercased: "content-type")
+            && ASCII.hasPrefixIgnoringCase(value, lowercased: "text/html")
     }
 
     public static let defaultErrorRenderer: ErrorRenderer = { request, error in
         if request.isAPI {
-            return
-                (try? Response.json(
-                    APIErrorBody(code: error.code, message: error.message, requestID: request.requestID),
-                    status: error.status)) ?? Response(status: error.status)
+            return Response.json(
+                APIErrorBody(code: error.code, message: error.message, requestID: request.requestID),
+                status: error.status)
         }
         return Response.text(error.message + "\n", status: error.status)
     }
@@ -505,6 +526,27 @@ public struct DropConnection: Error {
 /// Header names are ASCII; full Unicode case mapping would be wasted work on every header of every request.
 enum ASCII {
     @inline(__always) static func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
+
+    /// The string's UTF-8 in place. The generic `utf8` sequence algorithms (`elementsEqual`, `contains`) were
+    /// each visible in the per-request profile; a buffer loop is not.
+    @inline(__always) static func withBytes<T>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(text.utf8).withUnsafeBufferPointer(body)
+    }
+
+    static func equalsIgnoringCase(_ text: String, lowercased expected: StaticString) -> Bool {
+        hasPrefixIgnoringCase(text, lowercased: expected) && text.utf8.count == expected.utf8CodeUnitCount
+    }
+
+    static func hasPrefixIgnoringCase(_ text: String, lowercased prefix: StaticString) -> Bool {
+        withBytes(text) { bytes in
+            let count = prefix.utf8CodeUnitCount
+            guard bytes.count >= count else { return false }
+            let expected = prefix.utf8Start
+            for index in 0..<count where lower(bytes[index]) != expected[index] { return false }
+            return true
+        }
+    }
 
     static func lowercased(_ text: UnsafePointer<CChar>) -> String {
         let length = strlen(text)
@@ -533,12 +575,13 @@ public struct ServerStartError: Error, CustomStringConvertible {
 final class Exchange: @unchecked Sendable {
     let method: String
     let path: String
-    let headers: [String: String]
+    let headers: HTTPHeaders
     let requestID: String
     let startedAt = DispatchTime.now().uptimeNanoseconds
     let receivedAt = Date()
     var match: Router.Match = .notFound
     var routeLabel = "unmatched"
+    var series: HTTPMetrics.Series!
     var bodyLimit = Routes.defaultBodyLimit
     var declaredLength: Int?
     var body = Data()
@@ -557,7 +600,7 @@ final class Exchange: @unchecked Sendable {
     var status = 0
     var responseBytes = 0
 
-    init(method: String, path: String, headers: [String: String], requestID: String) {
+    init(method: String, path: String, headers: HTTPHeaders, requestID: String) {
         self.method = method
         self.path = path
         self.headers = headers

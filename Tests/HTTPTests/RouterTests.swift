@@ -26,6 +26,31 @@ struct RouterTests {
         #expect(root.pattern == "/")
     }
 
+    @Test func literalRoutes_agreeWithTheTree_forOtherMethodsAndUncanonicalPaths() {
+        var routes = Routes()
+        routes.get("/applications/lookup") { _ in .text("lookup") }
+        routes.post("/applications/:reference") { _ in .text("reference") }
+        let router = Router(routes)
+        guard case .found(let literal, _) = router.match(method: "GET", path: "/applications/lookup") else {
+            Issue.record("no match")
+            return
+        }
+        #expect(literal.pattern == "/applications/lookup")
+        // The literal path exists, but only for GET: POST must fall through to the parameter route.
+        guard case .found(let parameter, let values) = router.match(method: "POST", path: "/applications/lookup")
+        else {
+            Issue.record("POST should reach the parameter route")
+            return
+        }
+        #expect(parameter.pattern == "/applications/:reference")
+        #expect(values == ["reference": "lookup"])
+        guard case .found(let slashes, _) = router.match(method: "GET", path: "//applications/lookup/") else {
+            Issue.record("extra slashes should still match")
+            return
+        }
+        #expect(slashes.pattern == "/applications/lookup")
+    }
+
     @Test func match_distinguishes404From405() {
         guard case .notFound = router().match(method: "GET", path: "/a/1") else {
             Issue.record("expected 404")

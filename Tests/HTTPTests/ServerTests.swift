@@ -20,6 +20,7 @@ private func testRoutes(gate: SlowGate? = nil) -> Routes {
     routes.post("/small", maximumBodyBytes: 16) { request in .text("got \(request.body.count)") }
     routes.get("/query") { request in .text("q=\(request.query("q") ?? "")") }
     routes.get("/client") { request in .text(request.clientAddress) }
+    routes.get("/page") { _ in .html(Data("<!doctype html><title>t</title>".utf8)) }
     routes.get("/crash") { _ in throw InternalDetail() }
     if let gate {
         routes.get("/slow") { _ in
@@ -133,7 +134,7 @@ struct ServerTests {
 
     @Test func everyResponse_carriesSecurityHeaders_andARequestID() throws {
         let live = try LiveServer(routes: testRoutes())
-        for path in ["/items/1", "/nothing"] {
+        for path in ["/items/1", "/nothing", "/page"] {
             let response = try live.request("GET", path)
             #expect(response.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true)
             #expect(response.headers["x-content-type-options"] == "nosniff")
@@ -141,6 +142,15 @@ struct ServerTests {
             #expect(response.headers["cache-control"] == "no-store")
             #expect((response.headers["x-request-id"]?.count ?? 0) >= 16)
         }
+        // Headers that only act on documents go out with HTML only; everything else may load nothing at all.
+        let page = try live.request("GET", "/page")
+        #expect(page.headers["content-security-policy"]?.hasPrefix("default-src 'self'") == true)
+        #expect(page.headers["x-frame-options"] == "DENY")
+        #expect(page.headers["permissions-policy"]?.contains("camera=()") == true)
+        #expect(page.headers["cross-origin-opener-policy"] == "same-origin")
+        let text = try live.request("GET", "/items/1")
+        #expect(text.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'")
+        #expect(text.headers["permissions-policy"] == nil)
         let forwarded = try live.request("GET", "/items/1", headers: [("X-Request-Id", "nginx-abc123def456")])
         #expect(forwarded.headers["x-request-id"] == "nginx-abc123def456")
         let hostile = try live.request("GET", "/items/1", headers: [("X-Request-Id", "<script>")])
@@ -182,11 +192,19 @@ struct ServerTests {
         _ = try live.request("GET", "/items/1")
         _ = try live.request("GET", "/items/2")
         _ = try live.request("GET", "/missing")
-        live.logLines.waitForRequests(3)
+        _ = try live.request("HEAD", "/items/3")
+        // Any token is a method to HTTP; a scanner inventing them must not grow the metrics without bound.
+        _ = try live.request("BREW", "/missing")
+        _ = try live.request("PROPFIND", "/missing")
+        live.logLines.waitForRequests(6)
         #expect(live.server.metrics.requestCount(method: "GET", route: "/items/:id", status: 200) == 2)
+        #expect(live.server.metrics.requestCount(method: "HEAD", route: "/items/:id", status: 200) == 1)
         let text = live.server.metrics.render()
         #expect(text.contains("madoguchi_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"))
-        #expect(text.contains("madoguchi_http_request_duration_seconds_count 3"))
+        #expect(text.contains("madoguchi_http_requests_total{method=\"other\",route=\"unmatched\",status=\"404\"} 2"))
+        #expect(!text.contains("BREW"))
+        #expect(text.contains("madoguchi_http_request_duration_seconds_count 6"))
+        #expect(text.contains("madoguchi_http_request_duration_seconds_bucket{le=\"+Inf\"} 6"))
     }
 
     @Test func shutdown_refusesNewConnections_butFinishesTheRequestInFlight() throws {
