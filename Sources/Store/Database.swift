@@ -21,7 +21,7 @@ public final class Database: Sendable {
         self.path = path
         self.configuration = configuration
         let writerConnection = try Connection(path: path, readOnly: false, configuration: configuration)
-        self.writer = SerialWriter(connection: writerConnection, configuration: configuration)
+        self.writer = SerialWriter(connection: writerConnection, path: path, configuration: configuration)
         self.readers = ReaderPool(path: path, configuration: configuration)
     }
 

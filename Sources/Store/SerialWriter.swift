@@ -16,10 +16,13 @@ final class SerialWriter: @unchecked Sendable {
     private let connection: Connection
     private let configuration: DatabaseConfiguration
     private var thread: Thread?
+    /// Only the writer thread touches it (see `ReadLockAnchor`); nil if it could not be opened.
+    private var anchor: ReadLockAnchor?
 
-    init(connection: Connection, configuration: DatabaseConfiguration) {
+    init(connection: Connection, path: String, configuration: DatabaseConfiguration) {
         self.connection = connection
         self.configuration = configuration
+        self.anchor = try? ReadLockAnchor(path: path, configuration: configuration)
         // The thread keeps the writer alive until `stop()` lets the loop end.
         let thread = Thread { self.runLoop() }
         thread.name = "madoguchi.sqlite-writer"
@@ -59,10 +62,28 @@ final class SerialWriter: @unchecked Sendable {
     }
 
     private func runLoop() {
+        anchor?.hold()
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping {
+                if let anchor {
+                    // Idle: wake up now and then to move the anchor to the latest snapshot (another
+                    // process may have written meanwhile).
+                    let deadline = anchor.lastAttempt.addingTimeInterval(ReadLockAnchor.refreshInterval)
+                    if !condition.wait(until: deadline) && queue.isEmpty && !stopping {
+                        condition.unlock()
+                        anchor.release()
+                        anchor.hold()
+                        condition.lock()
+                    }
+                } else {
+                    condition.wait()
+                }
+            }
             if queue.isEmpty && stopping {
+                // Closed here, not at deinit: the last connection to close checkpoints and removes the WAL.
+                anchor?.release()
+                anchor = nil
                 stopped = true
                 condition.broadcast()
                 condition.unlock()
@@ -74,7 +95,9 @@ final class SerialWriter: @unchecked Sendable {
             statistics.queueDepth = queue.count
             condition.unlock()
 
+            anchor?.release()
             commit(batch)
+            anchor?.hold()
 
             condition.lock()
             statistics.record(batchSize: batch.count)
