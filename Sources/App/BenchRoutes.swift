@@ -15,8 +15,12 @@ struct BenchRoutes: RouteCollection {
         }
     }
 
-    struct NewRow: Decodable {
+    struct NewRow: JSONReadable {
         let note: String
+
+        init(json: JSONObjectReader) throws {
+            note = try json.string("note")
+        }
     }
 
     struct StoredRow: Codable, JSONWritable {
@@ -43,7 +47,7 @@ struct BenchRoutes: RouteCollection {
         // Inline with a deferred response: the polling thread queues the write and moves on; the 201 goes out
         // once the group commit holding the row is durable.
         routes.post("/bench/rows", maximumBodyBytes: 4096, execution: .inline) { [database] request in
-            let row = try request.decodeJSON(NewRow.self)
+            let row = try request.readJSON(NewRow.self)
             let now = request.receivedAt
             return .deferred { complete in
                 database.write(
