@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import TestSupport
 import Testing
 
 /// Bodies come from the internet: the reader must take exactly RFC 8259, agree with JSONSerialization on what
@@ -125,31 +126,17 @@ struct JSONReaderTests {
 
     // MARK: - Differential test against JSONSerialization
 
-    /// Deterministic, so a failure reproduces.
-    private struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-    }
-
     private static let stringPieces = [
         "a", "Z", " ", "#", "平取町", "é", "😀", "\u{7F}", #"\n"#, #"\""#, #"\\"#, #"\/"#, #"\t"#, #"\b"#, #"\f"#,
         #"\r"#, #"\u00e9"#, #"\u0000"#, #"\u001F"#, #"\uD83D\uDE00"#, #"\u2028"#, #"\uFFFF"#, #"\uabcd"#,
     ]
     private static let whitespace = ["", "", "", " ", "\n", "\t", "\r\n  "]
 
-    private func randomString(_ rng: inout SplitMix64) -> String {
+    private func randomString(_ rng: inout SeededGenerator) -> String {
         (0..<rng.below(6)).map { _ in rng.pick(Self.stringPieces) }.joined()
     }
 
-    private func randomNumber(_ rng: inout SplitMix64) -> String {
+    private func randomNumber(_ rng: inout SeededGenerator) -> String {
         if rng.below(8) == 0 {
             return rng.pick([
                 "0", "-0", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
@@ -164,8 +151,8 @@ struct JSONReaderTests {
         return text
     }
 
-    private func randomDocument(_ rng: inout SplitMix64, depth: Int) -> String {
-        let space = { (rng: inout SplitMix64) in rng.pick(Self.whitespace) }
+    private func randomDocument(_ rng: inout SeededGenerator, depth: Int) -> String {
+        let space = { (rng: inout SeededGenerator) in rng.pick(Self.whitespace) }
         switch rng.below(depth >= 4 ? 5 : 7) {
         case 0: return rng.pick(["null", "true", "false"])
         case 1, 2: return randomNumber(&rng)
@@ -193,7 +180,7 @@ struct JSONReaderTests {
             0x01, 0x1F, 0x7F, 0xC3, 0xA9, 0xC0, 0xAF, 0xED, 0xA0, 0x80, 0xF4, 0x90, 0x9F,
         ]
 
-    private func mutate(_ text: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+    private func mutate(_ text: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
         var bytes = text
         for _ in 0...rng.below(3) {
             let position = rng.below(bytes.count + 1)
@@ -265,7 +252,7 @@ struct JSONReaderTests {
     }
 
     @Test func randomDocumentsAndMutations_agreeWithJSONSerialization() throws {
-        var rng = SplitMix64(state: 0x6D61_646F_6775_6368)
+        var rng = SeededGenerator(seed: 0x6D61_646F_6775_6368)
         var acceptedByBoth = 0
         var refusedByBoth = 0
         var deliberate = 0
