@@ -13,8 +13,10 @@ public protocol JSONWritable: Encodable {
 /// Writes one JSON value, with no whitespace. Commas are placed for the caller.
 public struct JSONWriter {
     private var line = JSONLine()
-    /// One entry per open object or array: whether a member was written yet (so the next needs a comma).
-    private var hasMembers: [Bool] = []
+    /// One bit per open object or array, innermost lowest: whether a member was written yet (so the next
+    /// needs a comma). Bits rather than an array of Bool: one allocation fewer per response.
+    private var hasMembers: UInt64 = 0
+    private var depth = 0
     /// Set by `key`: the next value is that member's, not a new element.
     private var pendingValueAfterKey = false
 
@@ -25,18 +27,18 @@ public struct JSONWriter {
     public mutating func object(_ members: (inout JSONWriter) -> Void) {
         separate()
         line.append(byte: 123)
-        hasMembers.append(false)
+        open()
         members(&self)
-        hasMembers.removeLast()
+        close()
         line.append(byte: 125)
     }
 
     public mutating func array<S: Sequence>(_ elements: S, _ element: (inout JSONWriter, S.Element) -> Void) {
         separate()
         line.append(byte: 91)
-        hasMembers.append(false)
+        open()
         for item in elements { element(&self, item) }
-        hasMembers.removeLast()
+        close()
         line.append(byte: 93)
     }
 
@@ -116,9 +118,20 @@ public struct JSONWriter {
             pendingValueAfterKey = false
             return
         }
-        guard !hasMembers.isEmpty else { return }
-        if hasMembers[hasMembers.count - 1] { line.append(byte: 44) }
-        hasMembers[hasMembers.count - 1] = true
+        guard depth > 0 else { return }
+        if hasMembers & 1 != 0 { line.append(byte: 44) }
+        hasMembers |= 1
+    }
+
+    private mutating func open() {
+        precondition(depth < 64, "JSONWriter nests at most 64 levels")
+        depth += 1
+        hasMembers <<= 1
+    }
+
+    private mutating func close() {
+        depth -= 1
+        hasMembers >>= 1
     }
 }
 

@@ -54,12 +54,15 @@ public struct Request: Sendable {
     /// The media type of the body without parameters, lower-cased.
     public var contentType: String? {
         guard let value = headers["content-type"] else { return nil }
-        // Hand-rolled (no CharacterSet trimming): this runs for every body a handler reads.
+        // Hand-rolled (no CharacterSet trimming): this runs for every body a handler reads. The common
+        // case, a type already in lower case and without spaces, is returned as it is, without copying.
+        let mediaType = value.utf8.firstIndex(of: 59).map { value[..<$0] } ?? value[...]  // ';' starts parameters
+        if !mediaType.utf8.contains(where: { $0 == 32 || $0 == 9 || ($0 >= 65 && $0 <= 90) }) {
+            return String(mediaType)
+        }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for byte in value.utf8 {
-            if byte == 59 { break }  // ';' starts the parameters
-            if byte == 32 || byte == 9 { continue }
+        bytes.reserveCapacity(mediaType.utf8.count)
+        for byte in mediaType.utf8 where byte != 32 && byte != 9 {
             bytes.append(byte >= 65 && byte <= 90 ? byte + 32 : byte)
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -48,9 +48,13 @@ final class Statement {
             case .real(let real):
                 code = sqlite3_bind_double(handle, index, real)
             case .text(let text):
-                code = sqlite3_bind_text64(
-                    handle, index, text, UInt64(text.utf8.count), madoguchi_sqlite_transient(),
-                    UInt8(SQLITE_UTF8))
+                // Explicit withCString: the implicit String-to-pointer conversion heap-allocates a copy of
+                // every short string, and SQLITE_TRANSIENT makes SQLite copy it again anyway.
+                code = text.withCString { pointer in
+                    sqlite3_bind_text64(
+                        handle, index, pointer, UInt64(text.utf8.count), madoguchi_sqlite_transient(),
+                        UInt8(SQLITE_UTF8))
+                }
             case .blob(let data):
                 code = data.withUnsafeBytes { buffer in
                     // A zero-length blob must still bind as a blob, not NULL: zeroblob(0) does that.
