@@ -14,6 +14,9 @@ extension Request {
             return try Self.decoder.decode(T.self, from: body)
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             throw HTTPError(status: 400, code: "malformed_json", message: "JSON の形式が正しくありません。")
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            // The body is JSON but not the object expected (an array, a string): there is no field to name.
+            throw HTTPError(status: 400, code: "malformed_json", message: "JSON の形式が正しくありません。")
         } catch DecodingError.keyNotFound(let key, _) {
             throw HTTPError(
                 status: 400, code: "missing_field", message: "必須の項目 \(key.stringValue) がありません。")

@@ -103,6 +103,10 @@ struct ServerTests {
         let missing = try live.request("POST", "/api/v1/echo", headers: headers, body: Data("{\"name\":\"a\"}".utf8))
         #expect(missing.status == 400)
         #expect(try JSONDecoder().decode(APIErrorBody.self, from: missing.body).error.code == "missing_field")
+        // Valid JSON of the wrong shape has no field to name: it is malformed, not "項目  の型が…".
+        let array = try live.request("POST", "/api/v1/echo", headers: headers, body: Data("[1]".utf8))
+        #expect(array.status == 400)
+        #expect(try JSONDecoder().decode(APIErrorBody.self, from: array.body).error.code == "malformed_json")
         let wrongType = try live.request(
             "POST", "/api/v1/echo", headers: [("Content-Type", "text/plain")], body: Data("{}".utf8))
         #expect(wrongType.status == 415)
