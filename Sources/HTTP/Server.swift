@@ -295,21 +295,25 @@ public final class Server: @unchecked Sendable {
         let methodText = String(cString: method)
         let path = String(cString: url)
         let headers = Self.headers(of: connection)
-        let exchange = Exchange(
-            method: methodText, path: path, headers: headers,
-            requestID: requestID(forwarded: headers["x-request-id"]))
-        exchange.match = router.match(method: methodText, path: path)
-        if case .found(let route, _) = exchange.match {
-            exchange.bodyLimit = route.maximumBodyBytes
-            exchange.routeLabel = route.pattern
-            exchange.series =
+        let match = router.match(method: methodText, path: path)
+        let series: HTTPMetrics.Series
+        if case .found(let route, _) = match {
+            // HEAD is served by the GET route but counted as HEAD.
+            series =
                 route.method == methodText
                 ? routeSeries[route.index] : metrics.series(method: methodText, route: route.pattern)
         } else {
             // Any token is a valid method to libmicrohttpd; label only the standard ones, so a scanner
             // cannot grow the metrics without bound.
             let label = Self.standardMethods.contains(methodText) ? methodText : "other"
-            exchange.series = metrics.series(method: label, route: exchange.routeLabel)
+            series = metrics.series(method: label, route: Exchange.unmatchedRouteLabel)
+        }
+        let exchange = Exchange(
+            method: methodText, path: path, headers: headers,
+            requestID: requestID(forwarded: headers["x-request-id"]), match: match, series: series)
+        if case .found(let route, _) = match {
+            exchange.bodyLimit = route.maximumBodyBytes
+            exchange.routeLabel = route.pattern
         }
         if let length = headers["content-length"].flatMap({ Int($0) }) {
             exchange.declaredLength = length
@@ -579,9 +583,11 @@ final class Exchange: @unchecked Sendable {
     let requestID: String
     let startedAt = DispatchTime.now().uptimeNanoseconds
     let receivedAt = Date()
-    var match: Router.Match = .notFound
-    var routeLabel = "unmatched"
-    var series: HTTPMetrics.Series!
+    static let unmatchedRouteLabel = "unmatched"
+
+    let match: Router.Match
+    let series: HTTPMetrics.Series
+    var routeLabel = Exchange.unmatchedRouteLabel
     var bodyLimit = Routes.defaultBodyLimit
     var declaredLength: Int?
     var body = Data()
@@ -600,10 +606,15 @@ final class Exchange: @unchecked Sendable {
     var status = 0
     var responseBytes = 0
 
-    init(method: String, path: String, headers: HTTPHeaders, requestID: String) {
+    init(
+        method: String, path: String, headers: HTTPHeaders, requestID: String, match: Router.Match,
+        series: HTTPMetrics.Series
+    ) {
         self.method = method
         self.path = path
         self.headers = headers
         self.requestID = requestID
+        self.match = match
+        self.series = series
     }
 }
