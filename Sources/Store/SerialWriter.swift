@@ -100,10 +100,6 @@ final class SerialWriter: @unchecked Sendable {
             anchor?.release()
             commit(batch)
             anchor?.hold()
-
-            condition.lock()
-            statistics.record(batchSize: batch.count)
-            condition.unlock()
         }
     }
 
@@ -138,7 +134,7 @@ final class SerialWriter: @unchecked Sendable {
         do {
             try connection.run("BEGIN IMMEDIATE")
         } catch {
-            batch.forEach { $0.finish(with: error) }
+            answer(batch, with: [Error?](repeating: error, count: batch.count))
             return
         }
         var outcomes: [Error?] = []
@@ -161,9 +157,18 @@ final class SerialWriter: @unchecked Sendable {
             // The commit failed (disk full, I/O error): nothing in the batch is durable, so nobody may be
             // told it succeeded.
             if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-            batch.forEach { $0.finish(with: error) }
+            answer(batch, with: [Error?](repeating: error, count: batch.count))
             return
         }
+        answer(batch, with: outcomes)
+    }
+
+    /// Counts the batch, then tells its callers. Counting first: a caller that has its answer must find its
+    /// commit in `writerStatistics`.
+    private func answer(_ batch: [any PendingWrite], with outcomes: [Error?]) {
+        condition.lock()
+        statistics.record(batchSize: batch.count)
+        condition.unlock()
         for (write, outcome) in zip(batch, outcomes) {
             write.finish(with: outcome)
         }
