@@ -100,11 +100,7 @@ public final class Application: Sendable {
 
     public func start() throws {
         try server.start()
-        if let webhookProcessor {
-            let thread = Thread { webhookProcessor.runUntilStopped() }
-            thread.name = "madoguchi.line-webhook"
-            thread.start()
-        }
+        webhookProcessor?.start()
     }
 
     /// Graceful stop: drain HTTP, handle the webhook events already stored, then finish queued writes and close

@@ -61,6 +61,15 @@ public final class WebhookEventProcessor: @unchecked Sendable {
         }
     }
 
+    /// Runs `runUntilStopped` on a thread of its own. The processor counts as running from this call on, not
+    /// from when the thread gets going, so a `stop()` that follows at once still waits for the stored events.
+    public func start(idleInterval: TimeInterval = 30) {
+        condition.withLock { running = true }
+        let thread = Thread { [self] in runUntilStopped(idleInterval: idleInterval) }
+        thread.name = "madoguchi.line-webhook"
+        thread.start()
+    }
+
     /// Processes events whenever notified (and every `idleInterval` seconds, to pick up events stored before a
     /// restart) until `stop()` is called, then processes what is stored once more and returns. Errors are
     /// logged and retried on the next wake-up.

@@ -290,8 +290,7 @@ struct WebhookTests {
 
     @Test func theBackgroundProcessor_handlesWhatTheWebhookStored_beforeItStops() throws {
         let residents = try NoticesFixtures.insertResidents(store.database, count: 1)
-        let worker = Thread { [processor] in processor.runUntilStopped(idleInterval: 60) }
-        worker.start()
+        processor.start(idleInterval: 60)
         try deliver([Self.event("message", user: NoticesFixtures.lineUserID(1), text: "解除")])
         processor.stop()
         #expect(try store.fetchActiveLink(residentID: residents[0]) == nil)
