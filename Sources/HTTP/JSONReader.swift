@@ -344,44 +344,36 @@ public struct JSONObjectReader: Sendable {
         members.first { sameText($0.key, key) }?.value
     }
 
-    public func string(_ key: String) throws -> String {
-        guard let value = try optionalString(key) else { throw absentOrNull(key) }
-        return value
-    }
+    public func string(_ key: String) throws -> String { try required(key, optionalString) }
 
     public func optionalString(_ key: String) throws -> String? {
-        switch value(key) {
-        case nil, .null?: return nil
-        case .string(let text)?: return text
-        default: throw invalid(key)
-        }
+        try optional(key) { if case .string(let text) = $0 { text } else { nil } }
     }
 
     /// Only an integer that fits `Int64`: `1.0` and `1e2` are not integers here.
-    public func integer(_ key: String) throws -> Int64 {
-        guard let value = try optionalInteger(key) else { throw absentOrNull(key) }
-        return value
-    }
+    public func integer(_ key: String) throws -> Int64 { try required(key, optionalInteger) }
 
     public func optionalInteger(_ key: String) throws -> Int64? {
-        switch value(key) {
-        case nil, .null?: return nil
-        case .integer(let integer)?: return integer
-        default: throw invalid(key)
-        }
+        try optional(key) { if case .integer(let integer) = $0 { integer } else { nil } }
     }
 
-    public func bool(_ key: String) throws -> Bool {
-        guard let value = try optionalBool(key) else { throw absentOrNull(key) }
-        return value
-    }
+    public func bool(_ key: String) throws -> Bool { try required(key, optionalBool) }
 
     public func optionalBool(_ key: String) throws -> Bool? {
-        switch value(key) {
-        case nil, .null?: return nil
-        case .bool(let flag)?: return flag
-        default: throw invalid(key)
-        }
+        try optional(key) { if case .bool(let flag) = $0 { flag } else { nil } }
+    }
+
+    /// A required member: absent is missing, and null has the wrong type, as with JSONDecoder.
+    private func required<T>(_ key: String, _ read: (String) throws -> T?) throws -> T {
+        guard let result = try read(key) else { throw value(key) == nil ? missing(key) : invalid(key) }
+        return result
+    }
+
+    /// An optional member: absent or null is nil; any other kind than `extract` accepts has the wrong type.
+    private func optional<T>(_ key: String, _ extract: (JSONValue) -> T?) throws -> T? {
+        guard let member = value(key), member != .null else { return nil }
+        guard let typed = extract(member) else { throw invalid(key) }
+        return typed
     }
 
     public func object(_ key: String) throws -> JSONObjectReader {
@@ -401,11 +393,6 @@ public struct JSONObjectReader: Sendable {
         case .array(let elements)?: return elements
         default: throw invalid(key)
         }
-    }
-
-    /// A required member that is null has the wrong type, as with JSONDecoder.
-    private func absentOrNull(_ key: String) -> HTTPError {
-        value(key) == nil ? missing(key) : invalid(key)
     }
 
     private func missing(_ key: String) -> HTTPError {

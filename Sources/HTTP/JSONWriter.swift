@@ -6,8 +6,33 @@ import Foundation
 /// The output must be exactly what `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` gives for
 /// the type's `Encodable` conformance: keys in sorted order, absent optionals omitted. That is why this
 /// protocol refines `Encodable`: tests compare the two encodings of every conforming type.
-public protocol JSONWritable: Encodable {
+public protocol JSONWritable: Encodable, JSONMemberValue {
     func writeJSON(to writer: inout JSONWriter)
+}
+
+/// What `JSONWriter.member` takes: the scalars below, and every `JSONWritable`.
+public protocol JSONMemberValue {
+    func writeJSONValue(to writer: inout JSONWriter)
+}
+
+extension String: JSONMemberValue {
+    public func writeJSONValue(to writer: inout JSONWriter) { writer.value(self) }
+}
+
+extension Int64: JSONMemberValue {
+    public func writeJSONValue(to writer: inout JSONWriter) { writer.value(self) }
+}
+
+extension Int: JSONMemberValue {
+    public func writeJSONValue(to writer: inout JSONWriter) { writer.value(self) }
+}
+
+extension Bool: JSONMemberValue {
+    public func writeJSONValue(to writer: inout JSONWriter) { writer.value(self) }
+}
+
+extension JSONWritable {
+    public func writeJSONValue(to writer: inout JSONWriter) { writeJSON(to: &writer) }
 }
 
 /// Writes one JSON value, with no whitespace. Commas are placed for the caller.
@@ -82,34 +107,10 @@ public struct JSONWriter {
     }
 
     /// `key` and `value` together, skipped when the value is nil — as synthesized `Encodable` does.
-    public mutating func member(_ name: String, _ text: String?) {
-        guard let text else { return }
+    public mutating func member(_ name: String, _ value: (some JSONMemberValue)?) {
+        guard let value else { return }
         key(name)
-        value(text)
-    }
-
-    public mutating func member(_ name: String, _ number: Int64?) {
-        guard let number else { return }
-        key(name)
-        value(number)
-    }
-
-    public mutating func member(_ name: String, _ number: Int?) {
-        guard let number else { return }
-        key(name)
-        value(number)
-    }
-
-    public mutating func member(_ name: String, _ flag: Bool?) {
-        guard let flag else { return }
-        key(name)
-        value(flag)
-    }
-
-    public mutating func member(_ name: String, _ nested: (some JSONWritable)?) {
-        guard let nested else { return }
-        key(name)
-        value(nested)
+        value.writeJSONValue(to: &self)
     }
 
     /// Writes the comma before every member or element but the first, and marks the container non-empty.
