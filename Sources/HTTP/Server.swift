@@ -48,10 +48,13 @@ public final class Server: @unchecked Sendable {
     let logger: Logger
     let errorRenderer: ErrorRenderer
 
-    // `daemon` and `boundPort` are guarded by `condition`, which shutdown also waits on for in-flight requests.
+    // `daemon`, `boundPort` and `quiescedListener` are guarded by `condition`, which shutdown also waits on for
+    // in-flight requests.
     private let condition = NSCondition()
     private var daemon: OpaquePointer?
     private var boundPort = 0
+    /// The listening socket after `stopAccepting`, ours to close once the daemon has stopped.
+    private var quiescedListener: Int32?
     // Read on every request, so atomics rather than the lock.
     private let draining = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
@@ -144,7 +147,13 @@ public final class Server: @unchecked Sendable {
         draining.store(true, ordering: .sequentiallyConsistent)
         condition.unlock()
         let listener = MHD_quiesce_daemon(daemon)
-        if listener >= 0 { close(listener) }
+        guard listener >= 0 else { return }
+        // The polling threads take the socket out of their epoll sets a moment later, and libmicrohttpd aborts
+        // the process if it is already closed by then (its manual: not before MHD_stop_daemon). shutdown(2)
+        // stops a listening socket on Linux: new connections are refused now, and the descriptor stays valid
+        // until `shutdown()` closes it after stopping the daemon.
+        _ = Glibc.shutdown(listener, Int32(SHUT_RDWR))
+        condition.withLock { quiescedListener = listener }
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to the grace period), then closes
@@ -168,6 +177,10 @@ public final class Server: @unchecked Sendable {
             resumeAbandonedConnections()
         }
         MHD_stop_daemon(daemon)
+        if let listener = condition.withLock({ quiescedListener }) {
+            close(listener)
+            condition.withLock { quiescedListener = nil }
+        }
         // A handler stuck past the grace period must not hold the process forever.
         blockingPool.stop(waitingAtMost: min(5, configuration.shutdownGraceSeconds))
         logger.info("stopped")

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import HTTPClient
 import TestSupport
+import Synchronization
 import Testing
 
 /// Routes used by every server test: echo handlers that show what the server parsed.
@@ -228,6 +229,32 @@ struct ServerTests {
         #expect(response.headers["connection"]?.lowercased() == "close")
         live.server.shutdown()
         #expect(RawConnection.isRefused(port: port))
+    }
+}
+
+@Suite("Stopping under load")
+struct StopUnderLoadTests {
+    /// libmicrohttpd's polling threads take the quiesced listening socket out of their epoll sets a moment
+    /// after `stopAccepting` returns; closing it before then made libmicrohttpd abort the whole process
+    /// ("Failed to remove listen FD from epoll set"), which a CI run caught once.
+    @Test func stoppingWhileClientsConnect_neverAbortsTheProcess() throws {
+        for _ in 0..<40 {
+            let live = try LiveServer(routes: testRoutes()) { $0.workerThreads = 2 }
+            let port = live.port
+            let done = Atomic<Bool>(false)
+            let clients = DispatchGroup()
+            for _ in 0..<2 {
+                DispatchQueue.global().async(group: clients) {
+                    while !done.load(ordering: .relaxed) { _ = try? RawConnection(port: port) }
+                }
+            }
+            _ = try? live.request("GET", "/items/1")
+            live.server.stopAccepting()
+            #expect(RawConnection.isRefused(port: port))
+            live.server.shutdown()
+            done.store(true, ordering: .relaxed)
+            clients.wait()
+        }
     }
 }
 
