@@ -62,6 +62,8 @@ public final class HTTPMetrics: Sendable {
     }
 
     private let registry = Mutex([SeriesKey: Series]())
+    /// Also what `Server.shutdown` drains: the gauge and the drain count are one number, so a server owns its
+    /// metrics rather than sharing them with another.
     private let inFlightCount = Atomic<Int>(0)
 
     public init() {}
@@ -79,15 +81,16 @@ public final class HTTPMetrics: Sendable {
     }
 
     func started() {
-        inFlightCount.add(1, ordering: .relaxed)
+        inFlightCount.add(1, ordering: .sequentiallyConsistent)
     }
 
-    func finished(_ series: Series, status: Int, nanoseconds: UInt64) {
+    /// Records a finished request and returns how many are still in flight.
+    func finished(_ series: Series, status: Int, nanoseconds: UInt64) -> Int {
         series.record(status: status, nanoseconds: nanoseconds)
-        inFlightCount.subtract(1, ordering: .relaxed)
+        return inFlightCount.subtract(1, ordering: .sequentiallyConsistent).newValue
     }
 
-    public var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
+    public var inFlight: Int { inFlightCount.load(ordering: .sequentiallyConsistent) }
 
     public func requestCount(method: String, route: String, status: Int) -> Int {
         let series = registry.withLock { $0[SeriesKey(method: method, route: route)] }

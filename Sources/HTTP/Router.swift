@@ -115,10 +115,9 @@ public struct Router: Sendable {
         let builder = RouteNodeBuilder()
         var literalRoutes: [String: [Routes.Route]] = [:]
         for route in routes.routes {
-            if !route.segments.contains(where: { if case .parameter = $0 { true } else { false } }) {
-                let path = "/" + route.segments.map { if case .literal(let text) = $0 { text } else { "" } }
-                    .joined(separator: "/")
-                literalRoutes[path, default: []].append(route)
+            let literals = route.segments.compactMap { if case .literal(let text) = $0 { text } else { nil } }
+            if literals.count == route.segments.count {
+                literalRoutes["/" + literals.joined(separator: "/"), default: []].append(route)
             }
             var node = builder
             for segment in route.segments {

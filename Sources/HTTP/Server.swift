@@ -57,7 +57,6 @@ public final class Server: @unchecked Sendable {
     private var quiescedListener: Int32?
     // Read on every request, so atomics rather than the lock.
     private let draining = Atomic<Bool>(false)
-    private let inFlight = Atomic<Int>(0)
     private let blockingPool: BlockingWorkPool
     private let requestCounter = Atomic<UInt64>(0)
     /// Connections suspended while a blocking handler runs; shutdown must resume them before stopping.
@@ -164,8 +163,8 @@ public final class Server: @unchecked Sendable {
         condition.lock()
         // `complete` broadcasts under this lock when the count reaches zero while draining, so the check and
         // the wait cannot miss it.
-        while inFlight.load(ordering: .sequentiallyConsistent) > 0 && condition.wait(until: deadline) {}
-        let abandoned = inFlight.load(ordering: .sequentiallyConsistent)
+        while metrics.inFlight > 0 && condition.wait(until: deadline) {}
+        let abandoned = metrics.inFlight
         let daemon = self.daemon
         self.daemon = nil
         condition.unlock()
@@ -303,7 +302,6 @@ public final class Server: @unchecked Sendable {
     }
 
     private func begin(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> Exchange {
-        inFlight.add(1, ordering: .sequentiallyConsistent)
         metrics.started()
         let methodText = String(cString: method)
         let path = String(cString: url)
@@ -436,7 +434,7 @@ public final class Server: @unchecked Sendable {
     private func complete(_ exchange: Exchange) {
         let nanoseconds = DispatchTime.now().uptimeNanoseconds - exchange.startedAt
         let status = exchange.status == 0 ? 499 : exchange.status
-        metrics.finished(exchange.series, status: status, nanoseconds: nanoseconds)
+        let remaining = metrics.finished(exchange.series, status: status, nanoseconds: nanoseconds)
         if logger.isEnabled(.info) {
             let seconds = Double(nanoseconds) / 1e9
             logger.info(
@@ -447,7 +445,6 @@ public final class Server: @unchecked Sendable {
                     "duration_ms": .double(seconds * 1000), "bytes": .int(exchange.responseBytes),
                 ])
         }
-        let remaining = inFlight.subtract(1, ordering: .sequentiallyConsistent).newValue
         if remaining == 0 && isDraining {
             condition.lock()
             condition.broadcast()

@@ -25,7 +25,6 @@ final class SerialWriter: @unchecked Sendable {
         self.anchor = try? ReadLockAnchor(path: path, configuration: configuration)
         // The thread keeps the writer alive until `stop()` lets the loop end.
         let thread = Thread { self.runLoop() }
-        thread.name = "madoguchi.sqlite-writer"
         thread.qualityOfService = .userInitiated
         self.thread = thread
         thread.start()
