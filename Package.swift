@@ -22,19 +22,24 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Web", dependencies: ["HTTP"]),
         .target(name: "Security", dependencies: ["Store", "CCrypto"]),
-        // Accounts, sessions, CSRF and roles: infrastructure every domain module may use.
-        .target(name: "Identity", dependencies: ["Store", "HTTP", "Security", "Web"]),
+
+        // Shared tier: what every service module is built from (docs/modules.md). The ServiceModule protocol,
+        // マイページ sections and dashboard tiles, the writers of the shared tables, CLI command support.
+        .target(name: "ServiceKit", dependencies: ["Store", "HTTP", "Web", "Security"]),
+        // Accounts, sessions, CSRF and roles: infrastructure every domain module may use, itself a module.
+        .target(name: "Identity", dependencies: ["Store", "HTTP", "Security", "Web", "ServiceKit"]),
 
         // Domain modules: they never import each other; they meet in the Store's tables and in App.
-        .target(name: "Notices", dependencies: ["Store", "HTTP", "HTTPClient", "Security", "Web", "Identity"]),
-        .target(name: "Applications", dependencies: ["Store", "HTTP", "Security", "Web", "Identity"]),
+        .target(
+            name: "Notices", dependencies: ["Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity"]),
+        .target(name: "Applications", dependencies: ["Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
         // Wiring and the executable.
         .target(
-            name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices", "Applications"]),
-        .executableTarget(
-            name: "madoguchi",
-            dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices", "Applications"]),
+            name: "App",
+            dependencies: ["Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications"]),
+        // The executable reaches the domain modules only through App.
+        .executableTarget(name: "madoguchi", dependencies: ["App", "ServiceKit", "Store", "HTTP", "Security"]),
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(
@@ -44,6 +49,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Web", "Notices", "Security", "TestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "TestSupport"]),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Store", "Security", "HTTP", "TestSupport"]),
         .testTarget(
             name: "IdentityTests",
             dependencies: ["Identity", "App", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport"]),

@@ -3,6 +3,7 @@ import HTTP
 import Identity
 import Notices
 import Security
+import ServiceKit
 import Store
 
 /// Everything the server needs to start, resolved from flags and environment by the CLI.
@@ -46,6 +47,14 @@ public struct AppConfiguration: Sendable {
         return configuration
     }
 
+    /// Secrets that live in files named by the environment (systemd credentials): today the LINE channel
+    /// secret (`MADOGUCHI_LINE_CHANNEL_SECRET_FILE`).
+    public mutating func readSecretFiles(environment: [String: String]) throws {
+        if environment[LINECredentialFile.secretVariable] != nil {
+            lineChannelSecret = try LINECredentialFile.channelSecret(environment: environment)
+        }
+    }
+
     public var identitySettings: IdentitySettings {
         IdentitySettings(developmentMode: developmentMode, passwordIterations: passwordIterations)
     }
@@ -67,22 +76,5 @@ public struct AppConfiguration: Sendable {
         }
         guard !host.isEmpty, let number = Int(port), (0...65535).contains(number) else { return nil }
         return (String(host), number)
-    }
-}
-
-/// Finds `Schemas/`: next to the working directory in development, next to the installed binary in
-/// production (`/opt/madoguchi/bin/madoguchi` → `/opt/madoguchi/Schemas`), or beside the SwiftPM build folder.
-public enum SchemaLocator {
-    public static func defaultDirectory() -> URL {
-        let fileManager = FileManager.default
-        var candidates = [URL(fileURLWithPath: fileManager.currentDirectoryPath).appendingPathComponent("Schemas")]
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        var folder = executable.deletingLastPathComponent()
-        for _ in 0..<4 {
-            folder = folder.deletingLastPathComponent()
-            candidates.append(folder.appendingPathComponent("Schemas"))
-        }
-        return candidates.first { fileManager.fileExists(atPath: $0.appendingPathComponent("migrations").path) }
-            ?? candidates[0]
     }
 }

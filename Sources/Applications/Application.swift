@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// Where an application is in its life. The raw value is what is stored.
 public enum ApplicationStatus: String, Sendable, CaseIterable, Codable {
@@ -48,6 +49,14 @@ public enum ApplicationChannel: String, Sendable, CaseIterable, Codable {
         case .web: "オンライン"
         case .counter: "窓口"
         case .line: "LINE"
+        }
+    }
+
+    var usageChannel: UsageChannel {
+        switch self {
+        case .web: .web
+        case .counter: .counter
+        case .line: .line
         }
     }
 }
@@ -156,16 +165,6 @@ public struct ResponseTemplate: Sendable, Equatable {
     /// The move it suits; nil fits any.
     public let toStatus: ApplicationStatus?
     public let body: String
-}
-
-/// A message for the resident (the `resident_messages` outbox).
-public struct ResidentMessage: Sendable, Equatable {
-    public let id: Int64
-    public let residentID: Int64?
-    public let applicationID: Int64?
-    public let subject: String
-    public let body: String
-    public let createdAt: Date
 }
 
 /// The state machine: who may move an application from where to where.

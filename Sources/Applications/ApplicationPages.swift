@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Identity
+import ServiceKit
 import Web
 
 /// The resident-side pages, all through the escaping builder. Shared widgets (a procedure's fields, the

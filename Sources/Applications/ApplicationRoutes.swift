@@ -2,39 +2,9 @@ import Foundation
 import HTTP
 import Identity
 import Security
+import ServiceKit
 import Store
 import Web
-
-/// Applications, wired: the resident pages, the JSON API, the staff queue and the マイページ section.
-/// App creates one with the loaded catalog and registers it.
-public struct ApplicationsModule: RouteCollection {
-    public let workflow: ApplicationWorkflow
-    let authentication: Authentication
-
-    public init(database: Database, catalog: ProcedureCatalog, authentication: Authentication) {
-        self.workflow = ApplicationWorkflow(database: database, catalog: catalog)
-        self.authentication = authentication
-    }
-
-    /// Loads `Schemas/procedures`; a bad definition throws a `CatalogError` naming the file and field.
-    public static func loadCatalog(schemasDirectory: URL) throws -> ProcedureCatalog {
-        try ProcedureCatalog.load(directory: schemasDirectory.appendingPathComponent("procedures"))
-    }
-
-    /// "申請の状況" for マイページ. Static because App builds マイページ (Identity) before this module.
-    public static func myPageSection(catalog: ProcedureCatalog) -> any MyPageSection {
-        ApplicationsMyPageSection(catalog: catalog)
-    }
-
-    public static var dashboardTile: any StaffDashboardTile { ApplicationsDashboardTile() }
-
-    public func register(in routes: inout Routes) {
-        routes.register(ApplicationRoutes(workflow: workflow, authentication: authentication))
-        routes.register(ApplicationAPIRoutes(workflow: workflow, authentication: authentication))
-        routes.register(StaffQueueRoutes(workflow: workflow, authentication: authentication))
-        routes.register(StaffQueueAPIRoutes(workflow: workflow, authentication: authentication))
-    }
-}
 
 /// The body limit of routes that take files: the per-application cap plus room for the text fields.
 let uploadBodyLimit = AttachmentRules.maximumApplicationBytes + 512 * 1024

@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import Security
+import ServiceKit
 import Store
 
 /// A form that passed validation, about to be stored as a draft (or submitted straight away by the API).
@@ -81,12 +82,6 @@ public struct QueueFilter: Sendable, Equatable {
         self.olderThanDays = olderThanDays
         self.assignedStaffID = assignedStaffID
     }
-}
-
-/// Who a usage event counts: a resident, or a guest known only by their application.
-public enum UsageSubject: Sendable {
-    case resident(id: Int64)
-    case guestApplication(id: Int64)
 }
 
 /// Every SQL statement of the Applications module.
@@ -387,54 +382,13 @@ public enum ApplicationStore {
         return (try decodeAttachment(row), try row.get("data", as: Data.self))
     }
 
-    // MARK: Resident messages (outbox)
+    // MARK: Resident messages
 
-    public static func insertResidentMessage(
-        residentID: Int64?, applicationID: Int64?, subject: String, body: String, at time: Date,
-        on connection: Connection
-    ) throws {
-        try connection.run(
-            """
-            INSERT INTO resident_messages (resident_id, application_id, subject, body, created_at, source)
-            VALUES (?, ?, ?, ?, ?, 'applications')
-            """, residentID, applicationID, subject, body, time)
-    }
-
-    public static func fetchResidentMessages(residentID: Int64, limit: Int = 20, on connection: Connection) throws
-        -> [ResidentMessage]
-    {
-        try connection.query(
-            "SELECT * FROM resident_messages WHERE resident_id = ? ORDER BY id DESC LIMIT ?", residentID, limit
-        ).map(decodeMessage)
-    }
-
+    /// The messages about one application, newest first (the guest's lookup page, the staff detail).
     public static func fetchResidentMessages(applicationID: Int64, on connection: Connection) throws
         -> [ResidentMessage]
     {
-        try connection.query("SELECT * FROM resident_messages WHERE application_id = ? ORDER BY id DESC", applicationID)
-            .map(decodeMessage)
-    }
-
-    // MARK: Usage events
-
-    /// One KPI row. The resident key is an HMAC under a server secret, so the KPI module can count distinct
-    /// people without being able to tell who they are.
-    public static func insertUsageEvent(
-        kind: String, channel: ApplicationChannel, subject: UsageSubject, procedureCode: String, at time: Date,
-        on connection: Connection
-    ) throws {
-        let secret = try ServerSecretStore.fetchOrCreateSecret(name: "usage_resident_key", at: time, on: connection)
-        let message =
-            switch subject {
-            case .resident(let id): "resident:\(id)"
-            case .guestApplication(let id): "guest-application:\(id)"
-            }
-        let key = Hex.encode(Digest.hmacSHA256(key: secret, message: Array(message.utf8)))
-        try connection.run(
-            """
-            INSERT INTO usage_events (occurred_at, source, kind, channel, resident_key, procedure_code, fiscal_year)
-            VALUES (?, 'applications', ?, ?, ?, ?, ?)
-            """, time, kind, channel.rawValue, key, procedureCode, CalendarDate.fiscalYear(at: time))
+        try ResidentMessages.fetchMessages(source: ApplicationsModule.name, recordID: applicationID, on: connection)
     }
 
     // MARK: Response templates
@@ -485,8 +439,7 @@ public enum ApplicationStore {
         try connection.run("DELETE FROM application_attachments WHERE application_id = ?", id)
         try connection.run(
             "UPDATE application_events SET message = NULL, internal_note = NULL WHERE application_id = ?", id)
-        try connection.run(
-            "DELETE FROM resident_messages WHERE application_id = ? AND source = 'applications'", id)
+        try ResidentMessages.deleteMessages(source: ApplicationsModule.name, recordID: id, on: connection)
         try connection.run(
             """
             UPDATE applications SET answers = '{}', resident_id = NULL, guest_secret_hash = NULL, purged_at = ?,
@@ -542,12 +495,6 @@ public enum ApplicationStore {
             id: try row.get("id"), applicationID: try row.get("application_id"), field: try row.get("field"),
             filename: try row.get("filename"), contentType: try row.get("content_type"), size: try row.get("size"),
             sha256: try row.get("sha256"))
-    }
-
-    private static func decodeMessage(_ row: Row) throws -> ResidentMessage {
-        ResidentMessage(
-            id: try row.get("id"), residentID: try row.get("resident_id"), applicationID: try row.get("application_id"),
-            subject: try row.get("subject"), body: try row.get("body"), createdAt: try row.get("created_at"))
     }
 
     private static func decodeTemplate(_ row: Row) throws -> ResponseTemplate {

@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import Security
+import ServiceKit
 import Store
 
 /// Who is filling in or acting on an application from the resident side.
@@ -134,15 +135,12 @@ public struct ApplicationWorkflow: Sendable {
                 to: .received,
                 on: connection)
             let name = catalog.procedure(code: draft.procedureCode)?.name ?? draft.procedureCode
-            try ApplicationStore.insertResidentMessage(
-                residentID: draft.residentID, applicationID: draft.id,
+            try ResidentMessages.send(
+                to: draft,
                 subject: ApplicationRules.messageSubject(procedureName: name, to: .received),
                 body: "受付番号 \(ReferenceNumber.display(reference)) で申請を受け付けました。審査の状況はこのページでお知らせします。",
                 at: now, on: connection)
-            try ApplicationStore.insertUsageEvent(
-                kind: "submitted", channel: applicant.channel, subject: usageSubject(draft),
-                procedureCode: draft.procedureCode,
-                at: now, on: connection)
+            try recordUsage("submitted", channel: applicant.channel, of: draft, at: now, on: connection)
             try AuditLog.append(
                 audit(applicant.auditActor, "application.submit", draft.id, origin), at: now, on: connection)
             let stored = try ApplicationStore.fetchApplication(id: draft.id, on: connection)!
@@ -163,9 +161,7 @@ public struct ApplicationWorkflow: Sendable {
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .status, actor: applicant.eventActor, at: now,
                 from: application.status, to: .withdrawn, on: connection)
-            try ApplicationStore.insertUsageEvent(
-                kind: "withdrew", channel: applicant.channel, subject: usageSubject(application),
-                procedureCode: application.procedureCode, at: now, on: connection)
+            try recordUsage("withdrew", channel: applicant.channel, of: application, at: now, on: connection)
             try AuditLog.append(
                 audit(applicant.auditActor, "application.withdraw", applicationID, origin), at: now, on: connection)
         }
@@ -191,9 +187,7 @@ public struct ApplicationWorkflow: Sendable {
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .status, actor: applicant.eventActor, at: now, from: .returned,
                 to: .received, message: nil, on: connection)
-            try ApplicationStore.insertUsageEvent(
-                kind: "resubmitted", channel: applicant.channel, subject: usageSubject(application),
-                procedureCode: application.procedureCode, at: now, on: connection)
+            try recordUsage("resubmitted", channel: applicant.channel, of: application, at: now, on: connection)
             try AuditLog.append(
                 audit(applicant.auditActor, "application.resubmit", applicationID, origin), at: now, on: connection)
         }
@@ -210,9 +204,7 @@ public struct ApplicationWorkflow: Sendable {
             GuestSecret.matches(secret, hash: hash)
         else { return nil }
         try database.write { connection in
-            try ApplicationStore.insertUsageEvent(
-                kind: "looked_up", channel: .web, subject: .guestApplication(id: application.id),
-                procedureCode: application.procedureCode, at: now, on: connection)
+            try recordUsage("looked_up", channel: .web, of: application, at: now, on: connection)
             try AuditLog.append(audit(.guest, "application.read", application.id, origin), at: now, on: connection)
         }
         return application
@@ -297,8 +289,8 @@ public struct ApplicationWorkflow: Sendable {
                 message: message, internalNote: internalNote, on: connection)
             if let message, !message.isEmpty {
                 let name = catalog.procedure(code: application.procedureCode)?.name ?? application.procedureCode
-                try ApplicationStore.insertResidentMessage(
-                    residentID: application.residentID, applicationID: applicationID,
+                try ResidentMessages.send(
+                    to: application,
                     subject: ApplicationRules.messageSubject(procedureName: name, to: to), body: message, at: now,
                     on: connection)
             }
@@ -324,13 +316,33 @@ public struct ApplicationWorkflow: Sendable {
 
     // MARK: Helpers
 
-    func usageSubject(_ application: StoredApplication) -> UsageSubject {
-        application.residentID.map { .resident(id: $0) } ?? .guestApplication(id: application.id)
+    /// One usage event for the KPI; a guest is counted through their application.
+    func recordUsage(
+        _ kind: String, channel: ApplicationChannel, of application: StoredApplication, at now: Date,
+        on connection: Connection
+    ) throws {
+        let person = application.residentID.map { UsagePerson.resident(id: $0) }
+            ?? .guest(record: "application", id: application.id)
+        try UsageEvents.record(
+            UsageEvent(
+                source: ApplicationsModule.name, kind: kind, channel: channel.usageChannel, person: person,
+                subjectCode: application.procedureCode), at: now, on: connection)
     }
 
     func audit(_ actor: AuditActor, _ action: String, _ applicationID: Int64, _ origin: RequestOrigin) -> AuditEvent {
         AuditEvent(
             actor: actor, action: action, subjectType: "application", subjectID: String(applicationID),
             clientAddress: origin.clientAddress, requestID: origin.requestID)
+    }
+}
+
+extension ResidentMessages {
+    /// A message about `application` to its resident, or — for a guest — to whoever looks it up.
+    static func send(to application: StoredApplication, subject: String, body: String, at time: Date, on connection: Connection)
+        throws
+    {
+        try send(
+            subject: subject, body: body, to: application.residentID, source: ApplicationsModule.name,
+            recordID: application.id, at: time, on: connection)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import ServiceKit
 import Store
 import Web
 
@@ -12,7 +13,7 @@ struct ApplicationsMyPageSection: MyPageSection {
 
     func render(residentID: Int64, connection: Connection) throws -> [Node] {
         let applications = try ApplicationStore.fetchApplications(residentID: residentID, on: connection)
-        let messages = try ApplicationStore.fetchResidentMessages(residentID: residentID, limit: 10, on: connection)
+        let messages = try ResidentMessages.fetchMessages(residentID: residentID, limit: 10, on: connection)
         var histories: [Int64: [ApplicationEvent]] = [:]
         for application in applications.prefix(20) {
             histories[application.id] = try ApplicationStore.fetchEvents(applicationID: application.id, on: connection)
@@ -53,18 +54,5 @@ struct ApplicationsMyPageSection: MyPageSection {
         }
         nodes.append(el("p") { el("a", .href("/applications")) { "新しく申請する" } })
         return nodes
-    }
-}
-
-/// "審査待ちの申請" on the staff dashboard: a count for the clerk's department and a link to the queue.
-struct ApplicationsDashboardTile: StaffDashboardTile {
-    var title: String { "審査待ちの申請" }
-
-    func render(staff: AuthenticatedStaff, connection: Connection) throws -> [Node] {
-        let count = try ApplicationStore.countOpenApplications(department: staff.department.rawValue, on: connection)
-        return [
-            el("p") { "\(staff.department.rawValue)：\(count) 件" },
-            el("p") { el("a", .href("/staff/applications")) { "申請の一覧を開く" } },
-        ]
     }
 }

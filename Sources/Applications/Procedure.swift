@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import ServiceKit
 
 /// The kinds of question a procedure may ask (GOV.UK Forms' typed questions). The raw value is the JSON spelling.
 public enum FieldType: String, Codable, Sendable, CaseIterable {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Identity
+import ServiceKit
 import Web
 
 /// Staff pages. The queue lists no personal data (reference, procedure, status, dates); names and answers

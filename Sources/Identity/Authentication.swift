@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Security
+import ServiceKit
 import Store
 import Web
 
@@ -27,6 +28,8 @@ public struct AuthenticatedStaff: Sendable {
     public var department: Department { member.department }
     public var displayName: String { member.displayName }
     public var auditActor: AuditActor { .staff(id: member.id) }
+    /// What the shared tier's dashboard tiles and module pages may know of them.
+    public var viewer: StaffViewer { StaffViewer(id: member.id, role: member.role, department: member.department) }
 }
 
 /// A visitor who is not signed in, on a page whose form must still be protected (login, register, reset).

@@ -1,28 +1,39 @@
 import Foundation
 import HTTP
 import Security
+import ServiceKit
 import Store
 
-/// Identity, wired: authentication for other modules, and the account, login, staff and audit pages.
-/// App creates one, registers it as a route collection and hands `authentication` to every module.
-public final class IdentityModule: RouteCollection, Sendable {
+/// Identity as a service module: the account, login, マイページ, staff and audit pages, the `staff` and `token`
+/// commands and the demo accounts. Unlike the other modules it is also infrastructure: App creates its
+/// `Authentication` first and hands it to every module, and マイページ and the staff dashboard show the
+/// sections and tiles of the modules it hosts.
+public final class IdentityModule: ServiceModule {
+    public static let name = "identity"
+    public static var commands: [any Command.Type] {
+        [
+            StaffAddCommand.self, StaffDisableCommand.self, StaffListCommand.self, TokenCreateCommand.self,
+            TokenListCommand.self, TokenRevokeCommand.self,
+        ]
+    }
+
     public let authentication: Authentication
     public let login: PasswordLogin
     let services: IdentityServices
 
+    /// `hosted`: the other modules, whose マイページ sections and dashboard tiles Identity's pages show.
     public init(
-        database: Database, settings: IdentitySettings, timeSource: any TimeSource = SystemTimeSource(),
-        myPageSections: [any MyPageSection] = [], dashboardTiles: [any StaffDashboardTile] = [],
-        logger: Logger = .disabled
-    ) throws {
-        let authentication = try Authentication(database: database, settings: settings, timeSource: timeSource)
+        authentication: Authentication, database: Database, settings: IdentitySettings,
+        hosting hosted: [any ServiceModule] = [], logger: Logger = .disabled
+    ) {
         let hasher = settings.passwordHasher
         let login = PasswordLogin(authentication: authentication, database: database, hasher: hasher)
         self.authentication = authentication
         self.login = login
         self.services = IdentityServices(
             database: database, authentication: authentication, login: login, hasher: hasher,
-            myPageSections: myPageSections, dashboardTiles: dashboardTiles, logger: logger)
+            myPageSections: hosted.flatMap(\.myPageSections), dashboardTiles: hosted.flatMap(\.dashboardTiles),
+            logger: logger)
     }
 
     public func register(in routes: inout Routes) {
@@ -32,6 +43,23 @@ public final class IdentityModule: RouteCollection, Sendable {
         routes.register(StaffAdminRoutes(services: services))
         routes.register(StaffResidentRoutes(services: services))
         routes.register(AuditViewerRoutes(services: services))
+    }
+
+    /// The districts, a demo admin and clerk, and the demo resident, each with a fresh password printed once.
+    public func seedDemoData(_ demo: inout DemoDataContext) throws -> [String] {
+        let result = try DemoData.seed(database: demo.database, hasher: services.hasher, at: demo.now)
+        demo.residentID = result.residentID
+        demo.clerkID = result.clerkID
+        var lines = ["districts added: \(result.districtsAdded)"]
+        for (label, path, account) in [
+            ("staff admin", "/staff/login", result.admin), ("staff clerk", "/staff/login", result.clerk),
+            ("resident   ", "/login      ", result.resident),
+        ] {
+            lines.append(
+                "\(label)   \(path)  login: \(account.loginID)  password: \(account.password)"
+                    + (account.created ? "" : "  (existing account, new password)"))
+        }
+        return lines
     }
 }
 

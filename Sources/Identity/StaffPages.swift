@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import ServiceKit
 import Web
 
 /// Staff-side pages. Routes decide what to show; these only build the HTML.

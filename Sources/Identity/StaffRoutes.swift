@@ -90,7 +90,7 @@ struct StaffRoutes: RouteCollection {
                 let rendered = try services.database.read { connection in
                     tiles.map { tile -> (String, [Node]) in
                         do {
-                            return (tile.title, try tile.render(staff: staff, connection: connection))
+                            return (tile.title, try tile.render(staff: staff.viewer, connection: connection))
                         } catch {
                             logger.error(
                                 "dashboard tile failed",

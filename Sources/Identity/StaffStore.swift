@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import Store
 
 /// All SQL on `staff`. Callers pass the connection: a reader for lookups, the writer inside

@@ -2,28 +2,9 @@ import Foundation
 import HTTP
 import Identity
 import Security
+import ServiceKit
 import Store
 import Web
-
-/// The notices module as App wires it: the staff console, the LINE link pages, the マイページ section and the
-/// dashboard tile. (The webhook is registered separately: it exists only when a channel secret is set.)
-public struct NoticesModule: RouteCollection {
-    public let store: NoticeStore
-    public let authentication: Authentication
-
-    public init(database: Database, authentication: Authentication) {
-        self.store = NoticeStore(database: database)
-        self.authentication = authentication
-    }
-
-    public static var myPageSection: any MyPageSection { LineLinkMyPageSection() }
-    public static var dashboardTile: any StaffDashboardTile { NoticesDashboardTile() }
-
-    public func register(in routes: inout Routes) {
-        routes.register(NoticeConsoleRoutes(store: store, authentication: authentication))
-        routes.register(LineLinkRoutes(linking: AccountLinking(store: store), authentication: authentication))
-    }
-}
 
 /// The staff console under `/staff/notices`: templates (supervisors edit, clerks use), compose → preview →
 /// confirm, the notice list with per-notice counts and a drill-down, and the printable fallback list.
@@ -375,23 +356,5 @@ struct ComposeInput: Sendable, Equatable {
         default: errors.add("text", error.message)
         }
         return errors
-    }
-}
-
-/// 「LINEのお知らせ」 on the staff dashboard: counts only, and links to the console.
-struct NoticesDashboardTile: StaffDashboardTile {
-    var title: String { "LINEのお知らせ" }
-
-    func render(staff: AuthenticatedStaff, connection: Connection) throws -> [Node] {
-        let counts = try NoticeStore.fetchConsoleCounts(on: connection)
-        return [
-            el("p") { "送信中：\(counts.queued) 件 ／ 要確認：\(counts.needsAttention) 件" },
-            el("p") { "郵便・電話でのお知らせ待ち：\(counts.openFallback) 人" },
-            el("ul") {
-                el("li") { el("a", .href("/staff/notices")) { "お知らせの一覧" } }
-                el("li") { el("a", .href("/staff/notices/new")) { "お知らせを作成する" } }
-                el("li") { el("a", .href("/staff/notices/fallback")) { "郵便・電話で届ける一覧" } }
-            },
-        ]
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import Store
 
 /// Delivers `resident_messages` (written by other modules, e.g. an application's status change) through the
@@ -66,38 +67,24 @@ public struct ResidentMessageDelivery: Sendable {
     private func deliverBatch(now: Date) throws -> Tally {
         try store.database.write { connection in
             var tally = Tally()
-            let rows = try connection.query(
-                """
-                SELECT m.id, COALESCE(m.resident_id, a.resident_id) AS resident_id, m.subject, m.body
-                FROM resident_messages m
-                LEFT JOIN applications a ON a.id = m.application_id
-                WHERE m.delivered_at IS NULL
-                ORDER BY m.id LIMIT ?
-                """, Self.batchSize)
-            for row in rows {
-                let messageID: Int64 = try row.get("id")
-                let residentID: Int64? = try row.get("resident_id")
-                let channel: String
-                if let residentID {
+            for message in try ResidentMessages.fetchUndelivered(limit: Self.batchSize, on: connection) {
+                let channel: DeliveryChannel
+                if let residentID = message.residentID {
                     let created = try Self.insertNotice(
-                        messageID: messageID, residentID: residentID, subject: try row.get("subject"),
-                        body: try row.get("body"), now: now, on: connection)
-                    channel = created.lineRecipientCount > 0 ? "line" : "post"
+                        messageID: message.id, residentID: residentID, subject: message.subject, body: message.body,
+                        now: now, on: connection)
+                    channel = created.lineRecipientCount > 0 ? .line : .post
                 } else {
-                    channel = "mypage"
+                    channel = .mypage
                 }
                 // Guarded by `delivered_at IS NULL`: the writer is serial, so this cannot miss, but if it ever
                 // did the throw rolls back the notice frozen above with it.
-                let marked = try connection.run(
-                    """
-                    UPDATE resident_messages SET delivered_at = ?, delivery_channel = ?
-                    WHERE id = ? AND delivered_at IS NULL
-                    """, now, channel, messageID)
-                guard marked == 1 else { throw DeliveryConflict(messageID: messageID) }
+                guard try ResidentMessages.markDelivered(id: message.id, channel: channel, at: now, on: connection)
+                else { throw DeliveryConflict(messageID: message.id) }
                 switch channel {
-                case "line": tally.line += 1
-                case "post": tally.fallback += 1
-                default: tally.webLookup += 1
+                case .line: tally.line += 1
+                case .post: tally.fallback += 1
+                case .mypage, .email: tally.webLookup += 1
                 }
             }
             return tally

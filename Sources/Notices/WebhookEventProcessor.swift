@@ -63,7 +63,9 @@ public final class WebhookEventProcessor: @unchecked Sendable {
 
     /// Runs `runUntilStopped` on a thread of its own. The processor counts as running from this call on, not
     /// from when the thread gets going, so a `stop()` that follows at once still waits for the stored events.
-    public func start(idleInterval: TimeInterval = 30) {
+    public func start() { start(idleInterval: 30) }
+
+    public func start(idleInterval: TimeInterval) {
         condition.withLock { running = true }
         let thread = Thread { [self] in runUntilStopped(idleInterval: idleInterval) }
         thread.name = "madoguchi.line-webhook"

@@ -1,5 +1,6 @@
 import Foundation
 import Security
+import ServiceKit
 import Store
 
 /// Shared by the `audit` subcommands.

@@ -1,67 +1,8 @@
 import App
 import Foundation
 import HTTP
-import Notices
+import ServiceKit
 import Store
-
-/// Exit codes, as in swift-argument-parser and sysexits.h.
-enum ExitCode: Int32 {
-    case success = 0
-    case failure = 1
-    case usage = 64
-    /// EX_TEMPFAIL: work remains for the next run (e.g. `notices send` stopped at its time limit).
-    case temporaryFailure = 75
-}
-
-protocol Command {
-    static var name: String { get }
-    static var summary: String { get }
-    static var usage: String { get }
-    static var valuedOptions: Set<String> { get }
-    static var booleanOptions: Set<String> { get }
-    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode
-}
-
-extension Command {
-    static var booleanOptions: Set<String> { [] }
-}
-
-/// Options every database command shares, with their environment fallbacks.
-enum CommonOptions {
-    static let defaultDatabase = "var/madoguchi.sqlite"
-
-    /// The `--db` and `--schemas` lines of a command's help, for the commands that take both.
-    static let databaseOptionsHelp = """
-        --db PATH       SQLite database file (env MADOGUCHI_DB; default \(defaultDatabase))
-          --schemas DIR   Folder holding migrations/ (env MADOGUCHI_SCHEMAS; default ./Schemas)
-        """
-
-    static func databasePath(_ options: CommandLineOptions, _ environment: [String: String]) -> String {
-        options.value("db") ?? environment["MADOGUCHI_DB"] ?? defaultDatabase
-    }
-
-    static func schemasDirectory(_ options: CommandLineOptions, _ environment: [String: String]) -> URL {
-        if let path = options.value("schemas") ?? environment["MADOGUCHI_SCHEMAS"] {
-            return URL(fileURLWithPath: path)
-        }
-        return SchemaLocator.defaultDirectory()
-    }
-
-    static func logLevel(_ options: CommandLineOptions, _ environment: [String: String]) throws -> Logger.Level {
-        let name = options.value("log-level") ?? environment["MADOGUCHI_LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(name: name) else {
-            throw CommandLineOptions.UsageError(
-                message: "log level must be debug, info, warning or error, not '\(name)'")
-        }
-        return level
-    }
-
-    /// Creates the database's folder (e.g. `var/`) on first use.
-    static func ensureParentDirectory(of path: String) throws {
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-}
 
 enum ServeCommand: Command {
     static let name = "serve"
@@ -104,11 +45,8 @@ enum ServeCommand: Command {
         configuration.groupCommit =
             !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
         configuration.benchRoutes = options.has("bench-routes")
-        if environment[LINECredentialFile.secretVariable] != nil {
-            configuration.lineChannelSecret = try LINECredentialFile.channelSecret(environment: environment)
-        }
-        configuration.developmentMode =
-            options.has("dev") || ["1", "true", "yes", "on"].contains(environment["MADOGUCHI_DEV"]?.lowercased() ?? "")
+        try configuration.readSecretFiles(environment: environment)
+        configuration.developmentMode = CommonOptions.isDevelopmentMode(options, environment)
         try CommonOptions.ensureParentDirectory(of: configuration.databasePath)
 
         // Block the stop signals before any thread starts, so every thread inherits the mask and the main
@@ -119,22 +57,22 @@ enum ServeCommand: Command {
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        let application = try Application(configuration: configuration)
+        let madoguchi = try Madoguchi(configuration: configuration)
         if configuration.developmentMode {
-            application.logger.warning(
+            madoguchi.logger.warning(
                 "development mode: session cookie without Secure; never use this in production",
                 ["cookie": .string(configuration.identitySettings.sessionCookieName)])
         }
-        try application.start()
+        try madoguchi.start()
         print(
-            "madoguchi listening on http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(application.server.port)"
+            "madoguchi listening on http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(madoguchi.server.port)"
         )
         fflush(nil)  // tests and systemd read this line while the process keeps running
 
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
-        application.logger.info("stopping", ["signal": .int(Int(received))])
-        application.shutdown()
+        madoguchi.logger.info("stopping", ["signal": .int(Int(received))])
+        madoguchi.shutdown()
         return .success
     }
 }
@@ -244,10 +182,4 @@ enum VersionCommand: Command {
         print("madoguchi \(version)")
         return .success
     }
-}
-
-/// A failure worth one clear line on stderr and exit code 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

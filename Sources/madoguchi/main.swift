@@ -1,17 +1,16 @@
+import App
 import Foundation
 import HTTP
+import ServiceKit
 
 /// `madoguchi COMMAND [SUBCOMMAND] [OPTIONS]`. Exit codes: 0 success, 1 failure, 64 usage error.
-/// Each module adds its commands here; a group (`staff add`, `audit verify`) is a command whose name has
-/// a space, found by matching the first two arguments.
-let commands: [any Command.Type] = [
-    ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
-    AuditVerifyCommand.self, AuditExportCommand.self,
-    StaffAddCommand.self, StaffDisableCommand.self, StaffListCommand.self,
-    TokenCreateCommand.self, TokenListCommand.self, TokenRevokeCommand.self, DemoDataCommand.self,
-    PurgeCommand.self,
-    NoticesSendCommand.self, NoticesCreateCommand.self,
-]
+/// The core's commands, then every module's (`ServiceModule.commands`, gathered by App). A group
+/// (`staff add`, `audit verify`) is a command whose name has a space, found by matching the first two arguments.
+let commands: [any Command.Type] =
+    [
+        ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
+        AuditVerifyCommand.self, AuditExportCommand.self, DemoDataCommand.self,
+    ] + Madoguchi.moduleCommands
 
 /// Finds the command named by the leading arguments: two words for a group's subcommand, else one.
 @MainActor

@@ -35,7 +35,7 @@ struct OpenAPICoverageTests {
 
     @Test func everyAPIRoute_isDescribed_andEveryDescribedAPIRouteExists() throws {
         let directory = TemporaryDirectory()
-        let application = try Application(
+        let application = try Madoguchi(
             configuration: AppConfiguration(
                 databasePath: directory.path("app.sqlite"), host: "127.0.0.1", port: 0,
                 schemasDirectory: RepositoryPaths.schemas, workerThreads: 1),

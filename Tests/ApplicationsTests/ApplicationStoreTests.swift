@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import Security
+import ServiceKit
 import Store
 import TestSupport
 import Testing
@@ -102,11 +103,13 @@ struct ApplicationStoreTests {
                 applicationID: old.id,
                 NewAttachment(field: "photo", filename: "a.png", contentType: "image/png", data: SampleFiles.png),
                 at: now, on: connection)
-            try ApplicationStore.insertResidentMessage(
-                residentID: residentID, applicationID: old.id, subject: "件名", body: "本文", at: now, on: connection)
-            try ApplicationStore.insertUsageEvent(
-                kind: "submitted", channel: .web, subject: .resident(id: residentID), procedureCode: procedure.code,
-                at: now, on: connection)
+            try ResidentMessages.send(
+                subject: "件名", body: "本文", to: residentID, source: ApplicationsModule.name, recordID: old.id, at: now,
+                on: connection)
+            try UsageEvents.record(
+                UsageEvent(
+                    source: ApplicationsModule.name, kind: "submitted", channel: .web,
+                    person: .resident(id: residentID), subjectCode: procedure.code), at: now, on: connection)
         }
         let job = RetentionJob(database: database)
         // Within the retention period nothing happens.
@@ -147,12 +150,16 @@ struct ApplicationStoreTests {
         let residentID = try ApplicationFixtures.insertResident(database)
         try database.write { connection in
             for _ in 0..<2 {
-                try ApplicationStore.insertUsageEvent(
-                    kind: "submitted", channel: .web, subject: .resident(id: residentID), procedureCode: "water-start",
+                try UsageEvents.record(
+                    UsageEvent(
+                        source: ApplicationsModule.name, kind: "submitted", channel: .web,
+                        person: .resident(id: residentID), subjectCode: "water-start"),
                     at: ApplicationFixtures.now, on: connection)
             }
-            try ApplicationStore.insertUsageEvent(
-                kind: "looked_up", channel: .web, subject: .guestApplication(id: 1), procedureCode: "water-start",
+            try UsageEvents.record(
+                UsageEvent(
+                    source: ApplicationsModule.name, kind: "looked_up", channel: .web,
+                    person: .guest(record: "application", id: 1), subjectCode: "water-start"),
                 at: ApplicationFixtures.now, on: connection)
         }
         let (distinct, key) = try database.read { connection in

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import Identity
 import Security
+import ServiceKit
 import Store
 import TestSupport
 

@@ -85,7 +85,7 @@ struct StartupTests {
         try breakDefinition(file, in: schemas, breakage.apply(to:))
         do {
             _ = try TestApplication { $0.schemasDirectory = schemas }
-            Issue.record("Application.init accepted a broken \(file)")
+            Issue.record("Madoguchi.init accepted a broken \(file)")
         } catch let error as CatalogError {
             #expect(error.file == file)
             #expect(error.path == path)

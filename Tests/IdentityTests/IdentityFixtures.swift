@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import Security
+import ServiceKit
 import Store
 import TestSupport
 

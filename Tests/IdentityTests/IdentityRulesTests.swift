@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Identity
 import Security
+import ServiceKit
 import Testing
 import Web
 

@@ -3,6 +3,7 @@
 import Applications
 import Foundation
 import Security
+import ServiceKit
 import Store
 import TestSupport
 import Testing
@@ -48,8 +49,9 @@ struct PurgeCLITests {
                 NewAttachment(
                     field: "photo", filename: "街灯.png", contentType: "image/png", data: Data([0x89, 0x50, 0x4E, 0x47])),
                 at: Self.longAgo, on: connection)
-            try ApplicationStore.insertResidentMessage(
-                residentID: nil, applicationID: expired, subject: "件名", body: "本文", at: closedAt, on: connection)
+            try ResidentMessages.send(
+                subject: "件名", body: "本文", to: nil, source: ApplicationsModule.name, recordID: expired, at: closedAt,
+                on: connection)
 
             let recent = try Self.submit(procedure, at: recently, answers: ["location": .text("振内の町道")], on: connection)
             _ = try ApplicationStore.updateStatus(

@@ -2,6 +2,7 @@ import Foundation
 import Identity
 import Notices
 import Security
+import ServiceKit
 import Store
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import Notices
+import ServiceKit
 import Store
 import TestSupport
 import Testing
@@ -8,17 +9,14 @@ import Testing
 struct ResidentMessageDeliveryTests {
     let directory = TemporaryDirectory()
 
-    /// A message as the applications module writes it (ApplicationStore.insertResidentMessage's SQL).
+    /// A message as the applications module writes it, through the shared writer.
     static func insertMessage(
         _ database: Database, residentID: Int64?, applicationID: Int64? = nil, subject: String, body: String
     ) throws -> Int64 {
         try database.write { connection in
-            try connection.run(
-                """
-                INSERT INTO resident_messages (resident_id, application_id, subject, body, created_at, source)
-                VALUES (?, ?, ?, ?, ?, 'applications')
-                """, residentID, applicationID, subject, body, NoticesFixtures.start)
-            return connection.lastInsertRowID
+            try ResidentMessages.send(
+                subject: subject, body: body, to: residentID, source: "applications", recordID: applicationID,
+                at: NoticesFixtures.start, on: connection)
         }
     }
 

@@ -8,7 +8,7 @@ import Store
 public final class TestApplication: @unchecked Sendable {
     public let directory = TemporaryDirectory()
     public let clock: ManualTimeSource
-    public let application: Application
+    public let application: Madoguchi
 
     public init(
         developmentMode: Bool = false, passwordIterations: Int = 1_000, clock: ManualTimeSource = ManualTimeSource(),
@@ -21,7 +21,7 @@ public final class TestApplication: @unchecked Sendable {
         configuration.passwordIterations = passwordIterations
         configure(&configuration)
         self.clock = clock
-        application = try Application(configuration: configuration, logger: .disabled, timeSource: clock)
+        application = try Madoguchi(configuration: configuration, logger: .disabled, timeSource: clock)
         try application.start()
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import HTTP
-import Notices
+import ServiceKit
 import Store
 
 /// Shared by the notices commands.

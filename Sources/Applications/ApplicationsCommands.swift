@@ -1,5 +1,5 @@
-import Applications
 import Foundation
+import ServiceKit
 import Store
 
 /// `madoguchi purge`: the retention job for online applications (see Applications/RetentionJob.swift).

@@ -1,16 +1,17 @@
 /// A small, strict option parser: `--name value`, `--name=value` and boolean `--flag`. Unknown options and
 /// stray arguments are usage errors (exit 64), as in swift-argument-parser.
-struct CommandLineOptions {
-    struct UsageError: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
+public struct CommandLineOptions: Sendable {
+    public struct UsageError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+        public init(message: String) { self.message = message }
     }
 
     private var values: [String: String] = [:]
     private var flags: Set<String> = []
 
     /// `valued` options take a value; `booleans` do not. `--help` is always accepted.
-    init(_ arguments: [String], valued: Set<String>, booleans: Set<String>) throws {
+    public init(_ arguments: [String], valued: Set<String>, booleans: Set<String>) throws {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -39,7 +40,7 @@ struct CommandLineOptions {
         }
     }
 
-    func value(_ name: String) -> String? { values[name] }
-    func has(_ flag: String) -> Bool { flags.contains(flag) }
-    var wantsHelp: Bool { flags.contains("help") }
+    public func value(_ name: String) -> String? { values[name] }
+    public func has(_ flag: String) -> Bool { flags.contains(flag) }
+    public var wantsHelp: Bool { flags.contains("help") }
 }

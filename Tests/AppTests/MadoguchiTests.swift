@@ -12,7 +12,7 @@ import Web
 /// The wired application on a temp database and an ephemeral port.
 final class RunningApplication: @unchecked Sendable {
     let directory = TemporaryDirectory()
-    let application: Application
+    let application: Madoguchi
     let logLines = LogCapture()
 
     init(benchRoutes: Bool = false, lineChannelSecret: String? = nil) throws {
@@ -22,7 +22,7 @@ final class RunningApplication: @unchecked Sendable {
         configuration.benchRoutes = benchRoutes
         configuration.lineChannelSecret = lineChannelSecret.map(ChannelSecret.init)
         let capture = logLines
-        application = try Application(
+        application = try Madoguchi(
             configuration: configuration, logger: Logger(minimumLevel: .info, sink: { capture.append($0) }))
         try application.start()
     }
@@ -39,7 +39,7 @@ final class RunningApplication: @unchecked Sendable {
     }
 }
 
-@Suite("Application wiring over HTTP")
+@Suite("Server wiring over HTTP")
 struct ApplicationTests {
     @Test func startup_migratesTheDatabase() throws {
         let app = try RunningApplication()

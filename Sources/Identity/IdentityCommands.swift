@@ -1,30 +1,10 @@
-import App
-import Applications
 import Foundation
-import Identity
 import Security
+import ServiceKit
 import Store
 
-/// Shared by the `staff`, `token` and `demo-data` commands.
+/// Shared by the `staff` and `token` commands.
 enum IdentityCommandSupport {
-    /// Opens the database and applies pending migrations, so the first admin can be created on a fresh
-    /// install before the server has ever started.
-    static func openMigratedDatabase(_ options: CommandLineOptions, _ environment: [String: String]) throws -> Database
-    {
-        let path = CommonOptions.databasePath(options, environment)
-        try CommonOptions.ensureParentDirectory(of: path)
-        let database = try Database(path: path)
-        do {
-            try Migrator(
-                directory: CommonOptions.schemasDirectory(options, environment).appendingPathComponent("migrations")
-            ).migrate(database)
-        } catch {
-            database.close()
-            throw error
-        }
-        return database
-    }
-
     /// The password piped on standard input, without its trailing line break. Passwords are never taken as
     /// arguments: those end up in shell history and in `ps` output.
     static func readPasswordFromStandardInput() throws -> String {
@@ -33,10 +13,6 @@ enum IdentityCommandSupport {
         if text.hasSuffix("\r") { text.removeLast() }
         guard !text.isEmpty else { throw CommandFailure(message: "no password on standard input") }
         return text
-    }
-
-    static func isDevelopmentMode(_ options: CommandLineOptions, _ environment: [String: String]) -> Bool {
-        options.has("dev") || ["1", "true", "yes", "on"].contains(environment["MADOGUCHI_DEV"]?.lowercased() ?? "")
     }
 
     /// A cell padded to `width` display columns: full-width characters take two.
@@ -95,7 +71,7 @@ enum StaffAddCommand: Command {
         guard let member else {
             throw CommandFailure(message: errors.all.map { "\($0.field): \($0.message)" }.joined(separator: " "))
         }
-        let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
+        let database = try CommonOptions.openMigratedDatabase(options, environment)
         defer { database.close() }
         let hash = PasswordHasher().hash(password)
         let now = Date()
@@ -136,7 +112,7 @@ enum StaffDisableCommand: Command {
         guard let login = options.value("login") else {
             throw CommandLineOptions.UsageError(message: "staff disable needs --login LOGIN")
         }
-        let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
+        let database = try CommonOptions.openMigratedDatabase(options, environment)
         defer { database.close() }
         let now = Date()
         let loginID = StaffRules.normalizeLoginID(login) ?? login
@@ -169,7 +145,7 @@ enum StaffListCommand: Command {
     static let valuedOptions: Set<String> = ["db", "schemas"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
-        let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
+        let database = try CommonOptions.openMigratedDatabase(options, environment)
         defer { database.close() }
         let members = try database.read { try StaffStore.fetchAllStaff(on: $0) }
         let pad = IdentityCommandSupport.pad
@@ -216,7 +192,7 @@ enum TokenCreateCommand: Command {
             throw CommandLineOptions.UsageError(
                 message: "--name must be 1 to 64 letters, digits, '.', '_' or '-', not '\(name)'")
         }
-        let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
+        let database = try CommonOptions.openMigratedDatabase(options, environment)
         defer { database.close() }
         let token = APITokenRules.generateToken()
         let hash = APITokenRules.hash(token)
@@ -256,7 +232,7 @@ enum TokenListCommand: Command {
     static let valuedOptions: Set<String> = ["db", "schemas"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
-        let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
+        let database = try CommonOptions.openMigratedDatabase(options, environment)
         defer { database.close() }
         let tokens = try database.read { try APITokenStore.fetchAllTokens(on: $0) }
         let pad = IdentityCommandSupport.pad
@@ -289,7 +265,7 @@ enum TokenRevokeCommand: Command {
         guard let name = options.value("name") else {
             throw CommandLineOptions.UsageError(message: "token revoke needs --name NAME")
         }
-        let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
+        let database = try CommonOptions.openMigratedDatabase(options, environment)
         defer { database.close() }
         let now = Date()
         let revoked = try database.write { connection -> Bool in
@@ -304,54 +280,6 @@ enum TokenRevokeCommand: Command {
         }
         guard revoked else { throw CommandFailure(message: "no active token named '\(name)'") }
         print("revoked token \(name)")
-        return .success
-    }
-}
-
-enum DemoDataCommand: Command {
-    static let name = "demo-data"
-    static let summary = "Development only: create demo districts, a demo admin and a demo resident."
-    static let usage = """
-        USAGE: madoguchi demo-data --dev [--db PATH] [--schemas DIR]
-
-        Creates the districts 平取, 振内 and 貫気別, the staff admin 'admin' and the resident
-        'hanako@example.jp', each with a new random password printed here. Safe to run again: nothing is
-        created twice, and both accounts get fresh passwords. Refuses to run outside development mode,
-        because it prints working passwords.
-
-        OPTIONS:
-          --dev           Development mode (or env MADOGUCHI_DEV=1); required
-          \(CommonOptions.databaseOptionsHelp)
-          --help          Show this help
-        """
-    static let valuedOptions: Set<String> = ["db", "schemas"]
-    static let booleanOptions: Set<String> = ["dev"]
-
-    static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
-        guard IdentityCommandSupport.isDevelopmentMode(options, environment) else {
-            throw CommandFailure(
-                message:
-                    "demo-data runs only in development mode (--dev or MADOGUCHI_DEV=1): it prints working passwords")
-        }
-        let database = try IdentityCommandSupport.openMigratedDatabase(options, environment)
-        defer { database.close() }
-        let now = Date()
-        let result = try DemoData.seed(database: database, hasher: PasswordHasher(), at: now)
-        let catalog = try ApplicationsModule.loadCatalog(
-            schemasDirectory: CommonOptions.schemasDirectory(options, environment))
-        let applications = try ApplicationsDemoData.seed(
-            database: database, catalog: catalog, residentID: result.residentID, staffID: result.clerkID, at: now)
-        print("demo data (development only):")
-        print("  districts added: \(result.districtsAdded)")
-        for (label, path, account) in [
-            ("staff admin", "/staff/login", result.admin), ("staff clerk", "/staff/login", result.clerk),
-            ("resident   ", "/login      ", result.resident),
-        ] {
-            print(
-                "  \(label)   \(path)  login: \(account.loginID)  password: \(account.password)"
-                    + (account.created ? "" : "  (existing account, new password)"))
-        }
-        print("  applications added for the demo resident: \(applications)")
         return .success
     }
 }

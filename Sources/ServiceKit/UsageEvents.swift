@@ -1,0 +1,80 @@
+import Foundation
+import Security
+import Store
+
+/// One online (or counter) act by a person, for the KPI module: オンラインシステム利用人数 counts distinct
+/// `person` keys per fiscal year, and indicators pick events by `source`, `kind` and `channel`.
+public struct UsageEvent: Sendable, Equatable {
+    /// The module that recorded it: its `ServiceModule.name`.
+    public var source: String
+    /// What happened, lowercase ASCII: `submitted`, `looked_up`, `requested`, `paid`…
+    public var kind: String
+    public var channel: UsageChannel
+    public var person: UsagePerson
+    /// What the act was about inside its module (a procedure code, a certificate type); never personal data.
+    public var subjectCode: String?
+
+    public init(source: String, kind: String, channel: UsageChannel, person: UsagePerson, subjectCode: String? = nil) {
+        self.source = source
+        self.kind = kind
+        self.channel = channel
+        self.person = person
+        self.subjectCode = subjectCode
+    }
+}
+
+/// How the act reached the town. Counter acts (a clerk typing for a resident, 書かない窓口) are recorded so the
+/// KPI can show them, but they are not online use.
+public enum UsageChannel: String, Sendable, CaseIterable, Codable {
+    case web
+    case counter
+    case line
+}
+
+/// Who acted, as far as counting distinct people goes. A guest has no resident record, so the record they
+/// acted through stands in for them (`.guest(record: "application", id: 42)`).
+public enum UsagePerson: Sendable, Equatable {
+    case resident(id: Int64)
+    case guest(record: String, id: Int64)
+
+    /// The text under the HMAC. Changing it would split one person into two across the change, so it stays
+    /// as the applications module first wrote it (`resident:7`, `guest-application:42`).
+    var keyMaterial: String {
+        switch self {
+        case .resident(let id): "resident:\(id)"
+        case .guest(let record, let id): "guest-\(record):\(id)"
+        }
+    }
+}
+
+/// The one writer of `usage_events`. Rows hold no personal data and survive `madoguchi purge`: the person is a
+/// hex HMAC-SHA256 under a server secret, stable enough to count distinct people and useless for finding out
+/// who they are.
+public enum UsageEvents {
+    static let secretName = "usage_resident_key"
+
+    /// Records `event` inside the caller's write transaction, so the act and its count commit together.
+    public static func record(_ event: UsageEvent, at time: Date, on connection: Connection) throws {
+        try connection.run(
+            """
+            INSERT INTO usage_events (occurred_at, source, kind, channel, resident_key, subject_code, fiscal_year)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, time, event.source, event.kind, event.channel.rawValue,
+            try personKey(event.person, at: time, on: connection), event.subjectCode,
+            fiscalYearStarting(at: time))  // FORMATS-MERGE
+    }
+
+    /// The pseudonymous key of `person`, as stored in `usage_events.resident_key`.
+    public static func personKey(_ person: UsagePerson, at time: Date, on connection: Connection) throws -> String {
+        let secret = try ServerSecretStore.fetchOrCreateSecret(name: secretName, at: time, on: connection)
+        return Hex.encode(Digest.hmacSHA256(key: secret, message: Array(person.keyMaterial.utf8)))
+    }
+}
+
+// FORMATS-MERGE: replaced by the Formats tier's fiscal year when that branch lands.
+private func fiscalYearStarting(at instant: Date) -> Int {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "Asia/Tokyo")!
+    let parts = calendar.dateComponents([.year, .month], from: instant)
+    return parts.month! >= 4 ? parts.year! : parts.year! - 1
+}
