@@ -48,6 +48,7 @@ let package = Package(
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "TestSupport"]),
         .testTarget(
             name: "AppTests", dependencies: ["App", "Web", "Notices", "Cryptography", "Security", "TestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "Cryptography", "TestSupport"]),
