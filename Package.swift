@@ -16,23 +16,29 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // Crypto tier: the one caller of libcrypto (digests, HMAC, PBKDF2, CSPRNG, constant-time comparison).
+        .target(name: "Cryptography", dependencies: ["CCrypto"]),
+
         // Core tier.
-        .target(name: "Store", dependencies: ["CSQLite", "CCrypto"]),
-        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CCrypto"]),
+        .target(name: "Store", dependencies: ["CSQLite", "Cryptography"]),
+        .target(name: "HTTP", dependencies: ["CMicroHTTPD", "Cryptography"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "Web", dependencies: ["HTTP"]),
-        .target(name: "Security", dependencies: ["Store", "CCrypto"]),
+        .target(name: "Security", dependencies: ["Store", "Cryptography"]),
 
         // Shared tier: what every service module is built from (docs/modules.md). The ServiceModule protocol,
         // マイページ sections and dashboard tiles, the writers of the shared tables, CLI command support.
-        .target(name: "ServiceKit", dependencies: ["Store", "HTTP", "Web", "Security"]),
+        .target(name: "ServiceKit", dependencies: ["Cryptography", "Store", "HTTP", "Web", "Security"]),
         // Accounts, sessions, CSRF and roles: infrastructure every domain module may use, itself a module.
-        .target(name: "Identity", dependencies: ["Store", "HTTP", "Security", "Web", "ServiceKit"]),
+        .target(name: "Identity", dependencies: ["Cryptography", "Store", "HTTP", "Security", "Web", "ServiceKit"]),
 
         // Domain modules: they never import each other; they meet in the Store's tables and in App.
         .target(
-            name: "Notices", dependencies: ["Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity"]),
-        .target(name: "Applications", dependencies: ["Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
+            name: "Notices",
+            dependencies: ["Cryptography", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity"]),
+        .target(
+            name: "Applications",
+            dependencies: ["Cryptography", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
         // Wiring and the executable.
         .target(
@@ -45,14 +51,21 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"],
             path: "Tests/TestSupport"),
+        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Web", "Notices", "Security", "TestSupport"]),
-        .testTarget(name: "SecurityTests", dependencies: ["Security", "TestSupport"]),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Store", "Security", "HTTP", "TestSupport"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "TestSupport"]),
+        .testTarget(
+            name: "AppTests", dependencies: ["App", "Web", "Notices", "Cryptography", "Security", "TestSupport"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security", "Cryptography", "TestSupport"]),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: ["ServiceKit", "Cryptography", "Store", "Security", "HTTP", "TestSupport"]),
         .testTarget(
             name: "IdentityTests",
-            dependencies: ["Identity", "App", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport"]),
+            dependencies: [
+                "Identity", "App", "Cryptography", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport",
+            ]),
         .testTarget(
             name: "NoticesTests",
             dependencies: ["Notices", "Identity", "Security", "Store", "HTTP", "HTTPClient", "TestSupport"],
@@ -61,10 +74,12 @@ let package = Package(
         .testTarget(
             name: "ApplicationsTests",
             dependencies: [
-                "Applications", "App", "Identity", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport",
+                "Applications", "App", "Identity", "Cryptography", "Security", "Store", "HTTP", "HTTPClient", "Web",
+                "TestSupport",
             ]),
         .testTarget(
-            name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security", "Applications"]),
+            name: "MadoguchiCLITests",
+            dependencies: ["TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "Applications"]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,5 @@
-import CCrypto
 import CMicroHTTPD
+import Cryptography
 import Foundation
 import Synchronization
 
@@ -63,11 +63,7 @@ public final class Server: @unchecked Sendable {
     private let suspendedLock = NSLock()
     private var suspendedExchanges: [ObjectIdentifier: (Exchange, SuspendedConnection)] = [:]
     /// 12 hex digits of randomness, so ids from different processes and restarts don't collide.
-    private let requestIDPrefix: [UInt8] = {
-        var random = [UInt8](repeating: 0, count: 6)
-        precondition(RAND_bytes(&random, Int32(random.count)) == 1, "RAND_bytes failed")
-        return random.flatMap { [HexDigits.ascii[Int($0 >> 4)], HexDigits.ascii[Int($0 & 0x0F)]] }
-    }()
+    private let requestIDPrefix = Array(Hex.encode(SecureRandom.bytes(6)).utf8)
 
     public init(
         configuration: Configuration, routes: Routes, logger: Logger, metrics: HTTPMetrics = HTTPMetrics(),

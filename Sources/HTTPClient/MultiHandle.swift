@@ -162,8 +162,7 @@ public final class MultiHandle {
 private final class Transfer {
     let easy: UnsafeMutableRawPointer
     var tag = 0
-    var body = Data()
-    var headers: [String: String] = [:]
+    private let response = ResponseAccumulator()
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
     init() {
@@ -173,101 +172,35 @@ private final class Transfer {
 
     func prepare(_ request: MultiHandle.Request, tag: Int) throws {
         self.tag = tag
-        body = Data()
-        headers = [:]
+        response.reset()
         curl_easy_reset(easy)
-        try set(CURLOPT_URL, request.url)
-        // Only HTTP(S): a misconfigured base URL must not make libcurl speak another protocol.
-        try set(CURLOPT_PROTOCOLS_STR, "http,https")
-        try set(CURLOPT_NOSIGNAL, 1)
-        try set(CURLOPT_TIMEOUT_MS, request.timeoutMilliseconds)
-        try set(CURLOPT_CONNECTTIMEOUT_MS, min(request.timeoutMilliseconds, 5_000))
-        switch request.method {
-        case "GET": try set(CURLOPT_HTTPGET, 1)
-        case "HEAD": try set(CURLOPT_NOBODY, 1)
-        default: try set(CURLOPT_CUSTOMREQUEST, request.method)
-        }
-        if let body = request.body {
-            try check(madoguchi_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-            try body.withUnsafeBytes { buffer in
-                // COPYPOSTFIELDS copies, so the Swift buffer need not outlive this call.
-                try check(
-                    madoguchi_curl_easy_setopt_pointer(
-                        easy, CURLOPT_COPYPOSTFIELDS,
-                        UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
-            }
-        }
         // libcurl keeps the list's pointer, not a copy: it lives until the transfer is finished.
-        for (name, value) in request.headers + [("Expect", "")] {
-            headerList = curl_slist_append(headerList, "\(name): \(value)")
-        }
-        try check(madoguchi_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
-
-        let context = Unmanaged.passUnretained(self).toOpaque()
-        let writeBody: curl_write_callback = { data, size, count, context in
-            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
-            if let data {
-                data.withMemoryRebound(to: UInt8.self, capacity: size * count) {
-                    transfer.body.append($0, count: size * count)
-                }
-            }
-            return size * count
-        }
-        let writeHeader: curl_write_callback = { data, size, count, context in
-            let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
-            if let data {
-                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-                if line.hasPrefix("HTTP/") { transfer.headers = [:] }
-                if let colon = line.firstIndex(of: ":") {
-                    let name = line[..<colon].lowercased()
-                    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-                    transfer.headers[name] = value
-                }
-            }
-            return size * count
-        }
-        try check(madoguchi_curl_easy_setopt_write_callback(easy, writeBody))
-        try check(madoguchi_curl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context))
-        try check(madoguchi_curl_easy_setopt_header_callback(easy, writeHeader))
-        try check(madoguchi_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
+        headerList = try EasyOptions.setRequest(
+            on: easy, method: request.method, url: request.url, headers: request.headers, body: request.body,
+            timeoutMilliseconds: request.timeoutMilliseconds)
+        // Only HTTP(S): a misconfigured base URL must not make libcurl speak another protocol.
+        try EasyOptions.set(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        try response.install(on: easy)
     }
 
     func result(_ code: CURLcode) -> Result<EasyHandle.Response, EasyHandle.CurlError> {
-        guard code == CURLE_OK else {
-            return .failure(
-                EasyHandle.CurlError(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code))))
+        guard code == CURLE_OK else { return .failure(EasyHandle.CurlError(code)) }
+        do {
+            return .success(try response.response(of: easy))
+        } catch {
+            return .failure(error)
         }
-        var status = 0
-        var connects = 0
-        _ = madoguchi_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        _ = madoguchi_curl_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
-        return .success(EasyHandle.Response(status: status, headers: headers, body: body, newConnections: connects))
     }
 
     /// Frees what only the finished transfer needed; the easy handle stays for the next one.
     func finish() {
         curl_slist_free_all(headerList)
         headerList = nil
-        body = Data()
-        headers = [:]
+        response.reset()
     }
 
     func release() {
         finish()
         curl_easy_cleanup(easy)
-    }
-
-    private func set(_ option: CURLoption, _ value: Int) throws {
-        try check(madoguchi_curl_easy_setopt_long(easy, option, value))
-    }
-
-    private func set(_ option: CURLoption, _ value: String) throws {
-        try check(madoguchi_curl_easy_setopt_string(easy, option, value))
-    }
-
-    private func check(_ code: CURLcode) throws {
-        guard code == CURLE_OK else {
-            throw EasyHandle.CurlError(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
-        }
     }
 }

@@ -1,7 +1,7 @@
-import CCrypto
+import Cryptography
 import Foundation
 
-/// Staff and resident passwords: PBKDF2-HMAC-SHA256 through libcrypto, with a 16-byte random salt.
+/// Staff and resident passwords: PBKDF2-HMAC-SHA256 (the Cryptography primitive), with a 16-byte random salt.
 ///
 /// The stored form carries its parameters — `pbkdf2-sha256$600000$<salt b64url>$<hash b64url>` — so the
 /// iteration count can be raised later: `needsRehash` tells the login code to re-hash on the next success.
@@ -53,25 +53,7 @@ public struct PasswordHasher: Sendable {
         return (iterations, salt, hash)
     }
 
-    /// https://www.openssl.org/docs/man3.0/man3/PKCS5_PBKDF2_HMAC.html
-    static func derive(password: String, salt: [UInt8], iterations: Int) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: 32)
-        let passwordBytes = Array(password.utf8)
-        let ok = passwordBytes.withUnsafeBufferPointer { passwordBuffer in
-            passwordBuffer.withMemoryRebound(to: CChar.self) { passwordChars in
-                PKCS5_PBKDF2_HMAC(
-                    passwordChars.baseAddress, Int32(passwordChars.count), salt, Int32(salt.count), Int32(iterations),
-                    EVP_sha256(), Int32(output.count), &output)
-            }
-        }
-        precondition(ok == 1, "PKCS5_PBKDF2_HMAC failed")
-        return output
-    }
-}
-
-extension PasswordHasher {
-    /// The raw PBKDF2 output, exposed so tests can check it against RFC 7914's published vector.
-    public static func deriveForTesting(password: String, salt: [UInt8], iterations: Int) -> [UInt8] {
-        derive(password: password, salt: salt, iterations: iterations)
+    private static func derive(password: String, salt: [UInt8], iterations: Int) -> [UInt8] {
+        PBKDF2.hmacSHA256(password: password, salt: salt, iterations: iterations, byteCount: 32)
     }
 }

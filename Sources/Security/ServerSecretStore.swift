@@ -1,5 +1,5 @@
+import Cryptography
 import Foundation
-import Security
 import Store
 
 /// All SQL on `server_secrets`: keys the server makes for itself and must keep across restarts.

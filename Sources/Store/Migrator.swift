@@ -1,4 +1,4 @@
-import CCrypto
+import Cryptography
 import Foundation
 
 /// One forward-only schema change, read from `Schemas/migrations/NNNN_name.sql`.
@@ -59,7 +59,7 @@ public struct Migrator: Sendable {
             migrations.append(
                 Migration(
                     version: version, name: String(parts[1]), sql: String(decoding: data, as: UTF8.self),
-                    sha256: SHA256Hex.digest(data)))
+                    sha256: Digest.sha256Hex(data)))
         }
         for (index, migration) in migrations.enumerated() {
             if index > 0, migrations[index - 1].version == migration.version {
@@ -115,18 +115,5 @@ public struct Migrator: Sendable {
             newlyApplied.append(migration.version)
         }
         return newlyApplied
-    }
-}
-
-/// SHA-256 as lowercase hex, through libcrypto. https://www.openssl.org/docs/man3.0/man3/EVP_Digest.html
-enum SHA256Hex {
-    static func digest(_ data: Data) -> String {
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = data.withUnsafeBytes { buffer in
-            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, EVP_sha256(), nil)
-        }
-        precondition(ok == 1, "EVP_Digest(SHA-256) failed")
-        return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
     }
 }

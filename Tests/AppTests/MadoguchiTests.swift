@@ -1,4 +1,5 @@
 import App
+import Cryptography
 import Foundation
 import HTTP
 import HTTPClient

@@ -1,6 +1,7 @@
 // Applications is built for TestSupport (through App). The tests use its store only to write applications the
 // way the server does, with timestamps in the past, then judge the binary by its output, exit code and rows.
 import Applications
+import Cryptography
 import Foundation
 import Security
 import ServiceKit

@@ -1,5 +1,4 @@
 import Foundation
-import HTTP
 import HTTPClient
 import TestSupport
 import Testing
@@ -9,18 +8,7 @@ struct MultiHandleTests {
     let server: LiveServer
 
     init() throws {
-        var routes = Routes()
-        routes.post("/echo/:id") { request in
-            var response = Response.text("echo \(request.parameter("id")) \(request.body.count)")
-            response.setHeader("X-Echo-Key", request.header("x-key") ?? "")
-            return response
-        }
-        routes.post("/slow") { _ in
-            // The peer is slow on purpose: this is what a timeout looks like from the client.
-            Thread.sleep(forTimeInterval: 1)
-            return .text("late")
-        }
-        server = try LiveServer(routes: routes)
+        server = try LoopbackPeer.start()
     }
 
     /// Drives `multi` until every transfer has completed.

@@ -1,0 +1,49 @@
+import CCrypto
+import Foundation
+
+/// SHA-256 and HMAC-SHA256 through libcrypto's EVP interface. No hand-written primitives.
+public enum Digest {
+    /// https://www.openssl.org/docs/man3.0/man3/EVP_Digest.html
+    public static func sha256<Bytes: ContiguousBytes>(_ data: Bytes) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = data.withUnsafeBytes { buffer in
+            EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, EVP_sha256(), nil)
+        }
+        precondition(ok == 1, "EVP_Digest(SHA-256) failed")
+        return Array(digest.prefix(Int(length)))
+    }
+
+    public static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
+
+    public static func sha256Hex<Bytes: ContiguousBytes>(_ data: Bytes) -> String { Hex.encode(sha256(data)) }
+
+    public static func sha256Hex(_ text: String) -> String { Hex.encode(sha256(text)) }
+
+    /// https://www.openssl.org/docs/man3.0/man3/HMAC.html
+    public static func hmacSHA256<Key: ContiguousBytes, Message: ContiguousBytes>(key: Key, message: Message) -> [UInt8]
+    {
+        var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let result = key.withUnsafeBytes { keyBuffer in
+            message.withUnsafeBytes { messageBuffer in
+                HMAC(
+                    EVP_sha256(), keyBuffer.baseAddress, Int32(keyBuffer.count),
+                    messageBuffer.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBuffer.count, &mac, &length)
+            }
+        }
+        precondition(result != nil, "HMAC-SHA256 failed")
+        return Array(mac.prefix(Int(length)))
+    }
+
+    /// Compares in time that depends only on the lengths, so a mismatch position leaks nothing.
+    /// https://www.openssl.org/docs/man3.0/man3/CRYPTO_memcmp.html
+    public static func constantTimeEquals<A: ContiguousBytes, B: ContiguousBytes>(_ a: A, _ b: B) -> Bool {
+        a.withUnsafeBytes { left in
+            b.withUnsafeBytes { right in
+                left.count == right.count
+                    && (left.count == 0 || CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0)
+            }
+        }
+    }
+}
