@@ -16,18 +16,22 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // Shared tier, Foundation only: Japanese input rules, dates as Japan reads them, Excel-safe CSV.
+        .target(name: "Formats"),
+
         // Core tier.
         .target(name: "Store", dependencies: ["CSQLite", "CCrypto"]),
         .target(name: "HTTP", dependencies: ["CMicroHTTPD", "CCrypto"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
-        .target(name: "Web", dependencies: ["HTTP"]),
-        .target(name: "Security", dependencies: ["Store", "CCrypto"]),
+        .target(name: "Web", dependencies: ["HTTP", "Formats"]),
+        .target(name: "Security", dependencies: ["Store", "CCrypto", "Formats"]),
         // Accounts, sessions, CSRF and roles: infrastructure every domain module may use.
-        .target(name: "Identity", dependencies: ["Store", "HTTP", "Security", "Web"]),
+        .target(name: "Identity", dependencies: ["Store", "HTTP", "Security", "Web", "Formats"]),
 
         // Domain modules: they never import each other; they meet in the Store's tables and in App.
-        .target(name: "Notices", dependencies: ["Store", "HTTP", "HTTPClient", "Security", "Web", "Identity"]),
-        .target(name: "Applications", dependencies: ["Store", "HTTP", "Security", "Web", "Identity"]),
+        .target(
+            name: "Notices", dependencies: ["Store", "HTTP", "HTTPClient", "Security", "Web", "Identity", "Formats"]),
+        .target(name: "Applications", dependencies: ["Store", "HTTP", "Security", "Web", "Identity", "Formats"]),
 
         // Wiring and the executable.
         .target(
@@ -40,6 +44,7 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"],
             path: "Tests/TestSupport"),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Web", "Notices", "Security", "TestSupport"]),

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Identity
 import Security
@@ -434,7 +435,7 @@ public enum ApplicationStore {
             """
             INSERT INTO usage_events (occurred_at, source, kind, channel, resident_key, procedure_code, fiscal_year)
             VALUES (?, 'applications', ?, ?, ?, ?, ?)
-            """, time, kind, channel.rawValue, key, procedureCode, CalendarDate.fiscalYear(at: time))
+            """, time, kind, channel.rawValue, key, procedureCode, FiscalYear(containing: time).startYear)
     }
 
     // MARK: Response templates
