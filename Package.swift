@@ -38,7 +38,7 @@ let package = Package(
             name: "App", dependencies: ["Store", "HTTP", "Web", "Security", "Identity", "Notices", "Applications"]),
         .executableTarget(
             name: "madoguchi",
-            dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices", "Applications"]),
+            dependencies: ["App", "Store", "HTTP", "Security", "Identity", "Notices", "Applications", "Formats"]),
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(

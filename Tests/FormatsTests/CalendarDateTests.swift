@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 import Testing
 
 @Suite("Calendar dates and Japan time")
@@ -21,7 +21,9 @@ struct CalendarDateTests {
         #expect(CalendarDate.parse(input) == expected)
     }
 
-    @Test(arguments: ["", "2026-02-30", "2025-02-29", "2026-13-01", "2026-04", "1899-12-31", "3000-01-01", "令和8年4月1日", "+2026-4-1"])
+    @Test(arguments: [
+        "", "2026-02-30", "2025-02-29", "2026-13-01", "2026-04", "1899-12-31", "3000-01-01", "令和8年4月1日", "+2026-4-1",
+    ])
     func parse_isNilForAnythingThatIsNotARealDate(input: String) {
         #expect(CalendarDate.parse(input) == nil)
     }
@@ -41,6 +43,8 @@ struct CalendarDateTests {
         #expect(CalendarDate.utcMidnight("2026-04-01") == Self.april1)
         #expect(CalendarDate.utcMidnight("2026-4-1") == nil)
         #expect(CalendarDate.utcMidnight("2026-02-30") == nil)
+        #expect(CalendarDate.utcMidnight("2026-+4-01") == nil, "Int() takes a sign; a date does not")
+        #expect(JapanTime.startOfDay("2026-04-0１") == nil)
     }
 
     @Test func japanese_showsAStoredDate_andAnythingElseAsStored() {
