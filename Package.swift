@@ -18,40 +18,47 @@ let package = Package(
 
         // Crypto tier: the one caller of libcrypto (digests, HMAC, PBKDF2, CSPRNG, constant-time comparison).
         .target(name: "Cryptography", dependencies: ["CCrypto"]),
+        // Foundation only: Japanese input rules, dates as Japan reads them (和暦, fiscal years), Excel-safe CSV.
+        .target(name: "Formats"),
 
         // Core tier.
         .target(name: "Store", dependencies: ["CSQLite", "Cryptography"]),
         .target(name: "HTTP", dependencies: ["CMicroHTTPD", "Cryptography"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
-        .target(name: "Web", dependencies: ["HTTP"]),
-        .target(name: "Security", dependencies: ["Store", "Cryptography"]),
+        .target(name: "Web", dependencies: ["HTTP", "Formats"]),
+        .target(name: "Security", dependencies: ["Store", "Cryptography", "Formats"]),
 
         // Shared tier: what every service module is built from (docs/modules.md). The ServiceModule protocol,
         // マイページ sections and dashboard tiles, the writers of the shared tables, CLI command support.
-        .target(name: "ServiceKit", dependencies: ["Cryptography", "Store", "HTTP", "Web", "Security"]),
+        .target(name: "ServiceKit", dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Web", "Security"]),
         // Accounts, sessions, CSRF and roles: infrastructure every domain module may use, itself a module.
-        .target(name: "Identity", dependencies: ["Cryptography", "Store", "HTTP", "Security", "Web", "ServiceKit"]),
+        .target(
+            name: "Identity", dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit"]),
 
-        // Domain modules: they never import each other; they meet in the Store's tables and in App.
+        // Domain modules: they never import each other; they meet in the shared tables and in App.
         .target(
             name: "Notices",
-            dependencies: ["Cryptography", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity"]),
+            dependencies: [
+                "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
+            ]),
         .target(
             name: "Applications",
-            dependencies: ["Cryptography", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
+            dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
         // Wiring and the executable.
         .target(
             name: "App",
             dependencies: ["Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications"]),
         // The executable reaches the domain modules only through App.
-        .executableTarget(name: "madoguchi", dependencies: ["App", "ServiceKit", "Store", "HTTP", "Security"]),
+        .executableTarget(
+            name: "madoguchi", dependencies: ["App", "ServiceKit", "Formats", "Store", "HTTP", "Security"]),
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(
             name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"],
             path: "Tests/TestSupport"),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "TestSupport"]),
@@ -64,7 +71,8 @@ let package = Package(
         .testTarget(
             name: "IdentityTests",
             dependencies: [
-                "Identity", "App", "Cryptography", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport",
+                "Identity", "App", "Cryptography", "Formats", "Security", "Store", "HTTP", "HTTPClient", "Web",
+                "TestSupport",
             ]),
         .testTarget(
             name: "NoticesTests",
@@ -74,8 +82,8 @@ let package = Package(
         .testTarget(
             name: "ApplicationsTests",
             dependencies: [
-                "Applications", "App", "Identity", "Cryptography", "Security", "Store", "HTTP", "HTTPClient", "Web",
-                "TestSupport",
+                "Applications", "App", "Identity", "Cryptography", "Formats", "Security", "Store", "HTTP", "HTTPClient",
+                "Web", "TestSupport",
             ]),
         .testTarget(
             name: "MadoguchiCLITests",

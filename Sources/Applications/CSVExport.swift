@@ -1,43 +1,14 @@
+import Formats
 import Foundation
 import Identity
 
-/// CSV that opens correctly in Japanese Excel: RFC 4180 quoting, CRLF line ends, and either UTF-8 with a byte
-/// order mark (Excel reads BOM-less files as Shift_JIS) or Shift_JIS for older Excel and other office tools.
-/// Any cell Excel would run as a formula (starting with = + - @, tab or CR) gets a leading apostrophe
-/// (OWASP "CSV injection"): residents type these cells.
+/// The staff CSV export of a procedure's applications, written by Formats' `CSVWriter` (Excel-safe: BOM or
+/// Shift_JIS, RFC 4180 quoting, formula guard), since residents type these cells.
 public enum CSVExport {
-    public enum Encoding: String, Sendable {
-        case utf8BOM = "utf8"
-        case shiftJIS = "sjis"
-    }
+    public typealias Encoding = CSVWriter.Encoding
 
-    public static func cell(_ value: String) -> String {
-        var text = value
-        // Scalars, not Characters: "\r\n" is one Character and would slip past a Character comparison.
-        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) {
-            text = "'" + text
-        }
-        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-            return text
-        }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    public static func line(_ cells: [String]) -> String {
-        cells.map(cell).joined(separator: ",") + "\r\n"
-    }
-
-    /// The whole document in the chosen encoding. Characters Shift_JIS lacks become "?" rather than failing
-    /// the export; the UTF-8 form is exact.
     public static func document(_ rows: [[String]], encoding: Encoding) -> Data {
-        let text = rows.map(line).joined()
-        switch encoding {
-        case .utf8BOM:
-            return Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
-        case .shiftJIS:
-            if let data = text.data(using: .shiftJIS, allowLossyConversion: false) { return data }
-            return text.data(using: .shiftJIS, allowLossyConversion: true) ?? Data(text.utf8)
-        }
+        CSVWriter.document(rows, encoding: encoding)
     }
 
     /// One row per application: fixed columns, then one column per question of the procedure.

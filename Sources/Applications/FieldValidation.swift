@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Identity
 import Web
@@ -175,23 +176,18 @@ public enum FieldValidation {
             else { return fail("\(label)は taro@example.jp のような形で入力してください。") }
             return .success(address)
         case .phone:
-            var digits = CharacterWidth.halfwidth(text).filter { !" -()".contains($0) }
-            if digits.hasPrefix("+81") { digits = "0" + digits.dropFirst(3) }
-            guard (10...11).contains(digits.count), digits.hasPrefix("0"),
-                digits.allSatisfy({ $0.isASCII && $0.isNumber })
-            else { return fail("\(label)は 01457-2-0000 のように、市外局番から10桁または11桁で入力してください。") }
+            guard let digits = PhoneNumber.normalized(text) else {
+                return fail("\(label)は 01457-2-0000 のように、市外局番から10桁または11桁で入力してください。")
+            }
             return .success(digits)
         case .postalCode:
-            let digits = CharacterWidth.halfwidth(text).filter { $0 != "-" && $0 != " " && $0 != "〒" }
-            guard digits.count == 7, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            guard let code = PostalCode.normalized(text) else {
                 return fail("\(label)は 055-0107 のように7桁の数字で入力してください。")
             }
-            return .success("\(digits.prefix(3))-\(digits.suffix(4))")
+            return .success(code)
         case .kana:
-            value = Kana.katakana(text).trimmingCharacters(in: .whitespaces)
-            guard value.unicodeScalars.allSatisfy({ (0x30A1...0x30FC).contains($0.value) || $0 == " " }) else {
-                return fail("\(label)はカタカナで入力してください。")
-            }
+            guard let name = Kana.katakanaName(text) else { return fail("\(label)はカタカナで入力してください。") }
+            value = name
         case .selectOne:
             guard field.options?.contains(where: { $0.value == text }) == true else {
                 return fail("\(label)は一覧から選んでください。")
@@ -219,60 +215,5 @@ public enum FieldValidation {
             }
         }
         return .success(value)
-    }
-}
-
-/// Calendar dates (`YYYY-MM-DD`) in Japan Standard Time, which has no daylight saving.
-public enum CalendarDate {
-    /// `2026-04-01`, `2026/4/1`, `２０２６年４月１日` → `2026-04-01`; nil for anything that is not a real date.
-    public static func parse(_ text: String) -> String? {
-        let halfwidth = CharacterWidth.halfwidth(text).trimmingCharacters(in: .whitespaces)
-            .replacingOccurrences(of: "年", with: "-").replacingOccurrences(of: "月", with: "-")
-            .replacingOccurrences(of: "日", with: "")
-        let parts = halfwidth.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." })
-        guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            (1900...2999).contains(year), (1...12).contains(month), (1...31).contains(day)
-        else { return nil }
-        let text = String(format: "%04d-%02d-%02d", year, month, day)
-        // A round trip through timegm rejects 2月30日, which it would roll into March.
-        guard let midnight = utcMidnight(text), format(midnight) == text else { return nil }
-        return text
-    }
-
-    /// Today's date in Japan at `instant`.
-    public static func today(at instant: Date) -> String {
-        format(instant.addingTimeInterval(9 * 3600))
-    }
-
-    public static func adding(days: Int, to date: String) -> String {
-        guard let midnight = utcMidnight(date) else { return date }
-        return format(midnight.addingTimeInterval(Double(days) * 86_400))
-    }
-
-    /// `2026年4月1日`.
-    public static func japanese(_ date: String) -> String { JapanTime.formatCalendarDate(date) }
-
-    /// The fiscal year (April to March) an instant falls in, by the Japanese calendar day.
-    public static func fiscalYear(at instant: Date) -> Int {
-        let parts = today(at: instant).split(separator: "-").compactMap { Int($0) }
-        return parts[1] >= 4 ? parts[0] : parts[0] - 1
-    }
-
-    static func utcMidnight(_ text: String) -> Date? {
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3 else { return nil }
-        var fields = tm()
-        fields.tm_year = Int32(parts[0] - 1900)
-        fields.tm_mon = Int32(parts[1] - 1)
-        fields.tm_mday = Int32(parts[2])
-        return Date(timeIntervalSince1970: Double(timegm(&fields)))
-    }
-
-    static func format(_ date: Date) -> String {
-        var seconds = time_t(Int64(date.timeIntervalSince1970.rounded(.down)))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
     }
 }

@@ -1,4 +1,5 @@
 import Cryptography
+import Formats
 import Foundation
 import Security
 

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import HTTP
 import Web
@@ -120,12 +121,7 @@ public enum ResidentRules {
             else { return nil }
             return lowered
         }
-        var digits = trimmed.filter { !" -()".contains($0) }
-        if digits.hasPrefix("+81") { digits = "0" + digits.dropFirst(3) }
-        guard digits.count == 11, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-            ["060", "070", "080", "090"].contains(String(digits.prefix(3)))
-        else { return nil }
-        return digits
+        return PhoneNumber.normalizedMobile(trimmed)
     }
 
     public static func isEmailLoginID(_ normalized: String) -> Bool { normalized.contains("@") }
@@ -158,7 +154,7 @@ public enum ResidentRules {
             errors.add("birth_date", "生年月日は 1960-04-01 のように、年-月-日 で入力してください。")
         }
 
-        let postalCode = normalizePostalCode(form["postal_code"] ?? "")
+        let postalCode = PostalCode.normalized(form["postal_code"] ?? "")
         if (form["postal_code"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             errors.add("postal_code", "郵便番号を入力してください。")
         } else if postalCode == nil {
@@ -178,7 +174,7 @@ public enum ResidentRules {
         }
 
         let phoneText = (form["phone"] ?? "").trimmingCharacters(in: .whitespaces)
-        let phone = phoneText.isEmpty ? nil : normalizePhone(phoneText)
+        let phone = phoneText.isEmpty ? nil : PhoneNumber.normalized(phoneText)
         if !phoneText.isEmpty && phone == nil {
             errors.add("phone", "電話番号は 01457-2-0000 のように、市外局番から10桁または11桁で入力してください。")
         }
@@ -212,46 +208,9 @@ public enum ResidentRules {
         guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
             (1900...2999).contains(year)
         else { return nil }
-        let text = "\(year)-\(JapanTime.twoDigits(month))-\(JapanTime.twoDigits(day))"
-        guard let date = UTCTimestampParsing.date(fromCalendarDate: text), date <= Date() else { return nil }
+        let text = CalendarDate.text(year: year, month: month, day: day)
+        guard let date = CalendarDate.utcMidnight(text), date <= Date() else { return nil }
         return text
-    }
-
-    static func normalizePostalCode(_ text: String) -> String? {
-        let digits = CharacterWidth.halfwidth(text).filter { $0 != "-" && $0 != " " && $0 != "〒" }
-        guard digits.count == 7, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return "\(digits.prefix(3))-\(digits.suffix(4))"
-    }
-
-    static func normalizePhone(_ text: String) -> String? {
-        var digits = CharacterWidth.halfwidth(text).filter { !" -()".contains($0) }
-        if digits.hasPrefix("+81") { digits = "0" + digits.dropFirst(3) }
-        guard (10...11).contains(digits.count), digits.hasPrefix("0"),
-            digits.allSatisfy({ $0.isASCII && $0.isNumber })
-        else { return nil }
-        return digits
-    }
-}
-
-/// Furigana handling: residents type hiragana as often as katakana, so hiragana is converted.
-public enum Kana {
-    public static func katakana(_ text: String) -> String {
-        var result = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            if (0x3041...0x3096).contains(scalar.value) {
-                result.append(Unicode.Scalar(scalar.value + 0x60)!)
-            } else if scalar.value == 0x3000 {
-                result.append(" ")
-            } else {
-                result.append(scalar)
-            }
-        }
-        return String(result)
-    }
-
-    /// Katakana, the long-vowel mark, the middle dot and spaces.
-    static func isKatakanaName(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { (0x30A1...0x30FC).contains($0.value) || $0 == " " }
     }
 }
 

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import ServiceKit
 import Web
@@ -108,23 +109,5 @@ public enum PasswordRules {
             return "ログインIDと同じパスワードは使えません。"
         }
         return nil
-    }
-}
-
-/// Residents type on Japanese keyboards and often in full-width mode: `０９０` and `＠` are the same as
-/// `090` and `@` to them, so identifiers are folded to ASCII before they are checked or stored.
-public enum CharacterWidth {
-    public static func halfwidth(_ text: String) -> String {
-        var result = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0xFF01...0xFF5E: result.append(Unicode.Scalar(scalar.value - 0xFEE0)!)
-            case 0x3000: result.append(" ")
-            // Dashes that Japanese IMEs produce for a hyphen in phone and postal numbers.
-            case 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0x30FC, 0xFF70: result.append("-")
-            default: result.append(scalar)
-            }
-        }
-        return String(result)
     }
 }

@@ -1,4 +1,5 @@
 import Cryptography
+import Formats
 import Foundation
 import Store
 
@@ -277,16 +278,14 @@ public enum AuditLog {
 
     // MARK: Exporting
 
-    /// The rows with `from <= occurred_at < to`, in time order, as CSV for Excel: UTF-8 with a byte order mark
-    /// (Japanese Excel reads BOM-less files as Shift_JIS), CRLF lines, RFC 4180 quoting, times in Asia/Tokyo,
-    /// and a leading apostrophe on any cell Excel would run as a formula.
+    /// The rows with `from <= occurred_at < to`, in time order, as CSV for Excel from Formats' `CSVWriter`:
+    /// UTF-8 with a byte order mark, CRLF lines, RFC 4180 quoting, the formula guard, and times in Asia/Tokyo.
     public static func exportCSV(from: Date, to: Date, database: Database) throws -> Data {
-        var output = Data([0xEF, 0xBB, 0xBF])
-        let header = [
+        var csv = CSVWriter(encoding: .utf8BOM)
+        csv.append([
             "id", "occurred_at", "actor_type", "actor_id", "action", "subject_type", "subject_id", "client_address",
             "request_id", "hash",
-        ]
-        output.append(csvLine(header))
+        ])
         let lower = UTCTimestamp.format(from)
         let upper = UTCTimestamp.format(to)
         // Keyset paging on (occurred_at, id) walks the occurred_at index (which ends in the rowid) with no
@@ -309,35 +308,16 @@ public enum AuditLog {
             }
             for row in page {
                 let stored = try record(from: row)
-                output.append(
-                    csvLine([
-                        String(stored.id), TokyoTime.format(stored.occurredAt), stored.actorType,
-                        stored.actorID ?? "", stored.action, stored.subjectType ?? "", stored.subjectID ?? "",
-                        stored.clientAddress ?? "", stored.requestID ?? "", stored.hash,
-                    ]))
+                csv.append([
+                    String(stored.id), JapanTime.timestamp(stored.occurredAt), stored.actorType,
+                    stored.actorID ?? "", stored.action, stored.subjectType ?? "", stored.subjectID ?? "",
+                    stored.clientAddress ?? "", stored.requestID ?? "", stored.hash,
+                ])
                 cursor = (try row.get("occurred_at", as: String.self), stored.id)
             }
             if page.count < pageSize { break }
         }
-        return output
-    }
-
-    /// One CSV record with its CRLF.
-    static func csvLine(_ cells: [String]) -> Data {
-        Data((cells.map(csvCell).joined(separator: ",") + "\r\n").utf8)
-    }
-
-    /// Neutralizes formulas (OWASP "CSV injection"), then quotes per RFC 4180 when needed.
-    /// Scalars, not Characters: "\r\n" is one Character and would slip past a Character comparison.
-    static func csvCell(_ value: String) -> String {
-        var text = value
-        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) {
-            text = "'" + text
-        }
-        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
-            return text
-        }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return csv.data
     }
 
     // MARK: Rows
@@ -354,21 +334,5 @@ public enum AuditLog {
             subjectID: try row.get("subject_id"), clientAddress: try row.get("client_address"),
             requestID: try row.get("request_id"), previousHash: try row.get("previous_hash"),
             hash: try row.get("hash"))
-    }
-}
-
-/// Wall-clock text in Asia/Tokyo for people reading exports: `2026-04-01 09:00:00`.
-enum TokyoTime {
-    // Japan has kept UTC+9 without daylight saving since 1951, so the fixed offset is a faithful fallback
-    // on a machine without tzdata.
-    static let zone = TimeZone(identifier: "Asia/Tokyo") ?? TimeZone(secondsFromGMT: 9 * 3600)!
-
-    static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down)) + time_t(zone.secondsFromGMT(for: date))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 }

@@ -1,4 +1,5 @@
 import Cryptography
+import Formats
 import Foundation
 import Security
 import Store
@@ -62,7 +63,7 @@ public enum UsageEvents {
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, time, event.source, event.kind, event.channel.rawValue,
             try personKey(event.person, at: time, on: connection), event.subjectCode,
-            fiscalYearStarting(at: time))  // FORMATS-MERGE
+            FiscalYear(containing: time).startYear)
     }
 
     /// The pseudonymous key of `person`, as stored in `usage_events.resident_key`.
@@ -72,10 +73,3 @@ public enum UsageEvents {
     }
 }
 
-// FORMATS-MERGE: replaced by the Formats tier's fiscal year when that branch lands.
-private func fiscalYearStarting(at instant: Date) -> Int {
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: "Asia/Tokyo")!
-    let parts = calendar.dateComponents([.year, .month], from: instant)
-    return parts.month! >= 4 ? parts.year! : parts.year! - 1
-}

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Security
 import ServiceKit
@@ -23,33 +24,12 @@ enum AuditCommandSupport {
         return database
     }
 
-    // Japan has kept UTC+9 without daylight saving since 1951, so the fixed offset is a faithful fallback
-    // on a machine without tzdata.
-    static let tokyo = TimeZone(identifier: "Asia/Tokyo") ?? TimeZone(secondsFromGMT: 9 * 3600)!
-
     /// The first instant of the Asia/Tokyo calendar day `YYYY-MM-DD`, or nil for anything else, including
     /// dates that don't exist such as 2026-02-30.
-    static func startOfTokyoDay(_ text: String) -> Date? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard text.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            parts.allSatisfy({ $0.utf8.allSatisfy { (48...57).contains($0) } }),
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
-        else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = tokyo
-        guard let start = calendar.date(from: DateComponents(year: year, month: month, day: day)) else { return nil }
-        // Calendar rolls 02-30 over to 03-02; a round trip catches that.
-        let check = calendar.dateComponents([.year, .month, .day], from: start)
-        guard check.year == year, check.month == month, check.day == day else { return nil }
-        return start
-    }
+    static func startOfTokyoDay(_ text: String) -> Date? { JapanTime.startOfDay(text) }
 
-    static func endOfTokyoDay(_ text: String) -> Date? {
-        guard let start = startOfTokyoDay(text) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = tokyo
-        return calendar.date(byAdding: .day, value: 1, to: start)
-    }
+    /// Japan has no daylight saving, so every day is 24 hours long.
+    static func endOfTokyoDay(_ text: String) -> Date? { JapanTime.startOfDay(text)?.addingTimeInterval(86_400) }
 }
 
 enum AuditVerifyCommand: Command {

@@ -89,10 +89,4 @@ struct FieldValidationTests {
             [:], for: subsidy, today: now, files: .init(fieldsWithFile: ["estimate_document"]))
         #expect(present["estimate_document"] == nil)
     }
-
-    @Test func fiscalYear_runsAprilToMarch() {
-        // 2027-03-31 23:59 JST is FY2026; 2027-04-01 00:00 JST is FY2027.
-        #expect(CalendarDate.fiscalYear(at: Date(timeIntervalSince1970: 1_806_505_140)) == 2026)
-        #expect(CalendarDate.fiscalYear(at: Date(timeIntervalSince1970: 1_806_505_200)) == 2027)
-    }
 }

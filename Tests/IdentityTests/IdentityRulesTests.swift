@@ -76,12 +76,6 @@ struct IdentityRulesTests {
         #expect(IdentitySettings().passwordIterations == 600_000)
         #expect(PasswordHasher().hash("x").hasPrefix("pbkdf2-sha256$600000$"))
     }
-
-    @Test func japanTime_isUTCPlusNine() {
-        #expect(JapanTime.format(Date(timeIntervalSince1970: 1_775_001_600)) == "2026年4月1日 9:00")
-        #expect(JapanTime.startOfDay("2026-04-01") == Date(timeIntervalSince1970: 1_775_001_600 - 9 * 3600))
-        #expect(JapanTime.startOfDay("2026-02-30") == nil)
-    }
 }
 
 @Suite("Form widgets")
