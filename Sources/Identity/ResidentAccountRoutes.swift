@@ -79,7 +79,8 @@ struct ResidentAccountRoutes: RouteCollection {
             for section in sectionsToRender {
                 // One failing module must not take マイページ down with it.
                 do {
-                    sections.append((section.title, try section.render(residentID: resident.id, connection: connection)))
+                    sections.append(
+                        (section.title, try section.render(residentID: resident.id, connection: connection)))
                 } catch {
                     logger.error(
                         "my page section failed",

@@ -88,7 +88,8 @@ struct StaffRoutes: RouteCollection {
                     return (tile.title, try tile.render(staff: staff, connection: connection))
                 } catch {
                     logger.error(
-                        "dashboard tile failed", ["tile": .string(tile.title), "request_id": .string(request.requestID)])
+                        "dashboard tile failed",
+                        ["tile": .string(tile.title), "request_id": .string(request.requestID)])
                     return (tile.title, [el("p", .class("hint")) { "ただいま表示できません。" }])
                 }
             }
