@@ -48,9 +48,7 @@ struct ResidentAccountRoutes: RouteCollection {
         switch try services.login.logIn(.resident, loginID: loginID, password: form["password"] ?? "", request: request)
         {
         case .succeeded(_, _, let setCookie):
-            var response = Response.redirect(to: "/mypage")
-            response.headers.append(("Set-Cookie", setCookie))
-            return response
+            return .redirect(to: "/mypage", settingCookie: setCookie)
         case .rejected:
             return ResidentPages.login(
                 loginID: loginID, errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
@@ -65,9 +63,7 @@ struct ResidentAccountRoutes: RouteCollection {
 
     func logOut(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
         let clearCookie = try services.authentication.endSession(resident.session, request: request)
-        var response = Response.redirect(to: "/?signed_out=1")
-        response.headers.append(("Set-Cookie", clearCookie))
-        return response
+        return .redirect(to: "/?signed_out=1", settingCookie: clearCookie)
     }
 
     func showMyPage(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
@@ -200,9 +196,7 @@ struct ResidentAccountRoutes: RouteCollection {
         }
         // Registering signs the resident in, with a fresh session like any login.
         let started = try services.authentication.startSession(for: .resident(id: residentID), replacing: request)
-        var response = Response.redirect(to: "/mypage")
-        response.headers.append(("Set-Cookie", started.setCookie))
-        return response
+        return .redirect(to: "/mypage", settingCookie: started.setCookie)
     }
 
     func resetPassword(_ request: Request, _ guest: GuestForm) throws -> Response {
@@ -285,5 +279,12 @@ struct ResidentAccountRoutes: RouteCollection {
             ).response(status: 422)
         }
         return .redirect(to: "/login?reset=1")
+    }
+}
+
+extension Response {
+    /// A 303 that also sets the session cookie, or clears it: how every sign-in and sign-out page answers.
+    static func redirect(to location: String, settingCookie setCookie: String) -> Response {
+        Response(status: 303, headers: [("Location", location), ("Set-Cookie", setCookie)])
     }
 }

@@ -53,9 +53,7 @@ struct StaffRoutes: RouteCollection {
         let loginID = form["login_id"] ?? ""
         switch try services.login.logIn(.staff, loginID: loginID, password: form["password"] ?? "", request: request) {
         case .succeeded(_, _, let setCookie):
-            var response = Response.redirect(to: "/staff/")
-            response.headers.append(("Set-Cookie", setCookie))
-            return response
+            return .redirect(to: "/staff/", settingCookie: setCookie)
         case .rejected:
             return StaffPages.login(
                 loginID: loginID, errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
@@ -73,9 +71,7 @@ struct StaffRoutes: RouteCollection {
 
     func logOut(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let clearCookie = try services.authentication.endSession(staff.session, request: request)
-        var response = Response.redirect(to: "/staff/login")
-        response.headers.append(("Set-Cookie", clearCookie))
-        return response
+        return .redirect(to: "/staff/login", settingCookie: clearCookie)
     }
 
     func showDashboard(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
