@@ -9,37 +9,43 @@ struct SystemRoutes: RouteCollection {
     let readiness: Readiness
 
     func register(in routes: inout Routes) {
-        routes.get("/healthz") { _ in .text("ok\n") }
+        routes.get("/healthz", showLiveness)
+        routes.get("/readyz", showReadiness)
+        routes.get("/metrics", showMetrics)
+    }
 
-        routes.get("/readyz") { [database, readiness] _ in
-            guard readiness.server?.isDraining == false else {
-                return .text("draining\n", status: 503)
-            }
-            do {
-                _ = try database.read { try $0.scalar("SELECT count(*) FROM schema_migrations", as: Int.self) }
-                return .text("ready\n")
-            } catch {
-                return .text("database unavailable\n", status: 503)
-            }
-        }
+    // MARK: Handlers
 
-        routes.get("/metrics") { [database, metrics] _ in
-            var text = metrics.render()
-            let writer = database.writerStatistics
-            text += "# HELP madoguchi_db_writer_queue_depth Writes waiting for the serial writer.\n"
-            text += "# TYPE madoguchi_db_writer_queue_depth gauge\n"
-            text += "madoguchi_db_writer_queue_depth \(writer.queueDepth)\n"
-            text += "# HELP madoguchi_db_group_commit_batch_size Writes per committed transaction.\n"
-            text += "# TYPE madoguchi_db_group_commit_batch_size histogram\n"
-            for (bound, count) in zip(WriterStatistics.batchSizeBuckets, writer.batchSizeCounts) {
-                text += "madoguchi_db_group_commit_batch_size_bucket{le=\"\(bound)\"} \(count)\n"
-            }
-            text += "madoguchi_db_group_commit_batch_size_bucket{le=\"+Inf\"} \(writer.commits)\n"
-            text += "madoguchi_db_group_commit_batch_size_sum \(writer.writes)\n"
-            text += "madoguchi_db_group_commit_batch_size_count \(writer.commits)\n"
-            return Response(
-                status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                body: Data(text.utf8))
+    func showLiveness(_ request: Request) throws -> Response { .text("ok\n") }
+
+    func showReadiness(_ request: Request) throws -> Response {
+        guard readiness.server?.isDraining == false else {
+            return .text("draining\n", status: 503)
         }
+        do {
+            _ = try database.read { try $0.scalar("SELECT count(*) FROM schema_migrations", as: Int.self) }
+            return .text("ready\n")
+        } catch {
+            return .text("database unavailable\n", status: 503)
+        }
+    }
+
+    func showMetrics(_ request: Request) throws -> Response {
+        var text = metrics.render()
+        let writer = database.writerStatistics
+        text += "# HELP madoguchi_db_writer_queue_depth Writes waiting for the serial writer.\n"
+        text += "# TYPE madoguchi_db_writer_queue_depth gauge\n"
+        text += "madoguchi_db_writer_queue_depth \(writer.queueDepth)\n"
+        text += "# HELP madoguchi_db_group_commit_batch_size Writes per committed transaction.\n"
+        text += "# TYPE madoguchi_db_group_commit_batch_size histogram\n"
+        for (bound, count) in zip(WriterStatistics.batchSizeBuckets, writer.batchSizeCounts) {
+            text += "madoguchi_db_group_commit_batch_size_bucket{le=\"\(bound)\"} \(count)\n"
+        }
+        text += "madoguchi_db_group_commit_batch_size_bucket{le=\"+Inf\"} \(writer.commits)\n"
+        text += "madoguchi_db_group_commit_batch_size_sum \(writer.writes)\n"
+        text += "madoguchi_db_group_commit_batch_size_count \(writer.commits)\n"
+        return Response(
+            status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+            body: Data(text.utf8))
     }
 }

@@ -19,59 +19,61 @@ struct AuditViewerRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         // Filters travel in the query: they are ids, action names and dates, never personal data.
-        routes.get(
-            "/staff/audit",
-            services.authentication.staff(minimum: .supervisor) { [services] request, staff in
-                var values: [String: String] = [:]
-                for name in Self.filterNames {
-                    if let value = request.query(name)?.trimmingCharacters(in: .whitespaces), !value.isEmpty {
-                        values[name] = value
-                    }
-                }
-                let page = max(1, Int(request.query("page") ?? "") ?? 1)
-                var errors = FormErrors()
-                var filter = AuditFilter(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize)
-                if let from = values["from"] {
-                    if let date = JapanTime.startOfDay(from) {
-                        filter.from = date
-                    } else {
-                        errors.add("from", "開始日は 2026-04-01 のように入力してください。")
-                    }
-                }
-                if let to = values["to"] {
-                    // The end date is inclusive: everything before the start of the next day.
-                    if let date = JapanTime.startOfDay(to) {
-                        filter.to = date.addingTimeInterval(24 * 3600)
-                    } else {
-                        errors.add("to", "終了日は 2026-04-30 のように入力してください。")
-                    }
-                }
-                if let actorType = values["actor_type"] {
-                    if Self.actorTypes.contains(where: { $0.value == actorType }) {
-                        filter.actorType = actorType
-                    } else {
-                        errors.add("actor_type", "操作者の種類を一覧から選んでください。")
-                    }
-                }
-                filter.actorID = values["actor_id"]
-                filter.action = values["action"]
-                filter.subjectType = values["subject_type"]
-                filter.subjectID = values["subject_id"]
+        routes.get("/staff/audit", services.authentication.staff(minimum: .supervisor, showAuditLog))
+    }
 
-                let (records, staffLogins) = try services.database.read { connection in
-                    (
-                        errors.isEmpty ? try AuditLog.fetch(filter, on: connection) : [],
-                        Dictionary(
-                            try StaffStore.fetchAllStaff(on: connection).map { (String($0.id), $0.loginID) },
-                            uniquingKeysWith: { first, _ in first })
-                    )
-                }
-                let hasNextPage = records.count > Self.pageSize
-                return AuditPages.viewer(
-                    staff: staff, values: values, errors: errors, records: Array(records.prefix(Self.pageSize)),
-                    staffLogins: staffLogins, page: page, hasNextPage: hasNextPage
-                ).response(status: errors.isEmpty ? 200 : 422)
-            })
+    // MARK: Handlers
+
+    func showAuditLog(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        var values: [String: String] = [:]
+        for name in Self.filterNames {
+            if let value = request.query(name)?.trimmingCharacters(in: .whitespaces), !value.isEmpty {
+                values[name] = value
+            }
+        }
+        let page = max(1, Int(request.query("page") ?? "") ?? 1)
+        var errors = FormErrors()
+        var filter = AuditFilter(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize)
+        if let from = values["from"] {
+            if let date = JapanTime.startOfDay(from) {
+                filter.from = date
+            } else {
+                errors.add("from", "開始日は 2026-04-01 のように入力してください。")
+            }
+        }
+        if let to = values["to"] {
+            // The end date is inclusive: everything before the start of the next day.
+            if let date = JapanTime.startOfDay(to) {
+                filter.to = date.addingTimeInterval(24 * 3600)
+            } else {
+                errors.add("to", "終了日は 2026-04-30 のように入力してください。")
+            }
+        }
+        if let actorType = values["actor_type"] {
+            if Self.actorTypes.contains(where: { $0.value == actorType }) {
+                filter.actorType = actorType
+            } else {
+                errors.add("actor_type", "操作者の種類を一覧から選んでください。")
+            }
+        }
+        filter.actorID = values["actor_id"]
+        filter.action = values["action"]
+        filter.subjectType = values["subject_type"]
+        filter.subjectID = values["subject_id"]
+
+        let (records, staffLogins) = try services.database.read { connection in
+            (
+                errors.isEmpty ? try AuditLog.fetch(filter, on: connection) : [],
+                Dictionary(
+                    try StaffStore.fetchAllStaff(on: connection).map { (String($0.id), $0.loginID) },
+                    uniquingKeysWith: { first, _ in first })
+            )
+        }
+        let hasNextPage = records.count > Self.pageSize
+        return AuditPages.viewer(
+            staff: staff, values: values, errors: errors, records: Array(records.prefix(Self.pageSize)),
+            staffLogins: staffLogins, page: page, hasNextPage: hasNextPage
+        ).response(status: errors.isEmpty ? 200 : 422)
     }
 }
 

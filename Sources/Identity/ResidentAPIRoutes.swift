@@ -79,55 +79,54 @@ struct ResidentAPIRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = services.authentication
-
         // JSON bodies cannot be sent cross-site without a CORS preflight, which this server never grants,
         // so the login call needs no pre-session CSRF token.
-        routes.post("/api/v1/sessions", maximumBodyBytes: 4096) { [services] request in
-            let body = try request.decodeJSON(LoginBody.self)
-            switch try services.login.logIn(.resident, loginID: body.loginID, password: body.password, request: request)
-            {
-            case .succeeded(_, let session, let setCookie):
-                var response = try Response.json(
-                    SessionBody(
-                        residentID: session.subject.id, csrfToken: session.csrfToken,
-                        expiresAt: UTCTimestamp.format(session.absoluteExpiresAt),
-                        idleTimeoutSeconds: Int(services.authentication.settings.residentSessions.idleTimeout)),
-                    status: 201)
-                response.headers.append(("Set-Cookie", setCookie))
-                return response
-            case .rejected:
-                throw HTTPError(status: 401, code: "invalid_credentials", message: PasswordLogin.rejectionMessage)
-            case .throttled(let until):
-                throw HTTPError(
-                    status: 429, code: "too_many_attempts", message: PasswordLogin.throttledMessage,
-                    headers: [("Retry-After", String(services.login.retryAfterSeconds(until)))])
-            }
-        }
-
-        routes.add(
-            "DELETE", "/api/v1/sessions/current",
-            auth.resident { [services] request, resident in
-                let clearCookie = try services.authentication.endSession(resident.session, request: request)
-                return Response(status: 204, headers: [("Set-Cookie", clearCookie)])
-            })
-
-        routes.get(
-            "/api/v1/me",
-            auth.resident { [services] _, resident in
-                try ownRecord(resident.id, services: services)
-            })
-
-        // Only the caller's own id answers. Any other id — someone else's or one that does not exist — is the
-        // same 404, so the API does not even confirm that a record exists.
-        routes.get(
-            "/api/v1/residents/:id",
-            auth.resident { [services] request, resident in
-                guard let id = Int64(request.parameter("id")), id == resident.id else { throw HTTPError.notFound }
-                return try ownRecord(id, services: services)
-            })
+        routes.post("/api/v1/sessions", maximumBodyBytes: 4096, logIn)
+        routes.add("DELETE", "/api/v1/sessions/current", auth.resident(logOut))
+        routes.get("/api/v1/me", auth.resident(showOwnRecord))
+        routes.get("/api/v1/residents/:id", auth.resident(showResident))
     }
 
-    private func ownRecord(_ id: Int64, services: IdentityServices) throws -> Response {
+    // MARK: Handlers
+
+    func logIn(_ request: Request) throws -> Response {
+        let body = try request.decodeJSON(LoginBody.self)
+        switch try services.login.logIn(.resident, loginID: body.loginID, password: body.password, request: request) {
+        case .succeeded(_, let session, let setCookie):
+            var response = try Response.json(
+                SessionBody(
+                    residentID: session.subject.id, csrfToken: session.csrfToken,
+                    expiresAt: UTCTimestamp.format(session.absoluteExpiresAt),
+                    idleTimeoutSeconds: Int(services.authentication.settings.residentSessions.idleTimeout)),
+                status: 201)
+            response.headers.append(("Set-Cookie", setCookie))
+            return response
+        case .rejected:
+            throw HTTPError(status: 401, code: "invalid_credentials", message: PasswordLogin.rejectionMessage)
+        case .throttled(let until):
+            throw HTTPError(
+                status: 429, code: "too_many_attempts", message: PasswordLogin.throttledMessage,
+                headers: [("Retry-After", String(services.login.retryAfterSeconds(until)))])
+        }
+    }
+
+    func logOut(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let clearCookie = try services.authentication.endSession(resident.session, request: request)
+        return Response(status: 204, headers: [("Set-Cookie", clearCookie)])
+    }
+
+    func showOwnRecord(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        try ownRecord(resident.id)
+    }
+
+    /// Only the caller's own id answers. Any other id — someone else's or one that does not exist — is the
+    /// same 404, so the API does not even confirm that a record exists.
+    func showResident(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        guard let id = Int64(request.parameter("id")), id == resident.id else { throw HTTPError.notFound }
+        return try ownRecord(id)
+    }
+
+    private func ownRecord(_ id: Int64) throws -> Response {
         let loaded = try services.database.read { connection in
             (try ResidentStore.fetchResident(id: id, on: connection), try ResidentStore.fetchDistricts(on: connection))
         }

@@ -14,160 +14,128 @@ struct ResidentAccountRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = services.authentication
-
-        routes.get(
-            "/register",
-            auth.guest { [services] request, form in
-                if try services.authentication.currentResident(request) != nil { return .redirect(to: "/mypage") }
-                return ResidentPages.register(
-                    values: [:], errors: FormErrors(), districts: try services.fetchDistricts(),
-                    csrfToken: form.csrfToken
-                ).response()
-            })
-
-        routes.post(
-            "/register",
-            auth.guest { [services] request, guest in
-                try registerResident(request, csrfToken: guest.csrfToken, services: services)
-            })
-
-        routes.get(
-            "/login",
-            auth.guest { [services] request, form in
-                if try services.authentication.currentResident(request) != nil { return .redirect(to: "/mypage") }
-                let notice = request.query("reset") == "1" ? "パスワードを設定しました。新しいパスワードでログインしてください。" : nil
-                return ResidentPages.login(loginID: "", errors: FormErrors(), notice: notice, csrfToken: form.csrfToken)
-                    .response()
-            })
-
-        routes.post(
-            "/login",
-            auth.guest { [services] request, guest in
-                let form = try request.form()
-                let loginID = form["login_id"] ?? ""
-                switch try services.login.logIn(
-                    .resident, loginID: loginID, password: form["password"] ?? "", request: request)
-                {
-                case .succeeded(_, _, let setCookie):
-                    var response = Response.redirect(to: "/mypage")
-                    response.headers.append(("Set-Cookie", setCookie))
-                    return response
-                case .rejected:
-                    return ResidentPages.login(
-                        loginID: loginID,
-                        errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
-                        notice: nil, csrfToken: guest.csrfToken
-                    ).response(status: 401)
-                case .throttled(let until):
-                    var response = ResidentPages.throttled(loginID: loginID, csrfToken: guest.csrfToken).response(
-                        status: 429)
-                    response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
-                    return response
-                }
-            })
-
-        routes.post(
-            "/logout",
-            auth.resident { [services] request, resident in
-                let clearCookie = try services.authentication.endSession(resident.session, request: request)
-                var response = Response.redirect(to: "/?signed_out=1")
-                response.headers.append(("Set-Cookie", clearCookie))
-                return response
-            })
-
-        routes.get(
-            "/mypage",
-            auth.resident { [services] request, resident in
-                let sectionsToRender = services.myPageSections
-                let logger = services.logger
-                let page = try services.database.read { connection -> (Resident, [District], [(String, [Node])])? in
-                    guard let record = try ResidentStore.fetchResident(id: resident.id, on: connection) else {
-                        return nil
-                    }
-                    var sections: [(String, [Node])] = []
-                    for section in sectionsToRender {
-                        // One failing module must not take マイページ down with it.
-                        do {
-                            sections.append(
-                                (section.title, try section.render(residentID: resident.id, connection: connection)))
-                        } catch {
-                            logger.error(
-                                "my page section failed",
-                                ["section": .string(section.title), "request_id": .string(request.requestID)])
-                            sections.append((section.title, [el("p", .class("hint")) { "この欄はただいま表示できません。" }]))
-                        }
-                    }
-                    return (record, try ResidentStore.fetchDistricts(on: connection), sections)
-                }
-                guard let (record, districts, sections) = page else { throw HTTPError.notFound }
-                return ResidentPages.myPage(
-                    resident: resident, record: record, districts: districts, sections: sections
-                )
-                .response()
-            })
-
-        routes.get(
-            "/profile",
-            auth.resident { [services] request, resident in
-                let loaded = try services.database.read { connection in
-                    (
-                        try ResidentStore.fetchResident(id: resident.id, on: connection),
-                        try ResidentStore.fetchDistricts(on: connection)
-                    )
-                }
-                guard let record = loaded.0 else { throw HTTPError.notFound }
-                return ResidentPages.profile(
-                    resident: resident, values: ProfileFields.values(of: record.profile), errors: FormErrors(),
-                    districts: loaded.1, saved: request.query("saved") == "1"
-                ).response()
-            })
-
-        routes.post(
-            "/profile",
-            auth.resident { [services] request, resident in
-                let form = try request.form()
-                let (districts, loginID) = try services.database.read { connection in
-                    (
-                        try ResidentStore.fetchDistricts(on: connection),
-                        try ResidentStore.fetchResident(id: resident.id, on: connection)?.loginID
-                    )
-                }
-                let (profile, errors) = ResidentRules.validateProfile(form, districts: districts, loginID: loginID)
-                guard let profile else {
-                    return ResidentPages.profile(
-                        resident: resident, values: ProfileFields.values(of: form), errors: errors,
-                        districts: districts,
-                        saved: false
-                    ).response(status: 422)
-                }
-                let now = services.now()
-                let event = AuditEvent(
-                    resident.auditActor, "resident.update", subjectType: "resident", subjectID: resident.id,
-                    request: request)
-                try services.database.write { connection in
-                    try ResidentStore.updateProfile(residentID: resident.id, profile, at: now, on: connection)
-                    try AuditLog.append(event, at: now, on: connection)
-                }
-                return .redirect(to: "/profile?saved=1")
-            })
-
-        routes.get(
-            "/reset",
-            auth.guest { _, form in
-                ResidentPages.reset(values: [:], errors: FormErrors(), csrfToken: form.csrfToken).response()
-            })
-
-        routes.post(
-            "/reset",
-            auth.guest { [services] request, guest in
-                try resetPassword(request, csrfToken: guest.csrfToken, services: services)
-            })
+        routes.get("/register", auth.guest(showRegistrationForm))
+        routes.post("/register", auth.guest(registerResident))
+        routes.get("/login", auth.guest(showLoginForm))
+        routes.post("/login", auth.guest(logIn))
+        routes.post("/logout", auth.resident(logOut))
+        routes.get("/mypage", auth.resident(showMyPage))
+        routes.get("/profile", auth.resident(showProfileForm))
+        routes.post("/profile", auth.resident(saveProfile))
+        routes.get("/reset", auth.guest(showResetForm))
+        routes.post("/reset", auth.guest(resetPassword))
     }
 
-    // MARK: Handlers too long for a closure
+    // MARK: Handlers
 
-    private func registerResident(_ request: Request, csrfToken: String, services: IdentityServices) throws -> Response
-    {
+    func showRegistrationForm(_ request: Request, _ form: GuestForm) throws -> Response {
+        if try services.authentication.currentResident(request) != nil { return .redirect(to: "/mypage") }
+        return ResidentPages.register(
+            values: [:], errors: FormErrors(), districts: try services.fetchDistricts(), csrfToken: form.csrfToken
+        ).response()
+    }
+
+    func showLoginForm(_ request: Request, _ form: GuestForm) throws -> Response {
+        if try services.authentication.currentResident(request) != nil { return .redirect(to: "/mypage") }
+        let notice = request.query("reset") == "1" ? "パスワードを設定しました。新しいパスワードでログインしてください。" : nil
+        return ResidentPages.login(loginID: "", errors: FormErrors(), notice: notice, csrfToken: form.csrfToken)
+            .response()
+    }
+
+    func logIn(_ request: Request, _ guest: GuestForm) throws -> Response {
+        let form = try request.form()
+        let loginID = form["login_id"] ?? ""
+        switch try services.login.logIn(.resident, loginID: loginID, password: form["password"] ?? "", request: request)
+        {
+        case .succeeded(_, _, let setCookie):
+            return .redirect(to: "/mypage", settingCookie: setCookie)
+        case .rejected:
+            return ResidentPages.login(
+                loginID: loginID, errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
+                notice: nil, csrfToken: guest.csrfToken
+            ).response(status: 401)
+        case .throttled(let until):
+            var response = ResidentPages.throttled(loginID: loginID, csrfToken: guest.csrfToken).response(status: 429)
+            response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
+            return response
+        }
+    }
+
+    func logOut(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let clearCookie = try services.authentication.endSession(resident.session, request: request)
+        return .redirect(to: "/?signed_out=1", settingCookie: clearCookie)
+    }
+
+    func showMyPage(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let sectionsToRender = services.myPageSections
+        let logger = services.logger
+        let page = try services.database.read { connection -> (Resident, [District], [(String, [Node])])? in
+            guard let record = try ResidentStore.fetchResident(id: resident.id, on: connection) else { return nil }
+            var sections: [(String, [Node])] = []
+            for section in sectionsToRender {
+                // One failing module must not take マイページ down with it.
+                do {
+                    sections.append(
+                        (section.title, try section.render(residentID: resident.id, connection: connection)))
+                } catch {
+                    logger.error(
+                        "my page section failed",
+                        ["section": .string(section.title), "request_id": .string(request.requestID)])
+                    sections.append((section.title, [el("p", .class("hint")) { "この欄はただいま表示できません。" }]))
+                }
+            }
+            return (record, try ResidentStore.fetchDistricts(on: connection), sections)
+        }
+        guard let (record, districts, sections) = page else { throw HTTPError.notFound }
+        return ResidentPages.myPage(resident: resident, record: record, districts: districts, sections: sections)
+            .response()
+    }
+
+    func showProfileForm(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let loaded = try services.database.read { connection in
+            (
+                try ResidentStore.fetchResident(id: resident.id, on: connection),
+                try ResidentStore.fetchDistricts(on: connection)
+            )
+        }
+        guard let record = loaded.0 else { throw HTTPError.notFound }
+        return ResidentPages.profile(
+            resident: resident, values: ProfileFields.values(of: record.profile), errors: FormErrors(),
+            districts: loaded.1, saved: request.query("saved") == "1"
+        ).response()
+    }
+
+    func saveProfile(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let form = try request.form()
+        let (districts, loginID) = try services.database.read { connection in
+            (
+                try ResidentStore.fetchDistricts(on: connection),
+                try ResidentStore.fetchResident(id: resident.id, on: connection)?.loginID
+            )
+        }
+        let (profile, errors) = ResidentRules.validateProfile(form, districts: districts, loginID: loginID)
+        guard let profile else {
+            return ResidentPages.profile(
+                resident: resident, values: ProfileFields.values(of: form), errors: errors, districts: districts,
+                saved: false
+            ).response(status: 422)
+        }
+        let now = services.now()
+        let event = AuditEvent(
+            resident.auditActor, "resident.update", subjectType: "resident", subjectID: resident.id, request: request)
+        try services.database.write { connection in
+            try ResidentStore.updateProfile(residentID: resident.id, profile, at: now, on: connection)
+            try AuditLog.append(event, at: now, on: connection)
+        }
+        return .redirect(to: "/profile?saved=1")
+    }
+
+    func showResetForm(_ request: Request, _ form: GuestForm) throws -> Response {
+        ResidentPages.reset(values: [:], errors: FormErrors(), csrfToken: form.csrfToken).response()
+    }
+
+    func registerResident(_ request: Request, _ guest: GuestForm) throws -> Response {
+        let csrfToken = guest.csrfToken
         let form = try request.form()
         let districts = try services.fetchDistricts()
         var errors = FormErrors()
@@ -228,12 +196,11 @@ struct ResidentAccountRoutes: RouteCollection {
         }
         // Registering signs the resident in, with a fresh session like any login.
         let started = try services.authentication.startSession(for: .resident(id: residentID), replacing: request)
-        var response = Response.redirect(to: "/mypage")
-        response.headers.append(("Set-Cookie", started.setCookie))
-        return response
+        return .redirect(to: "/mypage", settingCookie: started.setCookie)
     }
 
-    private func resetPassword(_ request: Request, csrfToken: String, services: IdentityServices) throws -> Response {
+    func resetPassword(_ request: Request, _ guest: GuestForm) throws -> Response {
+        let csrfToken = guest.csrfToken
         let form = try request.form()
         var values = ProfileFields.values(of: form)
         var errors = FormErrors()
@@ -312,5 +279,12 @@ struct ResidentAccountRoutes: RouteCollection {
             ).response(status: 422)
         }
         return .redirect(to: "/login?reset=1")
+    }
+}
+
+extension Response {
+    /// A 303 that also sets the session cookie, or clears it: how every sign-in and sign-out page answers.
+    static func redirect(to location: String, settingCookie setCookie: String) -> Response {
+        Response(status: 303, headers: [("Location", location), ("Set-Cookie", setCookie)])
     }
 }

@@ -102,6 +102,45 @@ public enum ResidentStore {
         }
     }
 
+    /// How to reach each of `ids` that exists, for modules that write to residents (a notice's fallback list
+    /// and its {氏名} and {地区}): they read residents through here, never by SQL of their own.
+    public static func fetchContacts(ids: some Collection<Int64>, on connection: Connection) throws -> [Int64:
+        ResidentContact]
+    {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try connection.query(
+            """
+            SELECT r.id, r.full_name, r.full_name_kana, r.postal_code, r.address, r.phone, r.contact_channel,
+                   r.district_code, d.name AS district_name
+            FROM residents r LEFT JOIN districts d ON d.code = r.district_code
+            WHERE r.id IN (SELECT value FROM json_each(?))
+            """, "[" + ids.map(String.init).joined(separator: ",") + "]")
+        var contacts: [Int64: ResidentContact] = [:]
+        for row in rows {
+            guard let channel = ContactChannel(rawValue: try row.get("contact_channel")) else {
+                throw RowDecodingError(column: "contact_channel", reason: "unknown channel")
+            }
+            let contact = ResidentContact(
+                id: try row.get("id"), fullName: try row.get("full_name"), fullNameKana: try row.get("full_name_kana"),
+                postalCode: try row.get("postal_code"), address: try row.get("address"), phone: try row.get("phone"),
+                contactChannel: channel, districtCode: try row.get("district_code"),
+                districtName: try row.get("district_name"))
+            contacts[contact.id] = contact
+        }
+        return contacts
+    }
+
+    /// The ids of the residents of a district, in id order.
+    public static func fetchResidentIDs(districtCode: String, on connection: Connection) throws -> [Int64] {
+        try connection.query("SELECT id FROM residents WHERE district_code = ? ORDER BY id", districtCode).map {
+            try $0.get("id")
+        }
+    }
+
+    public static func countResidents(on connection: Connection) throws -> Int {
+        try connection.scalar("SELECT count(*) FROM residents", as: Int.self) ?? 0
+    }
+
     public static func fetchDistricts(on connection: Connection) throws -> [District] {
         try connection.query("SELECT code, name, kana FROM districts ORDER BY sort_order, code").map { row in
             District(code: try row.get("code"), name: try row.get("name"), kana: try row.get("kana"))
@@ -140,4 +179,19 @@ public enum ResidentStore {
             registeredVia: registeredVia, hasPassword: try row.get("has_password"),
             createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"))
     }
+}
+
+/// What another module may know about a resident to reach them: no login id, birth date or password state.
+public struct ResidentContact: Sendable, Equatable {
+    public let id: Int64
+    public let fullName: String
+    public let fullNameKana: String
+    public let postalCode: String
+    public let address: String
+    /// Digits only.
+    public let phone: String?
+    public let contactChannel: ContactChannel
+    public let districtCode: String
+    /// Nil only if the district row is gone.
+    public let districtName: String?
 }

@@ -18,115 +18,101 @@ struct StaffResidentRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = services.authentication
-
-        routes.get(
-            "/staff/residents",
-            auth.staff { [services] _, staff in
-                StaffPages.residentSearch(
-                    staff: staff, query: "", results: nil, districts: try services.fetchDistricts(),
-                    errors: FormErrors(),
-                    limit: Self.searchLimit
-                ).response()
-            })
-
+        routes.get("/staff/residents", auth.staff(showSearchForm))
         // POST, not GET: a name typed into a GET search would end up in URLs, browser history and logs.
-        routes.post(
-            "/staff/residents/search",
-            auth.staff { [services] request, staff in
-                let form = try request.form()
-                let query = (form["q"] ?? "").trimmingCharacters(in: .whitespaces)
-                let districts = try services.fetchDistricts()
-                guard !query.isEmpty else {
-                    let errors = IdentityPages.formErrors("氏名・フリガナ・ログインIDのいずれかを入力してください。", field: "q")
-                    return StaffPages.residentSearch(
-                        staff: staff, query: query, results: nil, districts: districts, errors: errors,
-                        limit: Self.searchLimit
-                    ).response(status: 422)
-                }
-                let now = services.now()
-                let loginID = ResidentRules.normalizeLoginID(query)
-                let results = try services.database.write { connection in
-                    let results = try ResidentStore.searchResidents(
-                        nameContaining: query, loginID: loginID, limit: Self.searchLimit, on: connection)
-                    // The query itself is personal data and stays out of the log; the ids shown are recorded.
-                    try AuditLog.append(
-                        AuditEvent(
-                            actor: staff.auditActor, action: "resident.search", subjectType: "resident",
-                            subjectID: results.isEmpty ? nil : results.map { String($0.id) }.joined(separator: ","),
-                            clientAddress: request.clientAddress, requestID: request.requestID),
-                        at: now, on: connection)
-                    return results
-                }
-                return StaffPages.residentSearch(
-                    staff: staff, query: query, results: results, districts: districts, errors: FormErrors(),
-                    limit: Self.searchLimit
-                ).response()
-            })
-
-        routes.get(
-            "/staff/residents/new",
-            auth.staff { [services] _, staff in
-                StaffPages.counterRegistration(
-                    staff: staff, values: [:], errors: FormErrors(), districts: try services.fetchDistricts()
-                ).response()
-            })
-
-        routes.post(
-            "/staff/residents/new",
-            auth.staff { [services] request, staff in
-                try registerAtCounter(request, staff: staff, services: services)
-            })
-
-        routes.get(
-            "/staff/residents/:id",
-            auth.staff { [services] request, staff in
-                guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
-                let now = services.now()
-                let event = AuditEvent(
-                    staff.auditActor, "resident.read", subjectType: "resident", subjectID: id, request: request)
-                // The read happens on the writer, with its audit row, in one transaction: no trace, no record.
-                let loaded = try services.database.write { connection -> (Resident, [District])? in
-                    guard let resident = try ResidentStore.fetchResident(id: id, on: connection) else { return nil }
-                    try AuditLog.append(event, at: now, on: connection)
-                    return (resident, try ResidentStore.fetchDistricts(on: connection))
-                }
-                guard let (resident, districts) = loaded else { throw HTTPError.notFound }
-                let notice =
-                    request.query("done") == "created"
-                    ? "登録しました。続けて再設定コードを発行し、ご本人にお渡しください。" : nil
-                return StaffPages.residentRecord(staff: staff, resident: resident, districts: districts, notice: notice)
-                    .response()
-            })
-
-        routes.post(
-            "/staff/residents/:id/reset-code",
-            auth.staff { [services] request, staff in
-                guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
-                let code = PasswordResetCode.generate()
-                let codeHash = services.hasher.hash(code)
-                let now = services.now()
-                let expiresAt = now.addingTimeInterval(PasswordResetCode.validity)
-                let event = AuditEvent(
-                    staff.auditActor, "resident.reset_code.issue", subjectType: "resident", subjectID: id,
-                    request: request)
-                let resident = try services.database.write { connection -> Resident? in
-                    guard let resident = try ResidentStore.fetchResident(id: id, on: connection) else { return nil }
-                    _ = try PasswordResetStore.insertCode(
-                        residentID: id, codeHash: codeHash, issuedByStaffID: staff.id, at: now, expiresAt: expiresAt,
-                        on: connection)
-                    try AuditLog.append(event, at: now, on: connection)
-                    return resident
-                }
-                guard let resident else { throw HTTPError.notFound }
-                // Answered directly, not redirected: the code exists only in this response (no-store) and on paper.
-                return StaffPages.resetCode(staff: staff, resident: resident, code: code, expiresAt: expiresAt)
-                    .response()
-            })
+        routes.post("/staff/residents/search", auth.staff(searchResidents))
+        routes.get("/staff/residents/new", auth.staff(showCounterRegistrationForm))
+        routes.post("/staff/residents/new", auth.staff(registerAtCounter))
+        routes.get("/staff/residents/:id", auth.staff(showResidentRecord))
+        routes.post("/staff/residents/:id/reset-code", auth.staff(issueResetCode))
     }
 
-    private func registerAtCounter(_ request: Request, staff: AuthenticatedStaff, services: IdentityServices) throws
-        -> Response
-    {
+    // MARK: Handlers
+
+    func showSearchForm(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        StaffPages.residentSearch(
+            staff: staff, query: "", results: nil, districts: try services.fetchDistricts(), errors: FormErrors(),
+            limit: Self.searchLimit
+        ).response()
+    }
+
+    func searchResidents(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let form = try request.form()
+        let query = (form["q"] ?? "").trimmingCharacters(in: .whitespaces)
+        let districts = try services.fetchDistricts()
+        guard !query.isEmpty else {
+            let errors = IdentityPages.formErrors("氏名・フリガナ・ログインIDのいずれかを入力してください。", field: "q")
+            return StaffPages.residentSearch(
+                staff: staff, query: query, results: nil, districts: districts, errors: errors,
+                limit: Self.searchLimit
+            ).response(status: 422)
+        }
+        let now = services.now()
+        let loginID = ResidentRules.normalizeLoginID(query)
+        let results = try services.database.write { connection in
+            let results = try ResidentStore.searchResidents(
+                nameContaining: query, loginID: loginID, limit: Self.searchLimit, on: connection)
+            // The query itself is personal data and stays out of the log; the ids shown are recorded.
+            try AuditLog.append(
+                AuditEvent(
+                    actor: staff.auditActor, action: "resident.search", subjectType: "resident",
+                    subjectID: results.isEmpty ? nil : results.map { String($0.id) }.joined(separator: ","),
+                    clientAddress: request.clientAddress, requestID: request.requestID),
+                at: now, on: connection)
+            return results
+        }
+        return StaffPages.residentSearch(
+            staff: staff, query: query, results: results, districts: districts, errors: FormErrors(),
+            limit: Self.searchLimit
+        ).response()
+    }
+
+    func showCounterRegistrationForm(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        StaffPages.counterRegistration(
+            staff: staff, values: [:], errors: FormErrors(), districts: try services.fetchDistricts()
+        ).response()
+    }
+
+    func showResidentRecord(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
+        let now = services.now()
+        let event = AuditEvent(
+            staff.auditActor, "resident.read", subjectType: "resident", subjectID: id, request: request)
+        // The read happens on the writer, with its audit row, in one transaction: no trace, no record.
+        let loaded = try services.database.write { connection -> (Resident, [District])? in
+            guard let resident = try ResidentStore.fetchResident(id: id, on: connection) else { return nil }
+            try AuditLog.append(event, at: now, on: connection)
+            return (resident, try ResidentStore.fetchDistricts(on: connection))
+        }
+        guard let (resident, districts) = loaded else { throw HTTPError.notFound }
+        let notice =
+            request.query("done") == "created" ? "登録しました。続けて再設定コードを発行し、ご本人にお渡しください。" : nil
+        return StaffPages.residentRecord(staff: staff, resident: resident, districts: districts, notice: notice)
+            .response()
+    }
+
+    func issueResetCode(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
+        let code = PasswordResetCode.generate()
+        let codeHash = services.hasher.hash(code)
+        let now = services.now()
+        let expiresAt = now.addingTimeInterval(PasswordResetCode.validity)
+        let event = AuditEvent(
+            staff.auditActor, "resident.reset_code.issue", subjectType: "resident", subjectID: id, request: request)
+        let resident = try services.database.write { connection -> Resident? in
+            guard let resident = try ResidentStore.fetchResident(id: id, on: connection) else { return nil }
+            _ = try PasswordResetStore.insertCode(
+                residentID: id, codeHash: codeHash, issuedByStaffID: staff.id, at: now, expiresAt: expiresAt,
+                on: connection)
+            try AuditLog.append(event, at: now, on: connection)
+            return resident
+        }
+        guard let resident else { throw HTTPError.notFound }
+        // Answered directly, not redirected: the code exists only in this response (no-store) and on paper.
+        return StaffPages.resetCode(staff: staff, resident: resident, code: code, expiresAt: expiresAt).response()
+    }
+
+    func registerAtCounter(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let form = try request.form()
         let districts = try services.fetchDistricts()
         var errors = FormErrors()

@@ -27,79 +27,69 @@ struct StaffRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = services.authentication
+        routes.get("/api/v1/staff/session", auth.staff(showSession))
+        routes.get("/staff/login", auth.guest(showLoginForm))
+        routes.post("/staff/login", auth.guest(logIn))
+        routes.post("/staff/logout", auth.staff(logOut))
+        routes.get("/staff/", auth.staff(showDashboard))
+    }
 
-        routes.get(
-            "/api/v1/staff/session",
-            auth.staff { _, staff in
-                try .json(
-                    StaffSessionBody(
-                        id: staff.id, loginID: staff.member.loginID, displayName: staff.displayName,
-                        role: staff.role.rawValue, department: staff.department.rawValue, csrfToken: staff.csrfToken))
-            })
+    // MARK: Handlers
 
-        routes.get(
-            "/staff/login",
-            auth.guest { [services] request, form in
-                if try services.authentication.currentStaff(request) != nil { return .redirect(to: "/staff/") }
-                return StaffPages.login(loginID: "", errors: FormErrors(), csrfToken: form.csrfToken).response()
-            })
+    func showSession(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        try .json(
+            StaffSessionBody(
+                id: staff.id, loginID: staff.member.loginID, displayName: staff.displayName, role: staff.role.rawValue,
+                department: staff.department.rawValue, csrfToken: staff.csrfToken))
+    }
 
-        routes.post(
-            "/staff/login",
-            auth.guest { [services] request, guest in
-                let form = try request.form()
-                let loginID = form["login_id"] ?? ""
-                switch try services.login.logIn(
-                    .staff, loginID: loginID, password: form["password"] ?? "", request: request)
-                {
-                case .succeeded(_, _, let setCookie):
-                    var response = Response.redirect(to: "/staff/")
-                    response.headers.append(("Set-Cookie", setCookie))
-                    return response
-                case .rejected:
-                    return StaffPages.login(
-                        loginID: loginID,
-                        errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
-                        csrfToken: guest.csrfToken
-                    ).response(status: 401)
-                case .throttled(let until):
-                    var response = StaffPages.login(
-                        loginID: loginID,
-                        errors: IdentityPages.formErrors(PasswordLogin.throttledMessage, field: "login_id"),
-                        csrfToken: guest.csrfToken
-                    ).response(status: 429)
-                    response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
-                    return response
+    func showLoginForm(_ request: Request, _ form: GuestForm) throws -> Response {
+        if try services.authentication.currentStaff(request) != nil { return .redirect(to: "/staff/") }
+        return StaffPages.login(loginID: "", errors: FormErrors(), csrfToken: form.csrfToken).response()
+    }
+
+    func logIn(_ request: Request, _ guest: GuestForm) throws -> Response {
+        let form = try request.form()
+        let loginID = form["login_id"] ?? ""
+        switch try services.login.logIn(.staff, loginID: loginID, password: form["password"] ?? "", request: request) {
+        case .succeeded(_, _, let setCookie):
+            return .redirect(to: "/staff/", settingCookie: setCookie)
+        case .rejected:
+            return StaffPages.login(
+                loginID: loginID, errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
+                csrfToken: guest.csrfToken
+            ).response(status: 401)
+        case .throttled(let until):
+            var response = StaffPages.login(
+                loginID: loginID, errors: IdentityPages.formErrors(PasswordLogin.throttledMessage, field: "login_id"),
+                csrfToken: guest.csrfToken
+            ).response(status: 429)
+            response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
+            return response
+        }
+    }
+
+    func logOut(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let clearCookie = try services.authentication.endSession(staff.session, request: request)
+        return .redirect(to: "/staff/login", settingCookie: clearCookie)
+    }
+
+    func showDashboard(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let tiles = services.dashboardTiles.filter { staff.role >= $0.minimumRole }
+        let logger = services.logger
+        let rendered = try services.database.read { connection in
+            tiles.map { tile -> (String, [Node]) in
+                // One failing module must not take the dashboard down with it.
+                do {
+                    return (tile.title, try tile.render(staff: staff.viewer, connection: connection))
+                } catch {
+                    logger.error(
+                        "dashboard tile failed",
+                        ["tile": .string(tile.title), "request_id": .string(request.requestID)])
+                    return (tile.title, [el("p", .class("hint")) { "ただいま表示できません。" }])
                 }
-            })
-
-        routes.post(
-            "/staff/logout",
-            auth.staff { [services] request, staff in
-                let clearCookie = try services.authentication.endSession(staff.session, request: request)
-                var response = Response.redirect(to: "/staff/login")
-                response.headers.append(("Set-Cookie", clearCookie))
-                return response
-            })
-
-        routes.get(
-            "/staff/",
-            auth.staff { [services] request, staff in
-                let tiles = services.dashboardTiles.filter { staff.role >= $0.minimumRole }
-                let logger = services.logger
-                let rendered = try services.database.read { connection in
-                    tiles.map { tile -> (String, [Node]) in
-                        do {
-                            return (tile.title, try tile.render(staff: staff.viewer, connection: connection))
-                        } catch {
-                            logger.error(
-                                "dashboard tile failed",
-                                ["tile": .string(tile.title), "request_id": .string(request.requestID)])
-                            return (tile.title, [el("p", .class("hint")) { "ただいま表示できません。" }])
-                        }
-                    }
-                }
-                return StaffPages.dashboard(staff: staff, tiles: rendered).response()
-            })
+            }
+        }
+        return StaffPages.dashboard(staff: staff, tiles: rendered).response()
     }
 }

@@ -1,11 +1,17 @@
 import Cryptography
 import Foundation
+import HTTP
 import Security
 import Store
 
-public enum AccountLinkingError: Error, Equatable, Sendable, CustomStringConvertible {
+/// Why a link code could not be issued. Answered as the same 404 as any missing page, so a counter URL
+/// with a made-up resident number learns nothing.
+public enum AccountLinkingError: HTTPResponseError, Equatable, Sendable, CustomStringConvertible {
     case unknownResident
 
+    public var status: Int { HTTPError.notFound.status }
+    public var code: String { HTTPError.notFound.code }
+    public var message: String { HTTPError.notFound.message }
     public var description: String { "no such resident" }
 }
 

@@ -1,5 +1,6 @@
 import Cryptography
 import Foundation
+import HTTP
 import Security
 
 /// `X-Line-Signature`: base64 of HMAC-SHA256 over the raw request body, keyed with the channel secret.
@@ -69,16 +70,21 @@ public struct WebhookEvent: Sendable, Equatable {
     }
 }
 
+/// A webhook body that is not JSON with an `events` array: answered 400, and LINE does not redeliver it.
+public struct MalformedWebhookBody: HTTPResponseError, Sendable {
+    public var status: Int { 400 }
+    public var code: String { "malformed_json" }
+    public var message: String { "JSON の形式が正しくありません。" }
+}
+
 /// The webhook request body (webhook.yml: CallbackRequest).
 public enum WebhookBody {
-    public struct Malformed: Error, Sendable {}
-
     /// The events of a body. An empty `events` array is LINE's connectivity check. Events without a
     /// webhookEventId cannot be deduplicated and are dropped.
-    public static func parseEvents(_ body: Data) throws(Malformed) -> [WebhookEvent] {
+    public static func parseEvents(_ body: Data) throws(MalformedWebhookBody) -> [WebhookEvent] {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
             let events = object["events"] as? [[String: Any]]
-        else { throw Malformed() }
+        else { throw MalformedWebhookBody() }
         return events.compactMap { WebhookEvent(object: $0) }
     }
 }

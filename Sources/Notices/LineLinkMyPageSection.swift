@@ -35,77 +35,67 @@ struct LineLinkRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = authentication
-        routes.get(
-            Self.residentPath,
-            auth.resident { [self] request, resident in
-                let linkedAt = try database.read {
-                    try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0)
-                }
-                return LineLinkPages.residentPage(
-                    resident: resident, linkedAt: linkedAt, code: nil,
-                    done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
-                ).response()
-            })
-
-        routes.post(
-            Self.residentPath + "/code",
-            auth.resident { [self] _, resident in
-                let code = try linking.issueCode(
-                    residentID: resident.id, issuedBy: .resident, actor: resident.auditActor, now: auth.now())
-                let linkedAt = try database.read {
-                    try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0)
-                }
-                return LineLinkPages.residentPage(resident: resident, linkedAt: linkedAt, code: code, done: nil)
-                    .response()
-            })
-
-        routes.post(
-            Self.residentPath + "/unlink",
-            auth.resident { [self] _, resident in
-                try linking.unlink(
-                    residentID: resident.id, reason: .resident, actor: resident.auditActor, now: auth.now())
-                return .redirect(to: Self.residentPath + "?done=unlinked")
-            })
-
-        // The counter (clerk+): a clerk helps a resident at the window. Showing the resident's name is a look at
-        // personal data, so the page view is audited in the same write that reads it.
-        routes.get(
-            "/staff/residents/:id/line",
-            auth.staff(minimum: .clerk) { [self] request, staff in
-                let residentID = try Self.residentID(request)
-                let view = try readForCounter(residentID: residentID, staff: staff, request: request)
-                return LineLinkPages.counterPage(
-                    staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: nil,
-                    done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
-                ).response()
-            })
-
-        routes.post(
-            "/staff/residents/:id/line/code",
-            auth.staff(minimum: .clerk) { [self] request, staff in
-                let residentID = try Self.residentID(request)
-                let code: AccountLinking.IssuedCode
-                do {
-                    code = try linking.issueCode(
-                        residentID: residentID, issuedBy: .counter, actor: staff.auditActor, now: auth.now())
-                } catch AccountLinkingError.unknownResident {
-                    throw HTTPError.notFound
-                }
-                let view = try readForCounter(residentID: residentID, staff: staff, request: request)
-                return LineLinkPages.counterPage(
-                    staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: code,
-                    done: nil
-                ).response()
-            })
-
-        routes.post(
-            "/staff/residents/:id/line/unlink",
-            auth.staff(minimum: .clerk) { [self] request, staff in
-                let residentID = try Self.residentID(request)
-                try linking.unlink(residentID: residentID, reason: .counter, actor: staff.auditActor, now: auth.now())
-                return .redirect(to: "/staff/residents/\(residentID)/line?done=unlinked")
-            })
+        routes.get(Self.residentPath, auth.resident(showResidentPage))
+        routes.post(Self.residentPath + "/code", auth.resident(issueResidentCode))
+        routes.post(Self.residentPath + "/unlink", auth.resident(unlinkResident))
+        // The counter (clerk+): a clerk helps a resident at the window.
+        routes.get("/staff/residents/:id/line", auth.staff(minimum: .clerk, showCounterPage))
+        routes.post("/staff/residents/:id/line/code", auth.staff(minimum: .clerk, issueCounterCode))
+        routes.post("/staff/residents/:id/line/unlink", auth.staff(minimum: .clerk, unlinkAtCounter))
     }
+
+    // MARK: Handlers
+
+    func showResidentPage(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let linkedAt = try database.read { try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0) }
+        return LineLinkPages.residentPage(
+            resident: resident, linkedAt: linkedAt, code: nil,
+            done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
+        ).response()
+    }
+
+    func issueResidentCode(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let code = try linking.issueCode(
+            residentID: resident.id, issuedBy: .resident, actor: resident.auditActor, now: authentication.now())
+        let linkedAt = try database.read { try NoticeStore.fetchActiveLinkDate(residentID: resident.id, on: $0) }
+        return LineLinkPages.residentPage(resident: resident, linkedAt: linkedAt, code: code, done: nil).response()
+    }
+
+    func unlinkResident(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        try linking.unlink(
+            residentID: resident.id, reason: .resident, actor: resident.auditActor, now: authentication.now())
+        return .redirect(to: Self.residentPath + "?done=unlinked")
+    }
+
+    /// Showing the resident's name is a look at personal data, so the page view is audited in the same write
+    /// that reads it.
+    func showCounterPage(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let residentID = try Self.residentID(request)
+        let view = try readForCounter(residentID: residentID, staff: staff, request: request)
+        return LineLinkPages.counterPage(
+            staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: nil,
+            done: request.query("done") == "unlinked" ? "LINEとの連携を解除しました。" : nil
+        ).response()
+    }
+
+    func issueCounterCode(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let residentID = try Self.residentID(request)
+        let code = try linking.issueCode(
+            residentID: residentID, issuedBy: .counter, actor: staff.auditActor, now: authentication.now())
+        let view = try readForCounter(residentID: residentID, staff: staff, request: request)
+        return LineLinkPages.counterPage(
+            staff: staff, residentID: residentID, residentName: view.name, linkedAt: view.linkedAt, code: code,
+            done: nil
+        ).response()
+    }
+
+    func unlinkAtCounter(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let residentID = try Self.residentID(request)
+        try linking.unlink(residentID: residentID, reason: .counter, actor: staff.auditActor, now: authentication.now())
+        return .redirect(to: "/staff/residents/\(residentID)/line?done=unlinked")
+    }
+
+    // MARK: Shared by the handlers
 
     private func readForCounter(residentID: Int64, staff: AuthenticatedStaff, request: Request) throws -> (
         name: String, linkedAt: Date?

@@ -16,177 +16,152 @@ struct NoticeConsoleRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = authentication
+        routes.get("/staff/notices", auth.staff(showNoticeList))
 
-        routes.get(
-            "/staff/notices",
-            auth.staff { [self] request, staff in
-                let notices = try store.fetchRecentNotices(limit: 100)
-                let counts = try store.fetchRecipientCounts(noticeIDs: notices.map(\.id))
-                return NoticeConsolePages.list(
-                    notices: notices, counts: counts, staff: staff, done: request.query("done")
-                ).response()
-            })
+        // Templates: supervisors edit, clerks use.
+        routes.get("/staff/notices/templates", auth.staff(showTemplateList))
+        routes.get("/staff/notices/templates/new", auth.staff(minimum: .supervisor, showNewTemplateForm))
+        routes.get("/staff/notices/templates/:id", auth.staff(minimum: .supervisor, showTemplateForm))
+        routes.post("/staff/notices/templates", auth.staff(minimum: .supervisor, saveTemplate))
+        routes.post("/staff/notices/templates/:id", auth.staff(minimum: .supervisor, updateTemplate))
 
-        // MARK: Templates
+        // Compose → preview → confirm.
+        routes.get("/staff/notices/new", auth.staff(showComposeForm))
+        routes.post("/staff/notices/preview", auth.staff(previewNotice))
+        routes.post("/staff/notices", auth.staff(confirmNotice))
 
-        routes.get(
-            "/staff/notices/templates",
-            auth.staff { [self] request, staff in
-                NoticeConsolePages.templates(
-                    try store.fetchTemplates(), staff: staff, saved: request.query("done") == "saved"
-                ).response()
-            })
-
-        routes.get(
-            "/staff/notices/templates/new",
-            auth.staff(minimum: .supervisor) { _, staff in
-                NoticeConsolePages.templateForm(
-                    id: nil, name: "", text: "", errors: FormErrors(), staff: staff
-                ).response()
-            })
-
-        routes.get(
-            "/staff/notices/templates/:id",
-            auth.staff(minimum: .supervisor) { [self] request, staff in
-                guard let id = Int64(request.parameter("id")), let template = try store.fetchTemplate(id: id) else {
-                    throw HTTPError.notFound
-                }
-                return NoticeConsolePages.templateForm(
-                    id: id, name: template.name, text: ComposeInput.joinMessages(template.messages),
-                    errors: FormErrors(),
-                    staff: staff
-                ).response()
-            })
-
-        routes.post(
-            "/staff/notices/templates",
-            auth.staff(minimum: .supervisor) { [self] request, staff in
-                try saveTemplate(id: nil, request: request, staff: staff)
-            })
-
-        routes.post(
-            "/staff/notices/templates/:id",
-            auth.staff(minimum: .supervisor) { [self] request, staff in
-                guard let id = Int64(request.parameter("id")), try store.fetchTemplate(id: id) != nil else {
-                    throw HTTPError.notFound
-                }
-                return try saveTemplate(id: id, request: request, staff: staff)
-            })
-
-        // MARK: Compose → preview → confirm
-
-        routes.get(
-            "/staff/notices/new",
-            auth.staff { [self] request, staff in
-                var input = ComposeInput()
-                if let id = request.query("template").flatMap(Int64.init), try store.fetchTemplate(id: id) != nil {
-                    input.templateID = String(id)
-                }
-                return try composePage(input, errors: FormErrors(), staff: staff).response()
-            })
-
-        routes.post(
-            "/staff/notices/preview",
-            auth.staff { [self] request, staff in
-                var input = ComposeInput(try request.form())
-                input.composeToken = SecureRandom.token(byteCount: 16)
-                let (draft, errors) = try input.draft(templates: store.fetchTemplates(), staff: staff)
-                guard let draft else {
-                    return try composePage(input, errors: errors, staff: staff).response(status: 422)
-                }
-                do {
-                    let preview = try store.previewNotice(draft)
-                    return NoticeConsolePages.preview(
-                        input: input, draft: draft, preview: preview, districts: try store.fetchDistricts(),
-                        staff: staff
-                    ).response()
-                } catch let error as NoticeValidationError {
-                    return try composePage(input, errors: ComposeInput.errors(for: error), staff: staff)
-                        .response(status: 422)
-                }
-            })
-
-        routes.post(
-            "/staff/notices",
-            auth.staff { [self] request, staff in
-                let input = ComposeInput(try request.form())
-                let (draft, errors) = try input.draft(templates: store.fetchTemplates(), staff: staff)
-                guard let draft else {
-                    return try composePage(input, errors: errors, staff: staff).response(status: 422)
-                }
-                // Made on the preview page; without it the form did not come from a preview.
-                guard let composeToken = input.composeToken, !composeToken.isEmpty else {
-                    throw HTTPError.badRequest("確認画面からもう一度お進みください。", code: "missing_compose_token")
-                }
-                do {
-                    let id = try store.createNotice(draft, now: auth.now(), composeToken: composeToken)
-                    return .redirect(to: "/staff/notices/\(id)?done=created")
-                } catch let error as NoticeValidationError {
-                    return try composePage(input, errors: ComposeInput.errors(for: error), staff: staff)
-                        .response(status: 422)
-                }
-            })
-
-        // The console's way to the counter page: the resident's number, as staff read it off their record.
-        routes.get(
-            "/staff/notices/counter",
-            auth.staff { request, _ in
-                guard let id = request.query("resident").flatMap(Int64.init), id > 0 else {
-                    return .redirect(to: "/staff/notices")
-                }
-                return .redirect(to: "/staff/residents/\(id)/line")
-            })
-
-        // MARK: Fallback list
-
-        routes.get(
-            "/staff/notices/fallback",
-            auth.staff { [self] request, staff in
-                let noticeID = request.query("notice").flatMap(Int64.init)
-                let includeHandled = request.query("handled") == "1"
-                let event = AuditEvent(
-                    staff.auditActor, "notice_fallback.read",
-                    subjectType: noticeID == nil ? "notice_fallback" : "notice",
-                    subjectID: noticeID, request: request)
-                let entries = try store.fetchFallbackListAudited(
-                    noticeID: noticeID, includeHandled: includeHandled, event: event, now: auth.now())
-                return NoticeConsolePages.fallback(
-                    entries: entries, noticeID: noticeID, includeHandled: includeHandled, staff: staff,
-                    handled: request.query("done") == "handled"
-                ).response()
-            })
-
-        routes.post(
-            "/staff/notices/fallback/handled",
-            auth.staff { [self] request, staff in
-                let form = try request.form()
-                guard let noticeID = form["notice_id"].flatMap(Int64.init),
-                    let residentID = form["resident_id"].flatMap(Int64.init)
-                else { throw HTTPError.badRequest("お知らせと住民を指定してください。") }
-                let event = AuditEvent(
-                    staff.auditActor, "notice_fallback.handle", subjectType: "resident", subjectID: residentID,
-                    request: request)
-                try store.markFallbackHandled(noticeID: noticeID, residentID: residentID, event: event, now: auth.now())
-                // Back to the same filter, without any personal data in the URL.
-                let filter = form["filter_notice"].flatMap(Int64.init).map { "&notice=\($0)" } ?? ""
-                return .redirect(to: "/staff/notices/fallback?done=handled" + filter)
-            })
-
-        // MARK: One notice
-
-        routes.get(
-            "/staff/notices/:id",
-            auth.staff { [self] request, staff in
-                guard let id = Int64(request.parameter("id")), let notice = try store.fetchNotice(id: id) else {
-                    throw HTTPError.notFound
-                }
-                return NoticeConsolePages.detail(
-                    notice: notice, counts: try store.fetchRecipientCounts(noticeIDs: [id])[id] ?? .init(),
-                    requests: try store.fetchRequests(noticeID: id), staff: staff,
-                    created: request.query("done") == "created"
-                ).response()
-            })
+        routes.get("/staff/notices/counter", auth.staff(openCounterPage))
+        routes.get("/staff/notices/fallback", auth.staff(showFallbackList))
+        routes.post("/staff/notices/fallback/handled", auth.staff(markFallbackHandled))
+        routes.get("/staff/notices/:id", auth.staff(showNotice))
     }
+
+    // MARK: Handlers
+
+    func showNoticeList(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let notices = try store.fetchRecentNotices(limit: 100)
+        let counts = try store.fetchRecipientCounts(noticeIDs: notices.map(\.id))
+        return NoticeConsolePages.list(notices: notices, counts: counts, staff: staff, done: request.query("done"))
+            .response()
+    }
+
+    func showTemplateList(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        NoticeConsolePages.templates(try store.fetchTemplates(), staff: staff, saved: request.query("done") == "saved")
+            .response()
+    }
+
+    func showNewTemplateForm(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        NoticeConsolePages.templateForm(id: nil, name: "", text: "", errors: FormErrors(), staff: staff).response()
+    }
+
+    func showTemplateForm(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let id = Int64(request.parameter("id")), let template = try store.fetchTemplate(id: id) else {
+            throw HTTPError.notFound
+        }
+        return NoticeConsolePages.templateForm(
+            id: id, name: template.name, text: ComposeInput.joinMessages(template.messages), errors: FormErrors(),
+            staff: staff
+        ).response()
+    }
+
+    func saveTemplate(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        try storeTemplate(id: nil, request: request, staff: staff)
+    }
+
+    func updateTemplate(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let id = Int64(request.parameter("id")), try store.fetchTemplate(id: id) != nil else {
+            throw HTTPError.notFound
+        }
+        return try storeTemplate(id: id, request: request, staff: staff)
+    }
+
+    func showComposeForm(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        var input = ComposeInput()
+        if let id = request.query("template").flatMap(Int64.init), try store.fetchTemplate(id: id) != nil {
+            input.templateID = String(id)
+        }
+        return try composePage(input, errors: FormErrors(), staff: staff).response()
+    }
+
+    func previewNotice(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        var input = ComposeInput(try request.form())
+        input.composeToken = SecureRandom.token(byteCount: 16)
+        let (draft, errors) = try input.draft(templates: store.fetchTemplates(), staff: staff)
+        guard let draft else { return try composePage(input, errors: errors, staff: staff).response(status: 422) }
+        do {
+            let preview = try store.previewNotice(draft)
+            return NoticeConsolePages.preview(
+                input: input, draft: draft, preview: preview, districts: try store.fetchDistricts(), staff: staff
+            ).response()
+        } catch let error as NoticeValidationError {
+            return try composePage(input, errors: ComposeInput.errors(for: error), staff: staff).response(status: 422)
+        }
+    }
+
+    func confirmNotice(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let input = ComposeInput(try request.form())
+        let (draft, errors) = try input.draft(templates: store.fetchTemplates(), staff: staff)
+        guard let draft else { return try composePage(input, errors: errors, staff: staff).response(status: 422) }
+        // Made on the preview page; without it the form did not come from a preview.
+        guard let composeToken = input.composeToken, !composeToken.isEmpty else {
+            throw HTTPError.badRequest("確認画面からもう一度お進みください。", code: "missing_compose_token")
+        }
+        do {
+            let id = try store.createNotice(draft, now: authentication.now(), composeToken: composeToken)
+            return .redirect(to: "/staff/notices/\(id)?done=created")
+        } catch let error as NoticeValidationError {
+            return try composePage(input, errors: ComposeInput.errors(for: error), staff: staff).response(status: 422)
+        }
+    }
+
+    /// The console's way to the counter page: the resident's number, as staff read it off their record.
+    func openCounterPage(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let id = request.query("resident").flatMap(Int64.init), id > 0 else {
+            return .redirect(to: "/staff/notices")
+        }
+        return .redirect(to: "/staff/residents/\(id)/line")
+    }
+
+    func showFallbackList(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let noticeID = request.query("notice").flatMap(Int64.init)
+        let includeHandled = request.query("handled") == "1"
+        let event = AuditEvent(
+            staff.auditActor, "notice_fallback.read", subjectType: noticeID == nil ? "notice_fallback" : "notice",
+            subjectID: noticeID, request: request)
+        let entries = try store.fetchFallbackListAudited(
+            noticeID: noticeID, includeHandled: includeHandled, event: event, now: authentication.now())
+        return NoticeConsolePages.fallback(
+            entries: entries, noticeID: noticeID, includeHandled: includeHandled, staff: staff,
+            handled: request.query("done") == "handled"
+        ).response()
+    }
+
+    func markFallbackHandled(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let form = try request.form()
+        guard let noticeID = form["notice_id"].flatMap(Int64.init),
+            let residentID = form["resident_id"].flatMap(Int64.init)
+        else { throw HTTPError.badRequest("お知らせと住民を指定してください。") }
+        let event = AuditEvent(
+            staff.auditActor, "notice_fallback.handle", subjectType: "resident", subjectID: residentID,
+            request: request)
+        try store.markFallbackHandled(
+            noticeID: noticeID, residentID: residentID, event: event, now: authentication.now())
+        // Back to the same filter, without any personal data in the URL.
+        let filter = form["filter_notice"].flatMap(Int64.init).map { "&notice=\($0)" } ?? ""
+        return .redirect(to: "/staff/notices/fallback?done=handled" + filter)
+    }
+
+    func showNotice(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let id = Int64(request.parameter("id")), let notice = try store.fetchNotice(id: id) else {
+            throw HTTPError.notFound
+        }
+        return NoticeConsolePages.detail(
+            notice: notice, counts: try store.fetchRecipientCounts(noticeIDs: [id])[id] ?? .init(),
+            requests: try store.fetchRequests(noticeID: id), staff: staff, created: request.query("done") == "created"
+        ).response()
+    }
+
+    // MARK: Shared by the handlers
 
     private func composePage(_ input: ComposeInput, errors: FormErrors, staff: AuthenticatedStaff) throws -> Page {
         NoticeConsolePages.compose(
@@ -194,7 +169,7 @@ struct NoticeConsoleRoutes: RouteCollection {
             errors: errors, staff: staff)
     }
 
-    private func saveTemplate(id: Int64?, request: Request, staff: AuthenticatedStaff) throws -> Response {
+    private func storeTemplate(id: Int64?, request: Request, staff: AuthenticatedStaff) throws -> Response {
         let form = try request.form()
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let text = form["text"] ?? ""

@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Security
 import Store
 
@@ -79,9 +80,7 @@ extension NoticeStore {
 
     public func fetchDistricts() throws -> [DistrictChoice] {
         try database.read { connection in
-            try connection.query("SELECT code, name FROM districts ORDER BY sort_order, code").map {
-                DistrictChoice(code: try $0.get("code"), name: try $0.get("name"))
-            }
+            try ResidentStore.fetchDistricts(on: connection).map { DistrictChoice(code: $0.code, name: $0.name) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Store
 
 /// LINE account links, one-time link codes and received webhook events.
@@ -50,7 +51,7 @@ extension NoticeStore {
         residentID: Int64, codeSHA256: String, issuedBy: LinkIssuer, now: Date, expiresAt: Date,
         on connection: Connection
     ) throws {
-        guard try connection.queryFirst("SELECT 1 FROM residents WHERE id = ?", residentID) != nil else {
+        guard try !ResidentStore.fetchContacts(ids: [residentID], on: connection).isEmpty else {
             throw AccountLinkingError.unknownResident
         }
         try connection.run(
@@ -215,7 +216,7 @@ extension NoticeStore {
         try database.read { connection in
             (
                 try connection.scalar("SELECT count(*) FROM line_links WHERE active = 1", as: Int.self) ?? 0,
-                try connection.scalar("SELECT count(*) FROM residents", as: Int.self) ?? 0
+                try ResidentStore.countResidents(on: connection)
             )
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Store
 
 /// All SQL of the notices module: templates, the freeze, the outbox (`NoticeStore+Outbox.swift`), the
@@ -170,39 +171,55 @@ public struct NoticeStore: Sendable {
         }
     }
 
-    /// The targeted residents with their active LINE link, read inside the freeze's transaction.
+    /// The targeted residents with their active LINE link, read inside the freeze's transaction, in id order.
+    /// Residents come from Identity; only the links are this module's own.
     static func fetchAudienceMembers(_ audience: Audience, on connection: Connection) throws -> [AudienceMember] {
-        let select = """
-            SELECT r.id AS resident_id, r.full_name AS name, d.name AS district_name, l.line_user_id
-            FROM residents r
-            LEFT JOIN districts d ON d.code = r.district_code
-            LEFT JOIN line_links l ON l.resident_id = r.id AND l.active = 1
-            """
-        let rows: [Row]
+        let contacts: [Int64: ResidentContact]
         switch audience {
         case .resident(let id):
-            rows = try connection.query(select + " WHERE r.id = ?", id)
-            guard !rows.isEmpty else { throw NoticeValidationError.unknownResidents(count: 1) }
+            contacts = try ResidentStore.fetchContacts(ids: [id], on: connection)
+            guard !contacts.isEmpty else { throw NoticeValidationError.unknownResidents(count: 1) }
         case .residents(let ids):
-            let unique = Array(Set(ids))
-            rows = try connection.query(
-                select + " WHERE r.id IN (SELECT value FROM json_each(?)) ORDER BY r.id", jsonText(unique))
-            guard rows.count == unique.count else {
-                throw NoticeValidationError.unknownResidents(count: unique.count - rows.count)
+            let unique = Set(ids)
+            contacts = try ResidentStore.fetchContacts(ids: unique, on: connection)
+            guard contacts.count == unique.count else {
+                throw NoticeValidationError.unknownResidents(count: unique.count - contacts.count)
             }
         case .district(let code):
-            guard try connection.queryFirst("SELECT 1 FROM districts WHERE code = ?", code) != nil else {
+            guard try ResidentStore.fetchDistricts(on: connection).contains(where: { $0.code == code }) else {
                 throw NoticeValidationError.unknownDistrict
             }
-            rows = try connection.query(select + " WHERE r.district_code = ? ORDER BY r.id", code)
+            contacts = try ResidentStore.fetchContacts(
+                ids: try ResidentStore.fetchResidentIDs(districtCode: code, on: connection), on: connection)
         case .allLinked:
-            rows = try connection.query(select + " WHERE l.line_user_id IS NOT NULL ORDER BY r.id")
+            let linked = try connection.query("SELECT resident_id FROM line_links WHERE active = 1").map {
+                try $0.get("resident_id", as: Int64.self)
+            }
+            contacts = try ResidentStore.fetchContacts(ids: linked, on: connection)
         }
-        return try rows.map { row in
+        let lineUserIDs = try fetchActiveLineUserIDs(residentIDs: contacts.keys, on: connection)
+        return contacts.values.sorted { $0.id < $1.id }.map { contact in
             AudienceMember(
-                residentID: try row.get("resident_id"), name: try row.get("name"),
-                districtName: try row.get("district_name"), lineUserID: try row.get("line_user_id"))
+                residentID: contact.id, name: contact.fullName, districtName: contact.districtName,
+                lineUserID: lineUserIDs[contact.id])
         }
+    }
+
+    /// Each resident's active link's LINE user id; there is at most one per resident.
+    static func fetchActiveLineUserIDs(residentIDs: some Collection<Int64>, on connection: Connection) throws
+        -> [Int64: String]
+    {
+        guard !residentIDs.isEmpty else { return [:] }
+        var lineUserIDs: [Int64: String] = [:]
+        for row in try connection.query(
+            """
+            SELECT resident_id, line_user_id FROM line_links
+            WHERE active = 1 AND resident_id IN (SELECT value FROM json_each(?))
+            """, jsonText(Array(residentIDs)))
+        {
+            lineUserIDs[try row.get("resident_id")] = try row.get("line_user_id")
+        }
+        return lineUserIDs
     }
 
     // MARK: Reading notices
@@ -357,26 +374,34 @@ public struct NoticeStore: Sendable {
     {
         let rows = try connection.query(
             """
-            SELECT nr.notice_id, n.title, n.send_at, nr.resident_id, r.full_name, r.full_name_kana, r.postal_code,
-                   r.address, r.phone, r.contact_channel, r.district_code, nr.fallback_reason,
-                   nr.fallback_text, nr.fallback_handled_at
+            SELECT nr.notice_id, n.title, n.send_at, nr.resident_id, nr.fallback_reason, nr.fallback_text,
+                   nr.fallback_handled_at
             FROM notice_recipients nr
             JOIN notices n ON n.id = nr.notice_id
-            JOIN residents r ON r.id = nr.resident_id
             WHERE nr.delivery = 'fallback' AND (? OR nr.fallback_handled_at IS NULL)
               AND (? IS NULL OR nr.notice_id = ?)
-            ORDER BY nr.notice_id, r.district_code, r.full_name_kana, r.id
             """, includeHandled, noticeID, noticeID)
-        return try rows.map { row in
-            FallbackEntry(
+        let contacts = try ResidentStore.fetchContacts(
+            ids: Set(try rows.map { try $0.get("resident_id", as: Int64.self) }), on: connection)
+        let entries = try rows.compactMap { row -> FallbackEntry? in
+            guard let contact = contacts[try row.get("resident_id")] else { return nil }
+            return FallbackEntry(
                 noticeID: try row.get("notice_id"), noticeTitle: try row.get("title"),
-                sendAt: try row.get("send_at"), residentID: try row.get("resident_id"),
-                name: try row.get("full_name"), nameKana: try row.get("full_name_kana"),
-                postalCode: try row.get("postal_code"), address: try row.get("address"),
-                phone: try row.get("phone"), contactChannel: try row.get("contact_channel"),
-                districtCode: try row.get("district_code"),
+                sendAt: try row.get("send_at"), residentID: contact.id, name: contact.fullName,
+                nameKana: contact.fullNameKana, postalCode: contact.postalCode, address: contact.address,
+                phone: contact.phone, contactChannel: contact.contactChannel.rawValue,
+                districtCode: contact.districtCode,
                 reason: FallbackReason(rawValue: try row.get("fallback_reason")) ?? .unknown,
                 text: try row.get("fallback_text"), handledAt: try row.get("fallback_handled_at"))
+        }
+        // By notice, then district and kana, compared as SQLite's BINARY collation compares: byte by byte.
+        return entries.sorted { a, b in
+            if a.noticeID != b.noticeID { return a.noticeID < b.noticeID }
+            if a.districtCode != b.districtCode {
+                return a.districtCode.utf8.lexicographicallyPrecedes(b.districtCode.utf8)
+            }
+            if a.nameKana != b.nameKana { return a.nameKana.utf8.lexicographicallyPrecedes(b.nameKana.utf8) }
+            return a.residentID < b.residentID
         }
     }
 

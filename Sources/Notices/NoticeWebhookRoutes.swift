@@ -23,21 +23,18 @@ public struct NoticeWebhookRoutes: RouteCollection {
     }
 
     public func register(in routes: inout Routes) {
-        routes.post(Self.path, maximumBodyBytes: Self.maximumBodyBytes) { request in try receive(request) }
+        routes.post(Self.path, maximumBodyBytes: Self.maximumBodyBytes, receiveEvents)
     }
 
-    func receive(_ request: Request) throws -> Response {
+    // MARK: Handlers
+
+    func receiveEvents(_ request: Request) throws -> Response {
         guard
             LINESignature.isValid(request.header("x-line-signature"), body: request.body, channelSecret: channelSecret)
         else {
             throw HTTPError(status: 401, code: "invalid_signature", message: "署名が正しくありません。")
         }
-        let events: [WebhookEvent]
-        do {
-            events = try WebhookBody.parseEvents(request.body)
-        } catch {
-            throw HTTPError.badRequest("JSON の形式が正しくありません。", code: "malformed_json")
-        }
+        let events = try WebhookBody.parseEvents(request.body)
         if try store.insertWebhookEvents(events, now: request.receivedAt) > 0 {
             processor?.notifyNewEvents()
         }

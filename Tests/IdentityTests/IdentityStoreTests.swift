@@ -33,6 +33,32 @@ struct IdentityStoreTests {
         #expect(!disabled.isActive)
     }
 
+    @Test func contacts_areReadForExistingIdsOnly_withTheDistrictName() throws {
+        let database = try Fixtures.makeDatabase(in: directory)
+        let hanako = try IdentityFixtures.createResident(database)
+        let taro = try IdentityFixtures.createResident(
+            database, loginID: "taro@example.jp", name: "平取 太郎", kana: "ビラトリ タロウ")
+        let (contacts, districtIDs, count, none) = try database.read { connection in
+            (
+                try ResidentStore.fetchContacts(ids: [hanako, taro, 999], on: connection),
+                try ResidentStore.fetchResidentIDs(districtCode: "biratori", on: connection),
+                try ResidentStore.countResidents(on: connection),
+                try ResidentStore.fetchContacts(ids: [], on: connection)
+            )
+        }
+        #expect(Set(contacts.keys) == [hanako, taro], "an unknown id is left out, not an error")
+        let contact = try #require(contacts[taro])
+        #expect(contact.fullName == "平取 太郎")
+        #expect(contact.fullNameKana == "ビラトリ タロウ")
+        #expect(contact.postalCode == "055-0192")
+        #expect(contact.contactChannel == .email)
+        #expect(contact.districtCode == "biratori")
+        #expect(contact.districtName == DemoData.districts.first { $0.code == "biratori" }?.name)
+        #expect(districtIDs == [hanako, taro])
+        #expect(count == 2)
+        #expect(none.isEmpty)
+    }
+
     @Test func schema_rejectsUnknownRolesDepartmentsAndChannels() throws {
         let database = try Fixtures.makeDatabase(in: directory)
         let now = self.now
