@@ -38,10 +38,11 @@ let package = Package(
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(
-            name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"],
+            name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security", "Identity"],
             path: "Tests/TestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Web", "Notices", "Security", "TestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "TestSupport"]),
         .testTarget(
@@ -58,7 +59,8 @@ let package = Package(
                 "Applications", "App", "Identity", "Security", "Store", "HTTP", "HTTPClient", "Web", "TestSupport",
             ]),
         .testTarget(
-            name: "MadoguchiCLITests", dependencies: ["TestSupport", "HTTPClient", "Store", "Security", "Applications"]),
+            name: "MadoguchiCLITests",
+            dependencies: ["TestSupport", "HTTPClient", "Store", "Security", "Identity", "Notices", "Applications"]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],
     swiftLanguageModes: [.v6]
