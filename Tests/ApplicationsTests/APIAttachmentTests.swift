@@ -162,7 +162,8 @@ struct APIAttachmentTests {
 
     @Test func signedInResident_submitsMultipart_onlyWithTheCSRFHeader() throws {
         let app = try TestApplication()
-        let residentID = try Fixtures.makeResident(app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
+        let residentID = try Fixtures.makeResident(
+            app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
         let browser = app.browser()
         let login = try browser.json(
             "POST", "/api/v1/sessions",

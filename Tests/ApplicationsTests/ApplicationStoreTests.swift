@@ -48,7 +48,10 @@ struct ApplicationStoreTests {
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "road-light-report"))
         let application = try ApplicationFixtures.submit(
             database, procedure: procedure, residentID: nil, guestSecret: "X")
-        let clerks = try (0..<8).map { try Fixtures.makeStaff(database, loginID: "clerk\($0)", department: .constructionAndWater, at: ApplicationFixtures.now) }
+        let clerks = try (0..<8).map {
+            try Fixtures.makeStaff(
+                database, loginID: "clerk\($0)", department: .constructionAndWater, at: ApplicationFixtures.now)
+        }
         let results = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
             for clerk in clerks {
                 group.addTask {

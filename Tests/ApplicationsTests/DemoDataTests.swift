@@ -15,7 +15,8 @@ struct DemoDataTests {
         let residentID = try Fixtures.makeResident(
             database, loginID: "applicant@example.jp", password: nil, profile: ApplicationFixtures.profile,
             at: ApplicationFixtures.now)
-        let staffID = try Fixtures.makeStaff(database, loginID: "demo-clerk", department: .constructionAndWater, at: ApplicationFixtures.now)
+        let staffID = try Fixtures.makeStaff(
+            database, loginID: "demo-clerk", department: .constructionAndWater, at: ApplicationFixtures.now)
         #expect(
             try ApplicationsDemoData.seed(
                 database: database, catalog: catalog, residentID: residentID, staffID: staffID,

@@ -27,7 +27,8 @@ struct ResidentFlowTests {
 
     @Test func resident_prefill_validation_confirm_submit_doubleSubmit_myPage_andIDOR() throws {
         let app = try TestApplication()
-        let residentID = try Fixtures.makeResident(app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
+        let residentID = try Fixtures.makeResident(
+            app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
         _ = try Fixtures.makeResident(app.database, loginID: "taro@example.jp", profile: ApplicationFixtures.profile)
         let browser = app.browser()
         try browser.signInAsResident("hanako@example.jp")

@@ -164,7 +164,8 @@ struct StaffFlowTests {
 
     @Test func attachments_csvExport_counterEntry_andPurge() throws {
         let app = try TestApplication()
-        let residentID = try Fixtures.makeResident(app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
+        let residentID = try Fixtures.makeResident(
+            app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
         try Fixtures.makeStaff(app.database, loginID: "clerk-a", department: .tourismAndCommerce)
         let resident = app.browser()
         try resident.signInAsResident("hanako@example.jp")

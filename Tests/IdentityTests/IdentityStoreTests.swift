@@ -80,7 +80,8 @@ struct IdentityStoreTests {
         #expect(throws: ResidentStore.StoreError.loginIDTaken) {
             try Fixtures.makeResident(database, loginID: "hanako@example.jp")
         }
-        try Fixtures.makeResident(database, loginID: "09012345678", profile: Fixtures.residentProfile(name: "振内 太郎", kana: "フレナイ タロウ"))
+        try Fixtures.makeResident(
+            database, loginID: "09012345678", profile: Fixtures.residentProfile(name: "振内 太郎", kana: "フレナイ タロウ"))
 
         var profile = Fixtures.residentProfile()
         profile.address = "北海道沙流郡平取町振内町1番地"

@@ -47,7 +47,8 @@ struct StaffTests {
         let app = try TestApplication()
         try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
-        #expect(try browser.json("GET", "/api/v1/staff/session").status == 401, "JSON, not a redirect to the login page")
+        #expect(
+            try browser.json("GET", "/api/v1/staff/session").status == 401, "JSON, not a redirect to the login page")
         _ = try browser.submitStaffLogin("clerk")
         let session = try browser.json("GET", "/api/v1/staff/session")
         #expect(session.status == 200)

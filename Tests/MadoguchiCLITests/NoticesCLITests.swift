@@ -21,6 +21,14 @@ struct NoticesCLITests {
         return ["MADOGUCHI_LINE_API_BASE": fake.baseURL, "MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": tokenFile]
     }
 
+    /// 「{氏名} 様」 to every linked resident: one push each.
+    private func createPersonalisedNotice(_ path: String, environment: [String: String]) throws -> ProcessRunner.Result
+    {
+        try ProcessRunner.run(
+            ["notices", "create", "--db", path, "--title", "個別", "--text", "{氏名} 様", "--all-linked"],
+            environment: environment)
+    }
+
     @Test func help_andUsageErrors() throws {
         let help = try ProcessRunner.run(["notices", "send", "--help"], )
         #expect(help.exitCode == 0)
@@ -32,10 +40,11 @@ struct NoticesCLITests {
         #expect(
             try ProcessRunner.run(
                 ["notices", "create", "--title", "x", "--text", "y"])
-            .exitCode == 64, "an audience is required")
+                .exitCode == 64, "an audience is required")
         #expect(
             try ProcessRunner.run(
-                ["notices", "create", "--title", "x", "--text", "y", "--all-linked", "--district", "a"]).exitCode == 64, "only one audience")
+                ["notices", "create", "--title", "x", "--text", "y", "--all-linked", "--district", "a"]).exitCode == 64,
+            "only one audience")
     }
 
     @Test func send_refusesPlainHTTPToARealHost_andAMissingTokenFile_withoutLeakingAnything() throws {
@@ -87,10 +96,7 @@ struct NoticesCLITests {
         let path = try prepare(residents: 700)
         let fake = try FakeLINEAPI()
         let environment = try environment(fake)
-        #expect(
-            try ProcessRunner.run(
-                ["notices", "create", "--db", path, "--title", "個別", "--text", "{氏名} 様", "--all-linked"],
-                environment: environment).exitCode == 0)
+        #expect(try createPersonalisedNotice(path, environment: environment).exitCode == 0)
         // One pass that cannot finish 700 pushes: work remains.
         let partial = try ProcessRunner.run(
             ["notices", "send", "--db", path, "--max-seconds", "0"], environment: environment)
@@ -110,15 +116,13 @@ struct NoticesCLITests {
             #expect(!(output.stdout + output.stderr).contains("U0000"), "LINE user ids are never printed")
         }
     }
+
     @Test(.timeLimit(.minutes(1)))
     func sigterm_finishesTheCallsInFlight_recordsThem_andLeavesTheRestQueued() throws {
         let path = try prepare(residents: 300)
         let fake = try FakeLINEAPI()
         let environment = try environment(fake)
-        #expect(
-            try ProcessRunner.run(
-                ["notices", "create", "--db", path, "--title", "個別", "--text", "{氏名} 様", "--all-linked"],
-                environment: environment).exitCode == 0)
+        #expect(try createPersonalisedNotice(path, environment: environment).exitCode == 0)
         fake.setPlan { info in info.sequence == 1 ? .acceptThenHold : nil }
         let sender = try ProcessRunner.start(
             ["notices", "send", "--db", path, "--request-timeout-ms", "5000"], environment: environment)

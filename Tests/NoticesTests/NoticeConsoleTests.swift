@@ -20,9 +20,11 @@ struct NoticeConsoleTests {
     @Test func compose_preview_confirm_createsTheNotice_withLINEAndFallbackCounts() throws {
         let app = try TestApplication()
         try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
-        try Fixtures.makeResident(app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
+        try Fixtures.makeResident(
+            app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
         try Fixtures.makeResident(app.database, loginID: "b@example.jp", profile: Self.profile(name: "未連携 二郎"))
-        try Fixtures.makeResident(app.database, loginID: "c@example.jp", profile: Self.profile(name: "振内 三郎", district: "furenai"))
+        try Fixtures.makeResident(
+            app.database, loginID: "c@example.jp", profile: Self.profile(name: "振内 三郎", district: "furenai"))
         let browser = app.browser()
         try browser.signInAsStaff("clerk")
         #expect(try browser.get("/staff/notices/new").status == 200)
@@ -120,22 +122,27 @@ struct NoticeConsoleTests {
     @Test func fallbackList_isAudited_showsNoLINEUserIDs_andMarksHandled() throws {
         let app = try TestApplication()
         try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
-        let linked = try Fixtures.makeResident(app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
-        let unlinked = try Fixtures.makeResident(app.database, loginID: "b@example.jp", profile: Self.profile(name: "未連携 二郎"))
+        let linked = try Fixtures.makeResident(
+            app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
+        let unlinked = try Fixtures.makeResident(
+            app.database, loginID: "b@example.jp", profile: Self.profile(name: "未連携 二郎"))
         let created = try NoticeStore(database: app.database).createNotice(
             NoticeDraft(
                 title: "お祭り", messages: ["{氏名} 様、お祭りです。"], audience: .residents([linked, unlinked]),
                 createdBy: "cli"), now: app.clock.now())
         let browser = app.browser()
         try browser.signInAsStaff("clerk")
-        let before = try Fixtures.auditRecords(app.database).reversed().map(\.action).filter { $0 == "notice_fallback.read" }.count
+        let before = try Fixtures.auditRecords(app.database).reversed().map(\.action).filter {
+            $0 == "notice_fallback.read"
+        }.count
         let page = try browser.get("/staff/notices/fallback?notice=\(created.id)")
         #expect(page.status == 200)
         #expect(page.text.contains("未連携 二郎"))
         #expect(page.text.contains("未連携 二郎 様、お祭りです。"))
         #expect(!page.text.contains(Self.linkedUser))
         #expect(
-            try Fixtures.auditRecords(app.database).reversed().map(\.action).filter { $0 == "notice_fallback.read" }.count == before + 1)
+            try Fixtures.auditRecords(app.database).reversed().map(\.action).filter { $0 == "notice_fallback.read" }
+                .count == before + 1)
 
         let handled = try browser.submit(
             "/staff/notices/fallback/handled",
@@ -158,7 +165,8 @@ struct NoticeConsoleTests {
 
     @Test func myPage_issuesACode_andUnlinks_andTheCounterIssuesOne() throws {
         let app = try TestApplication()
-        let resident = try Fixtures.makeResident(app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
+        let resident = try Fixtures.makeResident(
+            app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
         try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
         try browser.signInAsResident("a@example.jp")

@@ -162,8 +162,10 @@ struct WebhookTests {
     @Test func expiredAndSupersededCodes_doNotWork_andGuessingIsCapped() throws {
         let resident = try Fixtures.makeResidents(store.database, count: 1) { _ in false }[0]
         let linking = AccountLinking(store: store)
-        let old = try linking.issueCode(residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
-        let new = try linking.issueCode(residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
+        let old = try linking.issueCode(
+            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
+        let new = try linking.issueCode(
+            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
         let user = Fixtures.lineUserID(5)
         try deliver([Self.event("message", user: user, text: old.displayCode)])
         try processor.processPendingEvents()

@@ -39,7 +39,9 @@ struct FormWidgetTests {
         }.render()
         let summary = String(page[page.range(of: "<div class=\"error-summary\"")!.lowerBound...])
             .components(separatedBy: "</div>")[0]
-        #expect(page.hasPrefix("<form") && page.contains("<input type=\"hidden\" name=\"csrf_token\" value=\"t\"><div class=\"error-summary\""))
+        #expect(
+            page.hasPrefix("<form")
+                && page.contains("<input type=\"hidden\" name=\"csrf_token\" value=\"t\"><div class=\"error-summary\""))
         // In the order the errors were found, each link's target is an element on the page.
         let targets = summary.components(separatedBy: "href=\"#").dropFirst().map { $0.prefix { $0 != "\"" } }
         #expect(targets == ["postal_code", "full_name"])
