@@ -149,6 +149,26 @@ struct DeployTests {
         #expect(service.contains("SuccessExitStatus", "75"), "work remaining is not a failure")
     }
 
+    @Test func thePurgeTimer_catchesUpAfterDowntime_andThePurgeRunsInTheBackupSandbox() throws {
+        let timer = try SystemdUnit("madoguchi-purge.timer")
+        #expect(timer.contains("Unit", "madoguchi-purge.service"))
+        #expect(timer.contains("Persistent", "true"), "a day the host was off is caught up at boot")
+        #expect(timer.values("OnCalendar").contains { $0.hasSuffix("Asia/Tokyo") })
+        let service = try SystemdUnit("madoguchi-purge.service")
+        let execStart = try #require(service.values("ExecStart").first)
+        #expect(execStart.hasPrefix("/opt/madoguchi/bin/madoguchi purge"))
+        // Hardened like the backup job, except that it needs no backup folder.
+        let purge = Set(service.settings.map { "\($0.key)=\($0.value)" })
+        let backupOnly = [
+            "Description", "ExecStart", "ExecStartPost", "ReadWritePaths", "Nice", "IOSchedulingClass",
+            "IOSchedulingPriority", "TimeoutStartSec",
+        ]
+        for line in try SystemdUnit("madoguchi-backup.service").settings where !backupOnly.contains(line.key) {
+            #expect(purge.contains("\(line.key)=\(line.value)"), "\(line.key)=\(line.value)")
+        }
+        #expect(purge.contains("ReadWritePaths=/var/lib/madoguchi"))
+    }
+
     @Test func theEnvironmentExample_namesEveryLINESetting_andHoldsNoSecret() throws {
         let example = try String(
             contentsOf: RepositoryPaths.deploy.appendingPathComponent("madoguchi.env.example"), encoding: .utf8)
