@@ -55,7 +55,7 @@ let package = Package(
 
         // Tests mirror Sources; TestSupport holds fixtures, the live test server and fake peers.
         .target(
-            name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security"],
+            name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security", "Identity"],
             path: "Tests/TestSupport"),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests",
             dependencies: ["ServiceKit", "Cryptography", "Store", "Security", "HTTP", "TestSupport"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(
             name: "IdentityTests",
             dependencies: [
@@ -87,7 +88,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "MadoguchiCLITests",
-            dependencies: ["TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "Applications"]),
+            dependencies: [
+                "TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "ServiceKit", "Identity", "Notices",
+                "Applications",
+            ]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],
     swiftLanguageModes: [.v6]

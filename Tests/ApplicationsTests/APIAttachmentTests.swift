@@ -116,7 +116,7 @@ struct APIAttachmentTests {
         #expect(counts.1 == 1)
 
         // Staff find the file on the detail and download it through the console's audited route.
-        try EndToEnd.createStaff(app, loginID: "clerk-t", department: .tourismAndCommerce)
+        try Fixtures.makeStaff(app.database, loginID: "clerk-t", department: .tourismAndCommerce)
         let clerk = try StaffAPIClient.logIn(app, "clerk-t")
         let detail = try clerk.get("/api/v1/staff/applications/\(application.id)")
         let attachment = try #require((detail.jsonObject?["attachments"] as? [[String: Any]])?.first)
@@ -163,11 +163,12 @@ struct APIAttachmentTests {
 
     @Test func signedInResident_submitsMultipart_onlyWithTheCSRFHeader() throws {
         let app = try TestApplication()
-        let residentID = try EndToEnd.createResident(app, loginID: "hanako@example.jp")
+        let residentID = try Fixtures.makeResident(
+            app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
         let browser = app.browser()
         let login = try browser.json(
             "POST", "/api/v1/sessions",
-            body: "{\"login_id\":\"hanako@example.jp\",\"password\":\"\(EndToEnd.residentPassword)\"}")
+            body: "{\"login_id\":\"hanako@example.jp\",\"password\":\"\(Fixtures.residentPassword)\"}")
         let csrfToken = try #require(login.jsonObject?["csrf_token"] as? String)
         let body = multipart(
             token: SecureRandom.token(), files: [("estimate_document", "見積書.jpg", "image/jpeg", SampleFiles.jpeg)])

@@ -14,7 +14,9 @@ struct ApplicationStoreTests {
         let directory = TemporaryDirectory()
         let database = try Fixtures.makeDatabase(in: directory)
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "water-start"))
-        let residentID = try ApplicationFixtures.insertResident(database)
+        let residentID = try Fixtures.makeResident(
+            database, loginID: "applicant@example.jp", password: nil, profile: ApplicationFixtures.profile,
+            at: ApplicationFixtures.now)
         let new = NewApplication(
             procedure: procedure, residentID: residentID, channel: .web, answers: ["phone": .text("0145720000")],
             submissionToken: "token-0123456789abcdef")
@@ -47,7 +49,10 @@ struct ApplicationStoreTests {
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "road-light-report"))
         let application = try ApplicationFixtures.submit(
             database, procedure: procedure, residentID: nil, guestSecret: "X")
-        let clerks = try (0..<8).map { try ApplicationFixtures.insertStaff(database, loginID: "clerk\($0)") }
+        let clerks = try (0..<8).map {
+            try Fixtures.makeStaff(
+                database, loginID: "clerk\($0)", department: .constructionAndWater, at: ApplicationFixtures.now)
+        }
         let results = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
             for clerk in clerks {
                 group.addTask {
@@ -91,7 +96,9 @@ struct ApplicationStoreTests {
         let directory = TemporaryDirectory()
         let database = try Fixtures.makeDatabase(in: directory)
         let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "road-light-report"))
-        let residentID = try ApplicationFixtures.insertResident(database)
+        let residentID = try Fixtures.makeResident(
+            database, loginID: "applicant@example.jp", password: nil, profile: ApplicationFixtures.profile,
+            at: ApplicationFixtures.now)
         let now = ApplicationFixtures.now
         let old = try ApplicationFixtures.submit(
             database, procedure: procedure, residentID: residentID, answers: ["location": .text("本町")])
@@ -147,7 +154,9 @@ struct ApplicationStoreTests {
     @Test func usageEvents_usePseudonymousKeys_andFiscalYear() throws {
         let directory = TemporaryDirectory()
         let database = try Fixtures.makeDatabase(in: directory)
-        let residentID = try ApplicationFixtures.insertResident(database)
+        let residentID = try Fixtures.makeResident(
+            database, loginID: "applicant@example.jp", password: nil, profile: ApplicationFixtures.profile,
+            at: ApplicationFixtures.now)
         try database.write { connection in
             for _ in 0..<2 {
                 try UsageEvents.record(

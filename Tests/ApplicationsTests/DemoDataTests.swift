@@ -12,8 +12,11 @@ struct DemoDataTests {
         let directory = TemporaryDirectory()
         let database = try Fixtures.makeDatabase(in: directory)
         let catalog = try ApplicationFixtures.catalog()
-        let residentID = try ApplicationFixtures.insertResident(database)
-        let staffID = try ApplicationFixtures.insertStaff(database, loginID: "demo-clerk")
+        let residentID = try Fixtures.makeResident(
+            database, loginID: "applicant@example.jp", password: nil, profile: ApplicationFixtures.profile,
+            at: ApplicationFixtures.now)
+        let staffID = try Fixtures.makeStaff(
+            database, loginID: "demo-clerk", department: .constructionAndWater, at: ApplicationFixtures.now)
         #expect(
             try ApplicationsDemoData.seed(
                 database: database, catalog: catalog, residentID: residentID, staffID: staffID,

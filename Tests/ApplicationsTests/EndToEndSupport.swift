@@ -8,40 +8,8 @@ import TestSupport
 
 @testable import Applications
 
-/// Accounts, logins and multipart posts for the over-HTTP tests.
+/// Page scraping and multipart posts for the over-HTTP tests.
 enum EndToEnd {
-    static let residentPassword = "correct horse battery"
-    static let staffPassword = "a long staff passphrase"
-    static let hasher = PasswordHasher(iterations: 1_000)
-
-    static func createResident(_ app: TestApplication, loginID: String) throws -> Int64 {
-        let hash = hasher.hash(residentPassword)
-        var profile = ApplicationFixtures.profile
-        profile.phone = "0145720000"
-        let resident = profile
-        return try app.database.write { connection in
-            for (index, district) in DemoData.districts.enumerated() {
-                try ResidentStore.insertDistrictIfMissing(district, sortOrder: index + 1, on: connection)
-            }
-            return try ResidentStore.insertResident(
-                loginID: loginID, passwordHash: hash, profile: resident, via: .web, registeredByStaffID: nil,
-                at: ManualTimeSource.defaultStart, on: connection)
-        }
-    }
-
-    @discardableResult
-    static func createStaff(
-        _ app: TestApplication, loginID: String, role: StaffRole = .clerk,
-        department: Department = .constructionAndWater
-    ) throws -> Int64 {
-        let hash = hasher.hash(staffPassword)
-        return try app.database.write { connection in
-            try StaffStore.insertStaff(
-                NewStaffMember(loginID: loginID, displayName: "職員 \(loginID)", role: role, department: department),
-                passwordHash: hash, at: ManualTimeSource.defaultStart, on: connection)
-        }
-    }
-
     static func hidden(_ name: String, in html: String) -> String? {
         guard let range = html.range(of: "name=\"\(name)\" value=\"[^\"]*\"", options: .regularExpression) else {
             return nil
@@ -69,18 +37,6 @@ enum EndToEnd {
 }
 
 extension Browser {
-    func logInResident(_ loginID: String) throws {
-        _ = try get("/login")
-        let response = try submit("/login", form: [("login_id", loginID), ("password", EndToEnd.residentPassword)])
-        precondition(response.status == 303, "resident login failed: \(response.status)")
-    }
-
-    func logInStaff(_ loginID: String) throws {
-        _ = try get("/staff/login")
-        let response = try submit("/staff/login", form: [("login_id", loginID), ("password", EndToEnd.staffPassword)])
-        precondition(response.status == 303, "staff login failed: \(response.status)")
-    }
-
     /// Posts the last page's multipart form: its csrf_token and form_token (and any `hidden` names) plus `fields`.
     func postMultipart(
         _ path: String, fields: [(String, String)], files: [(String, String, String, Data)] = [],

@@ -27,10 +27,11 @@ struct ResidentFlowTests {
 
     @Test func resident_prefill_validation_confirm_submit_doubleSubmit_myPage_andIDOR() throws {
         let app = try TestApplication()
-        let residentID = try EndToEnd.createResident(app, loginID: "hanako@example.jp")
-        _ = try EndToEnd.createResident(app, loginID: "taro@example.jp")
+        let residentID = try Fixtures.makeResident(
+            app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
+        _ = try Fixtures.makeResident(app.database, loginID: "taro@example.jp", profile: ApplicationFixtures.profile)
         let browser = app.browser()
-        try browser.logInResident("hanako@example.jp")
+        try browser.signInAsResident("hanako@example.jp")
 
         // Prefilled from the profile (書かない).
         let form = try browser.get("/applications/new/water-start")
@@ -97,7 +98,7 @@ struct ResidentFlowTests {
 
         // IDOR: another resident gets 404 on the page, the API and the withdraw action.
         let other = app.browser()
-        try other.logInResident("taro@example.jp")
+        try other.signInAsResident("taro@example.jp")
         #expect(try other.get("/applications/\(reference)").status == 404)
         #expect(try other.json("GET", "/api/v1/applications/\(reference)").status == 404)
         _ = try other.get("/applications")

@@ -17,7 +17,7 @@ struct StaffAPIClient {
     /// Signs in through `/staff/login`, as a counter tablet's web view would, and keeps the session's CSRF token.
     static func logIn(_ app: TestApplication, _ loginID: String) throws -> StaffAPIClient {
         let browser = app.browser()
-        try browser.logInStaff(loginID)
+        try browser.signInAsStaff(loginID)
         _ = try browser.get("/staff/")
         return StaffAPIClient(browser: browser, csrfToken: try #require(browser.csrfToken))
     }
@@ -75,7 +75,7 @@ struct StaffAPITests {
 
     @Test func queueFilters_detailIsAudited_transitionsWithMessagesAndNotes_andCSV() throws {
         let app = try TestApplication()
-        try EndToEnd.createStaff(app, loginID: "clerk-a")  // 建設水道課
+        try Fixtures.makeStaff(app.database, loginID: "clerk-a", department: .constructionAndWater)  // 建設水道課
         let start = try EndToEnd.apiSubmit(app, procedure: "water-start", answers: EndToEnd.waterStartAnswers)
         app.clock.advance(by: 3 * 86_400)
         let stop = try EndToEnd.apiSubmit(app, procedure: "water-stop", answers: EndToEnd.waterStopAnswers)
@@ -238,8 +238,8 @@ struct StaffAPITests {
 
     @Test func claimRace_exactlyOneClerkWins_theOtherGets409() throws {
         let app = try TestApplication()
-        try EndToEnd.createStaff(app, loginID: "clerk-a")
-        try EndToEnd.createStaff(app, loginID: "clerk-b")
+        try Fixtures.makeStaff(app.database, loginID: "clerk-a", department: .constructionAndWater)
+        try Fixtures.makeStaff(app.database, loginID: "clerk-b", department: .constructionAndWater)
         let application = try EndToEnd.apiSubmit(app, procedure: "water-stop", answers: EndToEnd.waterStopAnswers)
         let clerks = [try StaffAPIClient.logIn(app, "clerk-a"), try StaffAPIClient.logIn(app, "clerk-b")]
         let sessions = clerks.map { ($0.browser.cookies, $0.csrfToken) }
@@ -280,9 +280,9 @@ struct StaffAPITests {
 
     @Test func clerksReleaseOnlyTheirOwn_supervisorsAnyone_andOnlySupervisorsEditTemplates() throws {
         let app = try TestApplication()
-        try EndToEnd.createStaff(app, loginID: "clerk-a")
-        try EndToEnd.createStaff(app, loginID: "clerk-b")
-        try EndToEnd.createStaff(app, loginID: "chief", role: .supervisor)
+        try Fixtures.makeStaff(app.database, loginID: "clerk-a", department: .constructionAndWater)
+        try Fixtures.makeStaff(app.database, loginID: "clerk-b", department: .constructionAndWater)
+        try Fixtures.makeStaff(app.database, loginID: "chief", role: .supervisor, department: .constructionAndWater)
         let application = try EndToEnd.apiSubmit(app, procedure: "water-stop", answers: EndToEnd.waterStopAnswers)
         let path = "/api/v1/staff/applications/\(application.id)"
         let clerkA = try StaffAPIClient.logIn(app, "clerk-a")

@@ -25,18 +25,18 @@ struct StaffFlowTests {
 
     @Test func claimRace_returnResubmit_everyTransition_andMessages() throws {
         let app = try TestApplication()
-        _ = try EndToEnd.createResident(app, loginID: "hanako@example.jp")
-        try EndToEnd.createStaff(app, loginID: "clerk-a")
-        try EndToEnd.createStaff(app, loginID: "clerk-b")
+        _ = try Fixtures.makeResident(app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
+        try Fixtures.makeStaff(app.database, loginID: "clerk-a", department: .constructionAndWater)
+        try Fixtures.makeStaff(app.database, loginID: "clerk-b", department: .constructionAndWater)
         let resident = app.browser()
-        try resident.logInResident("hanako@example.jp")
+        try resident.signInAsResident("hanako@example.jp")
         let reference = try submitWaterStart(resident)
         let id = try applicationID(app, reference)
 
         let clerkA = app.browser()
-        try clerkA.logInStaff("clerk-a")
+        try clerkA.signInAsStaff("clerk-a")
         let clerkB = app.browser()
-        try clerkB.logInStaff("clerk-b")
+        try clerkB.signInAsStaff("clerk-b")
         let queue = try clerkA.get("/staff/applications")
         #expect(queue.text.contains(ReferenceNumber.display(reference)))
         #expect(!queue.text.contains("平取 花子"))  // no personal data in the queue
@@ -164,10 +164,11 @@ struct StaffFlowTests {
 
     @Test func attachments_csvExport_counterEntry_andPurge() throws {
         let app = try TestApplication()
-        let residentID = try EndToEnd.createResident(app, loginID: "hanako@example.jp")
-        try EndToEnd.createStaff(app, loginID: "clerk-a", department: .tourismAndCommerce)
+        let residentID = try Fixtures.makeResident(
+            app.database, loginID: "hanako@example.jp", profile: ApplicationFixtures.profile)
+        try Fixtures.makeStaff(app.database, loginID: "clerk-a", department: .tourismAndCommerce)
         let resident = app.browser()
-        try resident.logInResident("hanako@example.jp")
+        try resident.signInAsResident("hanako@example.jp")
 
         // A subsidy with a required attachment: a disguised file is refused beside the field, a PDF is kept.
         _ = try resident.get("/applications/new/housing-renovation-subsidy")
@@ -199,7 +200,7 @@ struct StaffFlowTests {
         // Files are for staff only, always as a download.
         #expect(try resident.get("/staff/applications/\(id)/attachments/\(attachment.id)").status == 303)
         let clerk = app.browser()
-        try clerk.logInStaff("clerk-a")
+        try clerk.signInAsStaff("clerk-a")
         let download = try clerk.get("/staff/applications/\(id)/attachments/\(attachment.id)")
         #expect(download.status == 200)
         #expect(download.headers["content-type"] == "application/pdf")

@@ -8,8 +8,8 @@ import TestSupport
 
 @testable import Applications
 
-/// Builders shared by the Applications tests: the real catalog, and residents and staff inserted the way
-/// Identity stores them.
+/// Builders shared by the Applications tests: the real catalog and submitted applications. People come from
+/// TestSupport's `Fixtures`.
 enum ApplicationFixtures {
     static let proceduresDirectory = RepositoryPaths.schemas.appendingPathComponent("procedures")
 
@@ -20,37 +20,8 @@ enum ApplicationFixtures {
     /// 2026-06-01 10:00 JST.
     static let now = Date(timeIntervalSince1970: 1_780_275_600)
 
-    static let profile = ResidentProfile(
-        fullName: "平取 花子", fullNameKana: "ビラトリ ハナコ", birthDate: "1960-04-01", postalCode: "055-0107",
-        address: "北海道沙流郡平取町本町1番地", districtCode: "biratori", phone: "0145720000", contactChannel: .email)
-
-    static func insertDistrict(on connection: Connection) throws {
-        try connection.run(
-            "INSERT OR IGNORE INTO districts (code, name, kana, sort_order) VALUES ('biratori', '平取', 'びらとり', 1)")
-    }
-
-    static func insertResident(
-        _ database: Database, loginID: String = "hanako\(UUID().uuidString.prefix(8).lowercased())@example.jp",
-        passwordHash: String? = nil
-    ) throws -> Int64 {
-        try database.write { connection in
-            try insertDistrict(on: connection)
-            return try ResidentStore.insertResident(
-                loginID: loginID, passwordHash: passwordHash, profile: profile, via: .web, registeredByStaffID: nil,
-                at: now, on: connection)
-        }
-    }
-
-    static func insertStaff(
-        _ database: Database, loginID: String, role: StaffRole = .clerk,
-        department: Department = .constructionAndWater, passwordHash: String = "pbkdf2-sha256$1000$AAAA$AAAA"
-    ) throws -> Int64 {
-        try database.write { connection in
-            try StaffStore.insertStaff(
-                NewStaffMember(loginID: loginID, displayName: "職員 \(loginID)", role: role, department: department),
-                passwordHash: passwordHash, at: now, on: connection)
-        }
-    }
+    /// The applicant: the shared resident, with a phone number for the forms that ask for one.
+    static let profile = Fixtures.residentProfile(phone: "0145720000")
 
     /// A submitted (received) application for `procedure`.
     static func submit(

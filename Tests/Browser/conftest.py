@@ -1,7 +1,9 @@
 """Browser tests: the real server binary, driven by Debian's headless Chromium through chromedriver.
 
-One server per session, on a fresh temp database: `migrate`, `demo-data --dev`, three staff accounts made with
-`staff add`, then `serve --dev --listen 127.0.0.1:0`. Every browser is phone-sized (412×915) and runs with
+One server per test file, on a fresh temp database: `migrate`, `demo-data --dev`, three staff accounts made with
+`staff add`, then `serve --dev --listen 127.0.0.1:0`. No file sees what another file did, so files pass alone and
+in any order; a test that needs earlier activity (the audit trail of a counter registration) makes it itself with
+the step helpers at the end of this file. Every browser is phone-sized (412×915) and runs with
 JavaScript switched off, so each flow proves the pages work without it.
 
 `MADOGUCHI_BIN` names the binary (the Makefile passes `$(swift build --show-bin-path)/madoguchi`).
@@ -107,7 +109,7 @@ def _parse_demo_credentials(output):
     return demo
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server():
     binary = os.environ.get("MADOGUCHI_BIN")
     if not binary or not os.access(binary, os.X_OK):
@@ -411,12 +413,6 @@ def _chrome_options():
     return options
 
 
-@pytest.fixture(scope="session")
-def journal():
-    """What earlier tests did (ids and logins), for the audit test to look for. Empty when run alone."""
-    return {}
-
-
 @pytest.fixture
 def open_browser(server):
     """Opens another phone, e.g. the resident's own while staff work at the counter."""
@@ -445,3 +441,41 @@ def open_browser(server):
 @pytest.fixture
 def browser(open_browser):
     return open_browser()
+
+
+# MARK: Steps more than one test takes
+
+
+def fill_counter_registration(browser, resident):
+    """At /staff/residents/new: the form for `resident` (COUNTER_RESIDENT's shape), not yet submitted."""
+    return (
+        browser.fill("ログインID（メールアドレスまたは携帯電話の番号）", resident["login"])
+        .fill("氏名（漢字）", resident["name"])
+        .fill("フリガナ", resident["kana"])
+        .fill("生年月日", "1941-02-14")
+        .fill("郵便番号", "055-0311")
+        .fill("住所", resident["address"])
+        .select("お住まいの地区", "振内")
+        .choose("電話")
+    )
+
+
+def fill_new_staff(browser, member, password):
+    """At /staff/admin/staff: the add form for `member` ({login, name, department, role label}), not yet sent."""
+    return (
+        browser.fill("ログインID", member["login"])
+        .fill("氏名", member["name"])
+        .select("担当課", member["department"])
+        .choose(member["role"])
+        .fill("初期パスワード", password)
+    )
+
+
+def fill_password_reset(phone, login, code, password):
+    """At /reset: a printed reset code used to set `password`, not yet sent."""
+    return (
+        phone.fill("ログインID", login)
+        .fill("再設定コード（8文字）", code)
+        .fill("新しいパスワード", password)
+        .fill("新しいパスワード（確認のためもう一度）", password)
+    )

@@ -3,6 +3,7 @@ import HTTP
 import Identity
 import Security
 import ServiceKit
+import TestSupport
 import Testing
 import Web
 
@@ -38,7 +39,7 @@ struct IdentityRulesTests {
 
     @Test func profileValidation_normalisesAndNamesEachBadField() throws {
         let districts = DemoData.districts
-        let good = FormFields(pairs: IdentityFixtures.profileForm())
+        let good = FormFields(pairs: Fixtures.residentProfileForm())
         let (profile, errors) = ResidentRules.validateProfile(good, districts: districts, loginID: "hanako@example.jp")
         #expect(errors.isEmpty)
         #expect(profile?.fullNameKana == "ビラトリ ハナコ", "hiragana becomes katakana")
@@ -75,54 +76,5 @@ struct IdentityRulesTests {
     @Test func productionPasswordCost_isTheOWASPMinimum() {
         #expect(IdentitySettings().passwordIterations == 600_000)
         #expect(PasswordHasher().hash("x").hasPrefix("pbkdf2-sha256$600000$"))
-    }
-}
-
-@Suite("Form widgets")
-struct FormWidgetTests {
-    @Test func textField_tiesLabelHintAndErrorToTheInput() {
-        let html = Form.text(name: "address", label: "住所", value: "<b>", hint: "例", error: "住所を入力してください。")
-            .render()
-        #expect(html.contains("<label for=\"address\">住所</label>"))
-        #expect(html.contains("id=\"address\""))
-        #expect(html.contains("aria-describedby=\"address-hint address-error\""))
-        #expect(html.contains("aria-invalid=\"true\""))
-        #expect(html.contains("<p class=\"field-error\" id=\"address-error\">"))
-        #expect(html.contains("value=\"&lt;b&gt;\""), "values are escaped")
-        #expect(html.contains("class=\"field has-error\""))
-    }
-
-    @Test func errorSummary_linksToEachField_andIsEmptyWithoutErrors() {
-        var errors = FormErrors()
-        errors.add("login_id", "ログインIDを入力してください。")
-        errors.add("login_id", "second message for the same field is dropped")
-        errors.add("password", "パスワードを入力してください。")
-        let html = Form.errorSummary(errors).render()
-        #expect(html.contains("<a href=\"#login_id\">ログインIDを入力してください。</a>"))
-        #expect(html.contains("<a href=\"#password\">"))
-        #expect(!html.contains("dropped"))
-        #expect(html.contains("role=\"alert\""))
-        #expect(Form.errorSummary(FormErrors()).render() == "")
-    }
-
-    @Test func postForm_carriesTheCSRFToken_andPasswordsNeverEchoAValue() {
-        let html = Form.post(action: "/profile", csrfToken: "tok\"en") {
-            Form.password(name: "password", label: "パスワード")
-        }
-        .render()
-        #expect(html.contains("<form method=\"post\" action=\"/profile\" novalidate>"))
-        #expect(html.contains("<input type=\"hidden\" name=\"csrf_token\" value=\"tok&quot;en\">"))
-        #expect(!html.contains("name=\"password\" value="))
-    }
-
-    @Test func radiosAndSelect_markTheChosenOption() {
-        let options = [FormOption("email", "メール"), FormOption("post", "郵便")]
-        let radios = Form.radios(name: "contact_channel", legend: "連絡方法", options: options, selected: "post").render()
-        #expect(radios.contains("<legend>連絡方法</legend>"))
-        #expect(radios.contains("id=\"contact_channel\" name=\"contact_channel\" value=\"email\">"))
-        #expect(radios.contains("id=\"contact_channel-2\" name=\"contact_channel\" value=\"post\" checked>"))
-        #expect(radios.contains("<label for=\"contact_channel-2\">郵便</label>"))
-        let select = Form.select(name: "district", label: "地区", options: options, selected: "email").render()
-        #expect(select.contains("<option value=\"email\" selected>メール</option>"))
     }
 }

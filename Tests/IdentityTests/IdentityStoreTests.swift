@@ -14,7 +14,7 @@ struct IdentityStoreTests {
 
     @Test func staff_insertFetchListAndDisable() throws {
         let database = try Fixtures.makeDatabase(in: directory)
-        let id = try IdentityFixtures.createStaff(
+        let id = try Fixtures.makeStaff(
             database, loginID: "suzuki", role: .supervisor, department: .healthAndWelfare)
         let member = try #require(try database.read { try StaffStore.fetchStaff(loginID: "suzuki", on: $0) })
         #expect(member.id == id)
@@ -23,7 +23,7 @@ struct IdentityStoreTests {
         #expect(member.isActive)
 
         #expect(throws: StaffStore.StoreError.loginIDTaken) {
-            try IdentityFixtures.createStaff(database, loginID: "suzuki", role: .clerk)
+            try Fixtures.makeStaff(database, loginID: "suzuki", role: .clerk)
         }
         let now = self.now
         #expect(try database.write { try StaffStore.disableStaff(id: id, at: now, on: $0) })
@@ -35,9 +35,9 @@ struct IdentityStoreTests {
 
     @Test func contacts_areReadForExistingIdsOnly_withTheDistrictName() throws {
         let database = try Fixtures.makeDatabase(in: directory)
-        let hanako = try IdentityFixtures.createResident(database)
-        let taro = try IdentityFixtures.createResident(
-            database, loginID: "taro@example.jp", name: "平取 太郎", kana: "ビラトリ タロウ")
+        let hanako = try Fixtures.makeResident(database)
+        let taro = try Fixtures.makeResident(
+            database, loginID: "taro@example.jp", profile: Fixtures.residentProfile(name: "平取 太郎", kana: "ビラトリ タロウ"))
         let (contacts, districtIDs, count, none) = try database.read { connection in
             (
                 try ResidentStore.fetchContacts(ids: [hanako, taro, 999], on: connection),
@@ -80,8 +80,8 @@ struct IdentityStoreTests {
                     """, now, now)
             }
         }
-        try IdentityFixtures.seedDistricts(database)
-        var profile = IdentityFixtures.profile()
+        try Fixtures.seedDistricts(database)
+        var profile = Fixtures.residentProfile()
         profile.districtCode = "atlantis"
         let badDistrict = profile
         #expect(throws: SQLiteError.self, "districts are a foreign key") {
@@ -95,7 +95,7 @@ struct IdentityStoreTests {
         #expect(throws: SQLiteError.self, "a counter registration must name the staff member") {
             try database.write { connection in
                 try ResidentStore.insertResident(
-                    loginID: "b@example.jp", passwordHash: nil, profile: IdentityFixtures.profile(), via: .counter,
+                    loginID: "b@example.jp", passwordHash: nil, profile: Fixtures.residentProfile(), via: .counter,
                     registeredByStaffID: nil, at: now, on: connection)
             }
         }
@@ -103,13 +103,14 @@ struct IdentityStoreTests {
 
     @Test func residents_loginIDIsUnique_profileUpdates_andSearchFindsKanaFromHiragana() throws {
         let database = try Fixtures.makeDatabase(in: directory)
-        let id = try IdentityFixtures.createResident(database)
+        let id = try Fixtures.makeResident(database)
         #expect(throws: ResidentStore.StoreError.loginIDTaken) {
-            try IdentityFixtures.createResident(database, loginID: "hanako@example.jp")
+            try Fixtures.makeResident(database, loginID: "hanako@example.jp")
         }
-        try IdentityFixtures.createResident(database, loginID: "09012345678", name: "振内 太郎", kana: "フレナイ タロウ")
+        try Fixtures.makeResident(
+            database, loginID: "09012345678", profile: Fixtures.residentProfile(name: "振内 太郎", kana: "フレナイ タロウ"))
 
-        var profile = IdentityFixtures.profile()
+        var profile = Fixtures.residentProfile()
         profile.address = "北海道沙流郡平取町振内町1番地"
         profile.phone = "0145720000"
         let updated = profile
@@ -223,10 +224,10 @@ struct IdentityStoreTests {
 
     @Test func resetCodes_newCodeReplacesTheOld_andExpire() throws {
         let database = try Fixtures.makeDatabase(in: directory)
-        let residentID = try IdentityFixtures.createResident(database)
-        let staffID = try IdentityFixtures.createStaff(database, loginID: "clerk", role: .clerk)
+        let residentID = try Fixtures.makeResident(database)
+        let staffID = try Fixtures.makeStaff(database, loginID: "clerk", role: .clerk)
         let now = self.now
-        let hasher = IdentityFixtures.hasher
+        let hasher = Fixtures.passwordHasher
         _ = try database.write {
             try PasswordResetStore.insertCode(
                 residentID: residentID, codeHash: hasher.hash("AAAAAAAA"), issuedByStaffID: staffID, at: now,
@@ -260,8 +261,8 @@ struct IdentityStoreTests {
 
     @Test func demoData_isIdempotent_andGivesFreshPasswords() throws {
         let database = try Fixtures.makeDatabase(in: directory)
-        let first = try DemoData.seed(database: database, hasher: IdentityFixtures.hasher, at: now)
-        let second = try DemoData.seed(database: database, hasher: IdentityFixtures.hasher, at: now)
+        let first = try DemoData.seed(database: database, hasher: Fixtures.passwordHasher, at: now)
+        let second = try DemoData.seed(database: database, hasher: Fixtures.passwordHasher, at: now)
         #expect(first.districtsAdded == 3 && second.districtsAdded == 0)
         #expect(first.admin.created && !second.admin.created)
         #expect(first.resident.created && !second.resident.created)

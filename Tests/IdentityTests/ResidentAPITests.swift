@@ -10,7 +10,7 @@ struct ResidentAPITests {
     private func logIn(_ browser: Browser, _ loginID: String) throws -> String {
         let response = try browser.json(
             "POST", "/api/v1/sessions",
-            body: #"{"login_id":"\#(loginID)","password":"\#(IdentityFixtures.residentPassword)"}"#)
+            body: #"{"login_id":"\#(loginID)","password":"\#(Fixtures.residentPassword)"}"#)
         #expect(response.status == 201)
         #expect(response.setCookie?.name == "__Host-madoguchi")
         return try #require(response.jsonObject?["csrf_token"] as? String)
@@ -18,9 +18,9 @@ struct ResidentAPITests {
 
     @Test func aResident_cannotReadAnotherResidentsRecord_byChangingTheID() throws {
         let app = try TestApplication()
-        let hanako = try IdentityFixtures.createResident(app.database, loginID: "hanako@example.jp")
-        let taro = try IdentityFixtures.createResident(
-            app.database, loginID: "09012345678", name: "振内 太郎", kana: "フレナイ タロウ")
+        let hanako = try Fixtures.makeResident(app.database, loginID: "hanako@example.jp")
+        let taro = try Fixtures.makeResident(
+            app.database, loginID: "09012345678", profile: Fixtures.residentProfile(name: "振内 太郎", kana: "フレナイ タロウ"))
         let browser = app.browser()
         _ = try logIn(browser, "hanako@example.jp")
 
@@ -48,7 +48,7 @@ struct ResidentAPITests {
 
     @Test func theAPI_answers401JSON_withoutASession() throws {
         let app = try TestApplication()
-        let id = try IdentityFixtures.createResident(app.database)
+        let id = try Fixtures.makeResident(app.database)
         for path in ["/api/v1/me", "/api/v1/residents/\(id)"] {
             let response = try app.browser().json("GET", path)
             #expect(response.status == 401)
@@ -59,7 +59,7 @@ struct ResidentAPITests {
 
     @Test func deletingTheSession_needsTheCSRFHeader_thenEndsIt() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         let csrfToken = try logIn(browser, "hanako@example.jp")
 
@@ -79,7 +79,7 @@ struct ResidentAPITests {
 
     @Test func apiLogin_isThrottledLikeTheForm() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         for _ in 0..<5 {
             let failed = try browser.json(
@@ -88,7 +88,7 @@ struct ResidentAPITests {
         }
         let locked = try browser.json(
             "POST", "/api/v1/sessions",
-            body: #"{"login_id":"hanako@example.jp","password":"\#(IdentityFixtures.residentPassword)"}"#)
+            body: #"{"login_id":"hanako@example.jp","password":"\#(Fixtures.residentPassword)"}"#)
         #expect(locked.status == 429)
         #expect(locked.headers["retry-after"] == "1")
         #expect((locked.jsonObject?["error"] as? [String: Any])?["code"] as? String == "too_many_attempts")

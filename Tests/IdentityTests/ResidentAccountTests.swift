@@ -11,7 +11,7 @@ import Testing
 struct ResidentAccountTests {
     @Test func register_signsIn_andMyPageShowsTheProfile() throws {
         let app = try TestApplication()
-        try IdentityFixtures.seedDistricts(app.database)
+        try Fixtures.seedDistricts(app.database)
         let browser = app.browser()
         let form = try browser.get("/register")
         #expect(form.status == 200)
@@ -21,7 +21,7 @@ struct ResidentAccountTests {
             form: [
                 ("login_id", "Hanako@Example.jp"), ("password", "correct horse battery"),
                 ("password_confirmation", "correct horse battery"),
-            ] + IdentityFixtures.profileForm())
+            ] + Fixtures.residentProfileForm())
         #expect(registered.status == 303)
         #expect(registered.location == "/mypage")
         let myPage = try browser.get("/mypage")
@@ -35,19 +35,19 @@ struct ResidentAccountTests {
             try $0.scalar("SELECT password_hash FROM residents", as: String.self)
         }
         #expect(stored?.hasPrefix("pbkdf2-sha256$1000$") == true)
-        #expect(try app.auditRecords().map(\.action) == ["resident.register"])
+        #expect(try Fixtures.auditRecords(app.database).map(\.action) == ["resident.register"])
     }
 
     @Test func register_withErrors_showsThemBesideTheFieldsAndInASummary() throws {
         let app = try TestApplication()
-        try IdentityFixtures.seedDistricts(app.database)
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.seedDistricts(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         _ = try browser.get("/register")
         let page = try browser.submit(
             "/register",
             form: [("login_id", "hanako@example.jp"), ("password", "short"), ("password_confirmation", "short")]
-                + IdentityFixtures.profileForm(name: ""))
+                + Fixtures.residentProfileForm(name: ""))
         #expect(page.status == 422)
         #expect(page.text.contains("<title>エラー：新規登録"))
         #expect(page.text.contains("<a href=\"#password\">パスワードは8文字以上で入力してください。</a>"))
@@ -60,14 +60,14 @@ struct ResidentAccountTests {
             form: [
                 ("login_id", "HANAKO@example.jp"), ("password", "another good password"),
                 ("password_confirmation", "another good password"),
-            ] + IdentityFixtures.profileForm())
+            ] + Fixtures.residentProfileForm())
         #expect(taken.status == 422)
         #expect(taken.text.contains("このログインIDはすでに登録されています"))
     }
 
     @Test func sessionCookie_hasHostPrefixSecureHttpOnlyLax() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         let login = try browser.get("/login")
         let preSession = try #require(login.setCookie)
@@ -75,7 +75,7 @@ struct ResidentAccountTests {
         #expect(preSession.has("Secure") && preSession.has("HttpOnly") && preSession.attributes["samesite"] == "Lax")
 
         let response = try browser.submit(
-            "/login", form: [("login_id", "hanako@example.jp"), ("password", IdentityFixtures.residentPassword)])
+            "/login", form: [("login_id", "hanako@example.jp"), ("password", Fixtures.residentPassword)])
         #expect(response.status == 303)
         let cookie = try #require(response.setCookie)
         #expect(cookie.name == "__Host-madoguchi")
@@ -93,8 +93,8 @@ struct ResidentAccountTests {
 
     @Test func developmentMode_dropsSecureAndThePrefix_forPlainHTTPLoopback() throws {
         let app = try TestApplication(developmentMode: true)
-        try IdentityFixtures.createResident(app.database)
-        let response = try app.browser().logInAsResident()
+        try Fixtures.makeResident(app.database)
+        let response = try app.browser().submitResidentLogin()
         let cookie = try #require(response.setCookie)
         #expect(cookie.name == "madoguchi")
         #expect(!cookie.has("Secure"))
@@ -103,14 +103,14 @@ struct ResidentAccountTests {
 
     @Test func login_rotatesTheToken_andAPlantedCookieIsWorthless() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         let planted = SessionToken.generate()
         browser.setCookie("__Host-madoguchi", planted)
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         let first = try #require(browser.cookies["__Host-madoguchi"])
         #expect(first != planted)
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         let second = try #require(browser.cookies["__Host-madoguchi"])
         #expect(second != first)
 
@@ -123,9 +123,9 @@ struct ResidentAccountTests {
 
     @Test func logout_endsTheSessionOnTheServer() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         let token = try #require(browser.cookies["__Host-madoguchi"])
         let myPage = try browser.get("/mypage")
         #expect(myPage.status == 200)
@@ -144,14 +144,14 @@ struct ResidentAccountTests {
         #expect(page.status == 303)
         #expect(page.location == "/login")
         #expect(try replay.json("GET", "/api/v1/me").status == 401)
-        #expect(try app.auditRecords().map(\.action) == ["login.success", "logout"])
+        #expect(try Fixtures.auditRecords(app.database).map(\.action) == ["login.success", "logout"])
     }
 
     @Test func residentSession_endsAfterTwoIdleHours_butActivityKeepsItAlive() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         app.clock.advance(by: 2 * 3600 - 60)
         #expect(try browser.get("/mypage").status == 200, "just inside the idle timeout; this request touches it")
         app.clock.advance(by: 2 * 3600 - 60)
@@ -164,9 +164,9 @@ struct ResidentAccountTests {
 
     @Test func residentSession_endsAfterSevenDays_however_busy() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         for _ in 0..<(7 * 24 - 1) {
             app.clock.advance(by: 3600)
             #expect(try browser.get("/mypage").status == 200)
@@ -177,7 +177,7 @@ struct ResidentAccountTests {
 
     @Test func wrongPassword_andUnknownID_getTheSameAnswer() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         _ = try browser.get("/login")
         let wrongPassword = try browser.submit(
@@ -208,22 +208,22 @@ struct ResidentAccountTests {
 
     @Test func counterRegisteredResident_withoutPassword_cannotLogIn() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database, password: nil)
-        let response = try app.browser().logInAsResident(password: "")
+        try Fixtures.makeResident(app.database, password: nil)
+        let response = try app.browser().submitResidentLogin(password: "")
         #expect(response.status == 401)
     }
 
     @Test func postWithoutCSRFToken_is403_andChangesNothing() throws {
         let app = try TestApplication()
-        let residentID = try IdentityFixtures.createResident(app.database)
+        let residentID = try Fixtures.makeResident(app.database)
         let browser = app.browser()
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
 
-        let noToken = try browser.post("/profile", form: IdentityFixtures.profileForm(name: "改ざん 太郎"))
+        let noToken = try browser.post("/profile", form: Fixtures.residentProfileForm(name: "改ざん 太郎"))
         #expect(noToken.status == 403)
         #expect(noToken.text.contains("送信を受け付けられませんでした"))
         let wrongToken = try browser.post(
-            "/profile", form: [("csrf_token", SecureRandom.token())] + IdentityFixtures.profileForm(name: "改ざん 太郎"))
+            "/profile", form: [("csrf_token", SecureRandom.token())] + Fixtures.residentProfileForm(name: "改ざん 太郎"))
         #expect(wrongToken.status == 403)
         #expect(try browser.post("/logout", form: []).status == 403)
         let name = try app.database.read {
@@ -246,9 +246,9 @@ struct ResidentAccountTests {
 
     @Test func nothingChangesStateThroughGET() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         #expect(try browser.get("/logout").status == 405)
         #expect(try browser.get("/staff/logout").status == 405)
         #expect(try browser.get("/mypage").status == 200)
@@ -256,9 +256,9 @@ struct ResidentAccountTests {
 
     @Test func profile_editSavesAndIsAudited() throws {
         let app = try TestApplication()
-        let residentID = try IdentityFixtures.createResident(app.database)
+        let residentID = try Fixtures.makeResident(app.database)
         let browser = app.browser()
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         let form = try browser.get("/profile")
         #expect(form.text.contains("value=\"平取 花子\""))
         let saved = try browser.submit(
@@ -276,19 +276,19 @@ struct ResidentAccountTests {
         #expect(resident.profile.phone == "0145720000")
         #expect(resident.profile.contactChannel == .phone)
 
-        let invalid = try browser.submit("/profile", form: IdentityFixtures.profileForm(kana: "Hanako"))
+        let invalid = try browser.submit("/profile", form: Fixtures.residentProfileForm(kana: "Hanako"))
         #expect(invalid.status == 422)
         #expect(invalid.text.contains("フリガナはカタカナで入力してください。"))
-        #expect(try app.auditRecords().last?.action == "resident.update")
+        #expect(try Fixtures.auditRecords(app.database).last?.action == "resident.update")
     }
 
     @Test func homePage_offersRegisterAndLogin_thenMyPage() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         let anonymous = try browser.get("/")
         #expect(anonymous.text.contains("href=\"/register\"") && anonymous.text.contains("href=\"/login\""))
-        try browser.logInAsResident()
+        try browser.submitResidentLogin()
         let signedIn = try browser.get("/")
         #expect(signedIn.text.contains("平取 花子 さん"))
         #expect(signedIn.text.contains("href=\"/mypage\""))

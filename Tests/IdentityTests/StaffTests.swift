@@ -18,9 +18,9 @@ struct StaffTests {
 
     @Test func aClerk_cannotUseAdminOrAuditPages() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
-        let login = try browser.logInAsStaff("clerk")
+        let login = try browser.submitStaffLogin("clerk")
         #expect(login.status == 303)
         #expect(login.location == "/staff/")
         let dashboard = try browser.get("/staff/")
@@ -45,10 +45,11 @@ struct StaffTests {
 
     @Test func staffSessionAPI_givesAJSONClientItsIdentityAndCSRFToken() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
-        #expect(try browser.json("GET", "/api/v1/staff/session").status == 401, "JSON, not a redirect to the login page")
-        _ = try browser.logInAsStaff("clerk")
+        #expect(
+            try browser.json("GET", "/api/v1/staff/session").status == 401, "JSON, not a redirect to the login page")
+        _ = try browser.submitStaffLogin("clerk")
         let session = try browser.json("GET", "/api/v1/staff/session")
         #expect(session.status == 200)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(session.text.utf8)) as? [String: Any])
@@ -62,40 +63,40 @@ struct StaffTests {
 
     @Test func rolesAreOrdered_supervisorSeesAudit_adminSeesEverything() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createStaff(app.database, loginID: "boss", role: .supervisor)
-        try IdentityFixtures.createStaff(app.database, loginID: "root", role: .admin)
+        try Fixtures.makeStaff(app.database, loginID: "boss", role: .supervisor)
+        try Fixtures.makeStaff(app.database, loginID: "root", role: .admin)
         let supervisor = app.browser()
-        try supervisor.logInAsStaff("boss")
+        try supervisor.submitStaffLogin("boss")
         #expect(try supervisor.get("/staff/audit").status == 200)
         #expect(try supervisor.get("/staff/admin/staff").status == 403)
         let admin = app.browser()
-        try admin.logInAsStaff("root")
+        try admin.submitStaffLogin("root")
         #expect(try admin.get("/staff/audit").status == 200)
         #expect(try admin.get("/staff/admin/staff").status == 200)
     }
 
     @Test func staffPages_sendStrangersToTheStaffLogin_residentsToo() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let stranger = try app.browser().get("/staff/")
         #expect(stranger.status == 303)
         #expect(stranger.location == "/staff/login")
         let resident = app.browser()
-        try resident.logInAsResident()
+        try resident.submitResidentLogin()
         #expect(try resident.get("/staff/residents").location == "/staff/login", "a resident session is not staff")
     }
 
     @Test func staffSession_endsAfterThirtyIdleMinutes_andAfterTwelveHours() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
-        try browser.logInAsStaff("clerk")
+        try browser.submitStaffLogin("clerk")
         app.clock.advance(by: 29 * 60)
         #expect(try browser.get("/staff/").status == 200)
         app.clock.advance(by: 30 * 60 + 1)
         #expect(try browser.get("/staff/").location == "/staff/login")
 
-        try browser.logInAsStaff("clerk")
+        try browser.submitStaffLogin("clerk")
         for _ in 0..<(12 * 4 - 1) {
             app.clock.advance(by: 15 * 60)
             #expect(try browser.get("/staff/").status == 200)
@@ -106,10 +107,10 @@ struct StaffTests {
 
     @Test func readingAResidentsRecord_isAudited_withIDsOnly() throws {
         let app = try TestApplication()
-        let residentID = try IdentityFixtures.createResident(app.database)
-        let clerkID = try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        let residentID = try Fixtures.makeResident(app.database)
+        let clerkID = try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
-        try browser.logInAsStaff("clerk")
+        try browser.submitStaffLogin("clerk")
 
         _ = try browser.get("/staff/residents")
         let search = try browser.submit("/staff/residents/search", form: [("q", "びらとり")])
@@ -122,7 +123,7 @@ struct StaffTests {
         #expect(record.text.contains("hanako@example.jp"))
         #expect(try browser.get("/staff/residents/999999").status == 404)
 
-        let records = try app.auditRecords()
+        let records = try Fixtures.auditRecords(app.database)
         let searchRow = try #require(records.first { $0.action == "resident.search" })
         #expect(searchRow.actorType == "staff" && searchRow.actorID == String(clerkID))
         #expect(searchRow.subjectID == String(residentID), "the ids shown are recorded, not the query")
@@ -149,9 +150,9 @@ struct StaffTests {
 
     @Test func searchNeedsAQuery_andTravelsByPOST() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
-        try browser.logInAsStaff("clerk")
+        try browser.submitStaffLogin("clerk")
         let page = try browser.get("/staff/residents")
         #expect(page.text.contains("<form method=\"post\" action=\"/staff/residents/search\""))
         let empty = try browser.submit("/staff/residents/search", form: [("q", " ")])
@@ -161,15 +162,15 @@ struct StaffTests {
 
     @Test func counterRegistration_resetCode_thenTheResidentSetsAPasswordAndLogsIn() throws {
         let app = try TestApplication()
-        try IdentityFixtures.seedDistricts(app.database)
-        try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.seedDistricts(app.database)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let staff = app.browser()
-        try staff.logInAsStaff("clerk")
+        try staff.submitStaffLogin("clerk")
         _ = try staff.get("/staff/residents/new")
         let created = try staff.submit(
             "/staff/residents/new",
             form: [("login_id", "090-8765-4321")]
-                + IdentityFixtures.profileForm(name: "貫気別 次郎", kana: "ぬきべつ じろう", channel: "post"))
+                + Fixtures.residentProfileForm(name: "貫気別 次郎", kana: "ぬきべつ じろう", channel: "post"))
         #expect(created.status == 303)
         let location = try #require(created.location)
         #expect(location.hasPrefix("/staff/residents/") && location.hasSuffix("?done=created"))
@@ -199,7 +200,7 @@ struct StaffTests {
             ])
         #expect(reset.status == 303)
         #expect(reset.location == "/login?reset=1")
-        #expect(try resident.logInAsResident("09087654321", password: "new secret words").status == 303)
+        #expect(try resident.submitResidentLogin("09087654321", password: "new secret words").status == 303)
 
         let again = app.browser()
         _ = try again.get("/reset")
@@ -211,7 +212,7 @@ struct StaffTests {
             ])
         #expect(reused.status == 422, "a code works once")
 
-        let actions = try app.auditRecords().map(\.action)
+        let actions = try Fixtures.auditRecords(app.database).map(\.action)
         #expect(actions.contains("resident.create"))
         #expect(actions.contains("resident.reset_code.issue"))
         #expect(actions.contains("password_reset.failure"))
@@ -221,10 +222,10 @@ struct StaffTests {
 
     @Test func resetCodes_expireAfter72Hours() throws {
         let app = try TestApplication()
-        let residentID = try IdentityFixtures.createResident(app.database)
-        try IdentityFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        let residentID = try Fixtures.makeResident(app.database)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let staff = app.browser()
-        try staff.logInAsStaff("clerk")
+        try staff.submitStaffLogin("clerk")
         _ = try staff.get("/staff/residents/\(residentID)")
         let issued = try staff.submit("/staff/residents/\(residentID)/reset-code", form: [])
         let code = try #require(Self.resetCode(in: issued.text))
@@ -242,9 +243,9 @@ struct StaffTests {
 
     @Test func admin_addsAndDisablesStaff_andTheDisabledSessionStopsAtOnce() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createStaff(app.database, loginID: "root", role: .admin)
+        try Fixtures.makeStaff(app.database, loginID: "root", role: .admin)
         let admin = app.browser()
-        try admin.logInAsStaff("root")
+        try admin.submitStaffLogin("root")
         _ = try admin.get("/staff/admin/staff")
         let invalid = try admin.submit(
             "/staff/admin/staff",
@@ -265,28 +266,28 @@ struct StaffTests {
         #expect(tanaka.role == .clerk && tanaka.department == .residentServices)
 
         let clerk = app.browser()
-        #expect(try clerk.logInAsStaff("tanaka", password: "tanaka's long password").status == 303)
+        #expect(try clerk.submitStaffLogin("tanaka", password: "tanaka's long password").status == 303)
         #expect(try clerk.get("/staff/").status == 200)
 
         _ = try admin.get("/staff/admin/staff")
         let disabled = try admin.submit("/staff/admin/staff/\(tanaka.id)/disable", form: [])
         #expect(disabled.status == 303)
         #expect(try clerk.get("/staff/").location == "/staff/login")
-        #expect(try clerk.logInAsStaff("tanaka", password: "tanaka's long password").status == 401)
+        #expect(try clerk.submitStaffLogin("tanaka", password: "tanaka's long password").status == 401)
 
         let rootID = try #require(try app.database.read { try StaffStore.fetchStaff(loginID: "root", on: $0) }?.id)
         _ = try admin.get("/staff/admin/staff")
         #expect(try admin.submit("/staff/admin/staff/\(rootID)/disable", form: []).status == 400)
-        let actions = try app.auditRecords().map(\.action)
+        let actions = try Fixtures.auditRecords(app.database).map(\.action)
         #expect(actions.contains("staff.create") && actions.contains("staff.disable"))
     }
 
     @Test func auditViewer_filtersByActionAndSubject() throws {
         let app = try TestApplication()
-        let residentID = try IdentityFixtures.createResident(app.database)
-        try IdentityFixtures.createStaff(app.database, loginID: "boss", role: .supervisor)
+        let residentID = try Fixtures.makeResident(app.database)
+        try Fixtures.makeStaff(app.database, loginID: "boss", role: .supervisor)
         let browser = app.browser()
-        try browser.logInAsStaff("boss")
+        try browser.submitStaffLogin("boss")
         _ = try browser.get("/staff/residents/\(residentID)")
         let filtered = try browser.get(
             "/staff/audit?action=resident.read&subject_type=resident&subject_id=\(residentID)")
@@ -303,7 +304,7 @@ struct StaffTests {
 
     @Test func productionPasswordCost_isUsedWhenNotLowered() throws {
         let app = try TestApplication(passwordIterations: PasswordHasher.minimumProductionIterations)
-        try IdentityFixtures.seedDistricts(app.database)
+        try Fixtures.seedDistricts(app.database)
         let browser = app.browser()
         _ = try browser.get("/register")
         let registered = try browser.submit(
@@ -311,7 +312,7 @@ struct StaffTests {
             form: [
                 ("login_id", "hanako@example.jp"), ("password", "correct horse battery"),
                 ("password_confirmation", "correct horse battery"),
-            ] + IdentityFixtures.profileForm())
+            ] + Fixtures.residentProfileForm())
         #expect(registered.status == 303)
         let stored = try app.database.read { try $0.scalar("SELECT password_hash FROM residents", as: String.self) }
         #expect(stored?.hasPrefix("pbkdf2-sha256$600000$") == true)

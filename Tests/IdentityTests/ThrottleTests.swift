@@ -8,7 +8,7 @@ import Testing
 struct ThrottleTests {
     @Test func fiveFailuresForOneAccount_lockIt_withGrowingDelays_andSuccessResets() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         _ = try browser.get("/login")
         func attempt(_ password: String) throws -> BrowserResponse {
@@ -16,7 +16,7 @@ struct ThrottleTests {
         }
         for _ in 0..<5 { #expect(try attempt("wrong guess").status == 401) }
 
-        let locked = try attempt(IdentityFixtures.residentPassword)
+        let locked = try attempt(Fixtures.residentPassword)
         #expect(locked.status == 429, "even the right password waits while locked")
         #expect(locked.headers["retry-after"] == "1")
         #expect(locked.text.contains("ログインの試行回数が多すぎます。しばらく時間をおいてから再度お試しください。"))
@@ -27,7 +27,7 @@ struct ThrottleTests {
         app.clock.advance(by: 1)
         #expect(try attempt("wrong guess").status == 429, "the lock doubled to two seconds")
         app.clock.advance(by: 1)
-        #expect(try attempt(IdentityFixtures.residentPassword).status == 303)
+        #expect(try attempt(Fixtures.residentPassword).status == 303)
 
         // The success reset the account's counter: four more failures do not lock it.
         let again = app.browser()
@@ -38,7 +38,7 @@ struct ThrottleTests {
             #expect(response.status == 401)
         }
         let stillOpen = try again.submit(
-            "/login", form: [("login_id", "hanako@example.jp"), ("password", IdentityFixtures.residentPassword)])
+            "/login", form: [("login_id", "hanako@example.jp"), ("password", Fixtures.residentPassword)])
         #expect(stillOpen.status == 303)
     }
 
@@ -55,7 +55,7 @@ struct ThrottleTests {
 
     @Test func twentyFailuresFromOneAddress_lockThatAddress_acrossAccounts() throws {
         let app = try TestApplication()
-        try IdentityFixtures.createResident(app.database)
+        try Fixtures.makeResident(app.database)
         let browser = app.browser()
         _ = try browser.get("/login")
         for index in 0..<20 {
@@ -64,17 +64,17 @@ struct ThrottleTests {
             #expect(response.status == 401)
         }
         let locked = try browser.submit(
-            "/login", form: [("login_id", "hanako@example.jp"), ("password", IdentityFixtures.residentPassword)])
+            "/login", form: [("login_id", "hanako@example.jp"), ("password", Fixtures.residentPassword)])
         #expect(locked.status == 429)
         app.clock.advance(by: 1)
         let open = try browser.submit(
-            "/login", form: [("login_id", "hanako@example.jp"), ("password", IdentityFixtures.residentPassword)])
+            "/login", form: [("login_id", "hanako@example.jp"), ("password", Fixtures.residentPassword)])
         #expect(open.status == 303)
     }
 
     @Test func staffLogin_isThrottledSeparately_andAuditsFailuresByIDOnly() throws {
         let app = try TestApplication()
-        let staffID = try IdentityFixtures.createStaff(app.database, loginID: "suzuki", role: .clerk)
+        let staffID = try Fixtures.makeStaff(app.database, loginID: "suzuki", role: .clerk)
         let browser = app.browser()
         _ = try browser.get("/staff/login")
         for _ in 0..<5 {
@@ -83,9 +83,9 @@ struct ThrottleTests {
             #expect(response.status == 401)
         }
         let locked = try browser.submit(
-            "/staff/login", form: [("login_id", "suzuki"), ("password", IdentityFixtures.staffPassword)])
+            "/staff/login", form: [("login_id", "suzuki"), ("password", Fixtures.staffPassword)])
         #expect(locked.status == 429)
-        let failures = try app.auditRecords().filter { $0.action == "login.failure" }
+        let failures = try Fixtures.auditRecords(app.database).filter { $0.action == "login.failure" }
         #expect(failures.count == 5)
         #expect(failures.allSatisfy { $0.actorType == "guest" && $0.subjectID == String(staffID) })
     }
@@ -95,7 +95,7 @@ struct ThrottleTests {
 struct RegistrationThrottleTests {
     @Test func fiftyRegistrationsFromOneAddress_thenItWaits() throws {
         let app = try TestApplication()
-        try IdentityFixtures.seedDistricts(app.database)
+        try Fixtures.seedDistricts(app.database)
         let browser = app.browser()
         func register(_ index: Int) throws -> BrowserResponse {
             _ = try browser.get("/register")
@@ -104,7 +104,7 @@ struct RegistrationThrottleTests {
                 form: [
                     ("login_id", "resident\(index)@example.jp"), ("password", "correct horse battery"),
                     ("password_confirmation", "correct horse battery"),
-                ] + IdentityFixtures.profileForm())
+                ] + Fixtures.residentProfileForm())
         }
         for index in 0..<50 {
             let response = try register(index)

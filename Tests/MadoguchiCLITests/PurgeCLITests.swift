@@ -170,38 +170,4 @@ struct PurgeCLITests {
         #expect(help.stdout.hasPrefix("USAGE: madoguchi purge"))
         #expect(try ProcessRunner.run(["purge", "--db"]).exitCode == 64)
     }
-
-    /// `Key=value` lines of a unit file, without comments.
-    func settings(_ name: String) throws -> [(String, String)] {
-        let text = try String(contentsOf: RepositoryPaths.deploy.appendingPathComponent(name), encoding: .utf8)
-        return text.split(separator: "\n").compactMap { line in
-            let line = line.trimmingCharacters(in: .whitespaces)
-            guard !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { return nil }
-            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
-        }
-    }
-
-    @Test func theDeployTimer_runsAPurgeCommandThatExists_inTheBackupSandbox() throws {
-        let timer = try settings("madoguchi-purge.timer")
-        #expect(timer.contains { $0 == ("Unit", "madoguchi-purge.service") })
-        #expect(timer.contains { $0 == ("Persistent", "true") }, "a day the host was off is caught up at boot")
-        #expect(timer.contains { $0.0 == "OnCalendar" && $0.1.hasSuffix("Asia/Tokyo") })
-        let service = try settings("madoguchi-purge.service")
-        let execStart = try #require(service.first { $0.0 == "ExecStart" }?.1)
-        #expect(execStart.hasPrefix("/opt/madoguchi/bin/madoguchi purge"))
-        // The command the unit runs exists and accepts the unit's options.
-        let arguments = execStart.split(separator: " ").dropFirst().map(String.init)
-        #expect(try ProcessRunner.run(arguments + ["--help"]).exitCode == 0)
-        // Hardened like the backup job, except that it needs no backup folder.
-        let purge = Set(service.map { "\($0.0)=\($0.1)" })
-        for line in try settings("madoguchi-backup.service")
-        where ![
-            "Description", "ExecStart", "ExecStartPost", "ReadWritePaths", "Nice", "IOSchedulingClass",
-            "IOSchedulingPriority",
-            "TimeoutStartSec",
-        ].contains(line.0) {
-            #expect(purge.contains("\(line.0)=\(line.1)"), "\(line.0)=\(line.1)")
-        }
-        #expect(purge.contains("ReadWritePaths=/var/lib/madoguchi"))
-    }
 }

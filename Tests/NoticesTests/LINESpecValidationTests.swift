@@ -36,8 +36,8 @@ struct LINESpecValidationTests {
     }
 
     @Test func theFrozenPushAndMulticastBodies_andTheRetryKeyHeader_matchTheSpec() throws {
-        let store = NoticeStore(database: try NoticesFixtures.makeDatabase(in: directory))
-        try NoticesFixtures.insertResidents(store.database, count: 501)
+        let store = NoticeStore(database: try Fixtures.makeDatabase(in: directory, withDistricts: true))
+        try Fixtures.makeResidents(store.database, count: 501)
         let multicast = try store.createNotice(
             NoticesFixtures.draft(.allLinked, messages: ["お知らせ 📢 {日時}", "詳しくは https://example.jp/a?b=1 をご覧ください。"]),
             now: Date())

@@ -7,87 +7,27 @@ import Store
 import TestSupport
 import Testing
 
-/// People and links for HTTP tests over the real app, made straight through the stores.
-enum ConsoleFixtures {
-    static let password = "a long test passphrase"
-    static let hasher = PasswordHasher(iterations: 1_000)
-
-    static func seedDistricts(_ database: Database) throws {
-        try database.write { connection in
-            for (index, district) in DemoData.districts.enumerated() {
-                try ResidentStore.insertDistrictIfMissing(district, sortOrder: index + 1, on: connection)
-            }
-        }
-    }
-
-    /// A resident in `district` with a password; `lineUserID` gives them an active link.
-    @discardableResult
-    static func createResident(
-        _ database: Database, loginID: String, name: String, district: String = "biratori", lineUserID: String? = nil
-    ) throws -> Int64 {
-        try seedDistricts(database)
-        let profile = ResidentProfile(
-            fullName: name, fullNameKana: "テスト", birthDate: "1950-04-01", postalCode: "055-0192",
-            address: "北海道沙流郡平取町本町28番地", districtCode: district, phone: "0145720000", contactChannel: .post)
-        let hash = hasher.hash(password)
-        return try database.write { connection in
-            let id = try ResidentStore.insertResident(
-                loginID: loginID, passwordHash: hash, profile: profile, via: .web, registeredByStaffID: nil,
-                at: ManualTimeSource.defaultStart, on: connection)
-            if let lineUserID {
-                try connection.run(
-                    "INSERT INTO line_links (resident_id, line_user_id, active, linked_at, linked_by) VALUES (?, ?, 1, ?, 'resident')",
-                    id, lineUserID, ManualTimeSource.defaultStart)
-            }
-            return id
-        }
-    }
-
-    @discardableResult
-    static func createStaff(_ database: Database, loginID: String, role: StaffRole) throws -> Int64 {
-        let hash = hasher.hash(password)
-        return try database.write { connection in
-            try StaffStore.insertStaff(
-                NewStaffMember(
-                    loginID: loginID, displayName: "職員 \(loginID)", role: role, department: .residentServices),
-                passwordHash: hash, at: ManualTimeSource.defaultStart, on: connection)
-        }
-    }
-
-    static func auditActions(_ database: Database) throws -> [String] {
-        try database.read { try AuditLog.fetch(AuditFilter(limit: 10_000), on: $0) }.map(\.action)
-    }
-}
-
-extension Browser {
-    func logInStaff(_ loginID: String) throws {
-        _ = try get("/staff/login")
-        let response = try submit(
-            "/staff/login", form: [("login_id", loginID), ("password", ConsoleFixtures.password)])
-        precondition(response.status == 303, "staff login failed: \(response.status)")
-    }
-
-    func logInResident(_ loginID: String) throws {
-        _ = try get("/login")
-        let response = try submit("/login", form: [("login_id", loginID), ("password", ConsoleFixtures.password)])
-        precondition(response.status == 303, "resident login failed: \(response.status)")
-    }
-}
-
 /// The staff console, マイページ's LINE section and the counter, over HTTP against the wired app.
 @Suite("Notices console and LINE linking over HTTP")
 struct NoticeConsoleTests {
     static let linkedUser = "U" + String(repeating: "a", count: 32)
 
+    /// A resident who asked for letters by post, so only a LINE link changes how notices reach them.
+    static func profile(name: String, district: String = "biratori") -> ResidentProfile {
+        Fixtures.residentProfile(
+            name: name, kana: "テスト", district: district, phone: "0145720000", contactChannel: .post)
+    }
+
     @Test func compose_preview_confirm_createsTheNotice_withLINEAndFallbackCounts() throws {
         let app = try TestApplication()
-        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
-        try ConsoleFixtures.createResident(
-            app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
-        try ConsoleFixtures.createResident(app.database, loginID: "b@example.jp", name: "未連携 二郎")
-        try ConsoleFixtures.createResident(app.database, loginID: "c@example.jp", name: "振内 三郎", district: "furenai")
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.makeResident(
+            app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
+        try Fixtures.makeResident(app.database, loginID: "b@example.jp", profile: Self.profile(name: "未連携 二郎"))
+        try Fixtures.makeResident(
+            app.database, loginID: "c@example.jp", profile: Self.profile(name: "振内 三郎", district: "furenai"))
         let browser = app.browser()
-        try browser.logInStaff("clerk")
+        try browser.signInAsStaff("clerk")
         #expect(try browser.get("/staff/notices/new").status == 200)
         let form: [(String, String)] = [
             ("title", "断水のお知らせ"), ("template", ""), ("text", "{氏名} 様\n{日時}に断水します。"), ("values", "日時=4月2日 10時"),
@@ -134,10 +74,10 @@ struct NoticeConsoleTests {
 
     @Test func compose_withProblems_showsThemBesideTheFields() throws {
         let app = try TestApplication()
-        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
-        try ConsoleFixtures.seedDistricts(app.database)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.seedDistricts(app.database)
         let browser = app.browser()
-        try browser.logInStaff("clerk")
+        try browser.signInAsStaff("clerk")
         _ = try browser.get("/staff/notices/new")
         let response = try browser.submit(
             "/staff/notices/preview",
@@ -149,10 +89,10 @@ struct NoticeConsoleTests {
 
     @Test func templates_supervisorsEdit_clerksUse() throws {
         let app = try TestApplication()
-        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
-        try ConsoleFixtures.createStaff(app.database, loginID: "boss", role: .supervisor)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
+        try Fixtures.makeStaff(app.database, loginID: "boss", role: .supervisor)
         let supervisor = app.browser()
-        try supervisor.logInStaff("boss")
+        try supervisor.signInAsStaff("boss")
         _ = try supervisor.get("/staff/notices/templates/new")
         #expect(
             try supervisor.submit("/staff/notices/templates", form: [("name", "健診"), ("text", "{氏名} 様、健診の日です。")])
@@ -167,7 +107,7 @@ struct NoticeConsoleTests {
         #expect(try NoticeStore(database: app.database).fetchTemplate(id: template.id)?.messages == ["一", "二"])
 
         let clerk = app.browser()
-        try clerk.logInStaff("clerk")
+        try clerk.signInAsStaff("clerk")
         let list = try clerk.get("/staff/notices/templates")
         #expect(list.status == 200 && list.text.contains("健診のご案内"))
         #expect(list.text.contains("/staff/notices/new?template=\(template.id)"))
@@ -182,24 +122,28 @@ struct NoticeConsoleTests {
 
     @Test func fallbackList_isAudited_showsNoLINEUserIDs_andMarksHandled() throws {
         let app = try TestApplication()
-        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
-        let linked = try ConsoleFixtures.createResident(
-            app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
-        let unlinked = try ConsoleFixtures.createResident(app.database, loginID: "b@example.jp", name: "未連携 二郎")
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
+        let linked = try Fixtures.makeResident(
+            app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
+        let unlinked = try Fixtures.makeResident(
+            app.database, loginID: "b@example.jp", profile: Self.profile(name: "未連携 二郎"))
         let created = try NoticeStore(database: app.database).createNotice(
             NoticeDraft(
                 title: "お祭り", messages: ["{氏名} 様、お祭りです。"], audience: .residents([linked, unlinked]),
                 createdBy: "cli"), now: app.clock.now())
         let browser = app.browser()
-        try browser.logInStaff("clerk")
-        let before = try ConsoleFixtures.auditActions(app.database).filter { $0 == "notice_fallback.read" }.count
+        try browser.signInAsStaff("clerk")
+        let before = try Fixtures.auditRecords(app.database).reversed().map(\.action).filter {
+            $0 == "notice_fallback.read"
+        }.count
         let page = try browser.get("/staff/notices/fallback?notice=\(created.id)")
         #expect(page.status == 200)
         #expect(page.text.contains("未連携 二郎"))
         #expect(page.text.contains("未連携 二郎 様、お祭りです。"))
         #expect(!page.text.contains(Self.linkedUser))
         #expect(
-            try ConsoleFixtures.auditActions(app.database).filter { $0 == "notice_fallback.read" }.count == before + 1)
+            try Fixtures.auditRecords(app.database).reversed().map(\.action).filter { $0 == "notice_fallback.read" }
+                .count == before + 1)
 
         let handled = try browser.submit(
             "/staff/notices/fallback/handled",
@@ -209,7 +153,7 @@ struct NoticeConsoleTests {
             ])
         #expect(handled.location == "/staff/notices/fallback?done=handled&notice=\(created.id)")
         #expect(try NoticeStore(database: app.database).fetchFallbackList().isEmpty)
-        #expect(try ConsoleFixtures.auditActions(app.database).contains("notice_fallback.handle"))
+        #expect(try Fixtures.auditRecords(app.database).reversed().map(\.action).contains("notice_fallback.handle"))
         // Without a CSRF token nothing changes.
         #expect(
             try browser.post(
@@ -222,11 +166,11 @@ struct NoticeConsoleTests {
 
     @Test func myPage_issuesACode_andUnlinks_andTheCounterIssuesOne() throws {
         let app = try TestApplication()
-        let resident = try ConsoleFixtures.createResident(
-            app.database, loginID: "a@example.jp", name: "連携 一子", lineUserID: Self.linkedUser)
-        try ConsoleFixtures.createStaff(app.database, loginID: "clerk", role: .clerk)
+        let resident = try Fixtures.makeResident(
+            app.database, loginID: "a@example.jp", profile: Self.profile(name: "連携 一子"), lineUserID: Self.linkedUser)
+        try Fixtures.makeStaff(app.database, loginID: "clerk", role: .clerk)
         let browser = app.browser()
-        try browser.logInResident("a@example.jp")
+        try browser.signInAsResident("a@example.jp")
         let myPage = try browser.get("/mypage")
         #expect(myPage.text.contains("LINEで受け取る") && myPage.text.contains("LINEと連携しています"))
         _ = try browser.get("/mypage/line")
@@ -244,7 +188,7 @@ struct NoticeConsoleTests {
         #expect(try browser.get("/mypage").text.contains("LINEとは連携していません"))
 
         let clerk = app.browser()
-        try clerk.logInStaff("clerk")
+        try clerk.signInAsStaff("clerk")
         #expect(
             try clerk.get("/staff/notices/counter?resident=\(resident)").location == "/staff/residents/\(resident)/line"
         )
@@ -254,7 +198,7 @@ struct NoticeConsoleTests {
         #expect(counterCode.status == 200)
         #expect(counterCode.text.range(of: "[A-HJ-NP-Y2-9]{4}-[A-HJ-NP-Y2-9]{4}", options: .regularExpression) != nil)
         #expect(try clerk.get("/staff/residents/999999/line").status == 404)
-        let actions = try ConsoleFixtures.auditActions(app.database)
+        let actions = try Fixtures.auditRecords(app.database).reversed().map(\.action)
         #expect(actions.filter { $0 == "line_link_code.issue" }.count == 2)
         #expect(actions.contains("line_link.end") && actions.contains("line_link.read"))
     }

@@ -30,7 +30,7 @@ final class SeededRandom: @unchecked Sendable {
 
 /// A job aimed at a fake LINE, with test-sized timeouts and backoffs.
 func makeJob(
-    _ store: NoticeStore, _ fake: FakeLINEAPI, clock: TestClock? = nil,
+    _ store: NoticeStore, _ fake: FakeLINEAPI, clock: ManualTimeSource? = nil,
     configure: (inout NoticesJobConfiguration) -> Void = { _ in }
 ) -> NoticesJob {
     var configuration = NoticesJobConfiguration(accessToken: ChannelAccessToken(fake.configuration.accessToken))
@@ -50,7 +50,7 @@ struct NoticesJobTests {
     let directory = TemporaryDirectory()
 
     private func makeStore() throws -> NoticeStore {
-        NoticeStore(database: try NoticesFixtures.makeDatabase(in: directory))
+        NoticeStore(database: try Fixtures.makeDatabase(in: directory, withDistricts: true))
     }
 
     /// Every recipient got `text` exactly once, and nobody else got anything.
@@ -64,7 +64,7 @@ struct NoticesJobTests {
 
     @Test func aRun_sendsMulticastsAndPushes_andRecordsThemSent() throws {
         let store = try makeStore()
-        let ids = try NoticesFixtures.insertResidents(store.database, count: 3)
+        let ids = try Fixtures.makeResidents(store.database, count: 3)
         let fake = try FakeLINEAPI()
         let shared = try store.createNotice(NoticesFixtures.draft(.allLinked), now: Date())
         let personal = try store.createNotice(
@@ -75,8 +75,8 @@ struct NoticesJobTests {
         #expect(summary.progress.sent == 3)
         #expect(!summary.workRemains && !summary.needsAttention)
         #expect(
-            fake.deliveredTexts[NoticesFixtures.lineUserID(1)]?.sorted() == ["お知らせ: 窓口は4月1日 9時に開きます。", "町民1 様、こんにちは。"])
-        #expect(fake.deliveredTexts[NoticesFixtures.lineUserID(3)] == ["お知らせ: 窓口は4月1日 9時に開きます。"])
+            fake.deliveredTexts[Fixtures.lineUserID(1)]?.sorted() == ["お知らせ: 窓口は4月1日 9時に開きます。", "町民1 様、こんにちは。"])
+        #expect(fake.deliveredTexts[Fixtures.lineUserID(3)] == ["お知らせ: 窓口は4月1日 9時に開きます。"])
         for id in [shared.id, personal.id] {
             #expect(try store.fetchNotice(id: id)?.status == .done)
             #expect(
@@ -93,7 +93,7 @@ struct NoticesJobTests {
     @Test(.timeLimit(.minutes(1)))
     func tenThousandRecipients_twentyMulticasts_exactlyOnce_despite500sTimeoutsAndDrops() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 10_000)
+        try Fixtures.makeResidents(store.database, count: 10_000)
         let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: Date())
         #expect(created.requestCount == 20)
         var configuration = FakeLINEAPI.Configuration()
@@ -119,7 +119,7 @@ struct NoticesJobTests {
         // The slow ones time out and come back as retries; libcurl itself resends a request whose reused
         // connection was dropped, with the same retry key, so drops need not show up here.
         #expect(summary.progress.retried >= 2, "\(summary) \(fake.stats)")
-        expectExactlyOnce(fake, recipients: (1...10_000).map(NoticesFixtures.lineUserID)) { _ in
+        expectExactlyOnce(fake, recipients: (1...10_000).map(Fixtures.lineUserID)) { _ in
             "お知らせ: 窓口は4月1日 9時に開きます。"
         }
         let stats = fake.stats
@@ -133,7 +133,7 @@ struct NoticesJobTests {
     @Test(.timeLimit(.minutes(1)))
     func twoThousandPersonalisedPushes_exactlyOnce_despite500sTimeoutsAndDrops() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 2_000)
+        try Fixtures.makeResidents(store.database, count: 2_000)
         let created = try store.createNotice(
             NoticesFixtures.draft(.allLinked, messages: ["{氏名} 様、{日時}に窓口でお待ちしています。"]), now: Date())
         #expect(created.requestCount == 2_000)
@@ -156,7 +156,7 @@ struct NoticesJobTests {
         let summary = try makeJob(store, fake).run()
         #expect(summary.ending == .finished, "seed \(random.seed)")
         #expect(summary.progress.sent == 2_000)
-        expectExactlyOnce(fake, recipients: (1...2_000).map(NoticesFixtures.lineUserID)) { recipient in
+        expectExactlyOnce(fake, recipients: (1...2_000).map(Fixtures.lineUserID)) { recipient in
             let number = Int(recipient.dropFirst(), radix: 16)!
             return "町民\(number) 様、4月1日 9時に窓口でお待ちしています。"
         }
@@ -170,7 +170,7 @@ struct NoticesJobTests {
     @Test(.timeLimit(.minutes(1)))
     func a429_slowsTheSenderDown_andEverythingStillArrivesOnce() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 150)
+        try Fixtures.makeResidents(store.database, count: 150)
         _ = try store.createNotice(NoticesFixtures.draft(.allLinked, messages: ["{氏名} 様"]), now: Date())
         // LINE here allows 50 pushes a second; the sender believes it may do 2,000.
         var configuration = FakeLINEAPI.Configuration()
@@ -185,16 +185,16 @@ struct NoticesJobTests {
         #expect(summary.finalRates[.push]! < 1_800, "the push rate came down")
         // A sender that ignored 429 would be refused thousands of times in the seconds this takes.
         #expect(summary.progress.rateLimited < 400)
-        expectExactlyOnce(fake, recipients: (1...150).map(NoticesFixtures.lineUserID)) { recipient in
+        expectExactlyOnce(fake, recipients: (1...150).map(Fixtures.lineUserID)) { recipient in
             "町民\(Int(recipient.dropFirst(), radix: 16)!) 様"
         }
     }
 
     @Test func aRejectedRequest_failsWithTheReason_andItsRecipientsGoToTheFallbackList() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 3)
+        try Fixtures.makeResidents(store.database, count: 3)
         let fake = try FakeLINEAPI()
-        fake.setPlan { info in info.recipients == [NoticesFixtures.lineUserID(2)] ? .status(400) : nil }
+        fake.setPlan { info in info.recipients == [Fixtures.lineUserID(2)] ? .status(400) : nil }
         let created = try store.createNotice(
             NoticesFixtures.draft(.allLinked, messages: ["{氏名} 様、{日時}です。"]), now: Date())
         let summary = try makeJob(store, fake).run()
@@ -212,7 +212,7 @@ struct NoticesJobTests {
 
     @Test func aWrongToken_stopsTheRun_failsNothing_andLeavesTheWorkForLater() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 2)
+        try Fixtures.makeResidents(store.database, count: 2)
         let created = try store.createNotice(NoticesFixtures.draft(.allLinked, messages: ["{氏名} 様"]), now: Date())
         let fake = try FakeLINEAPI()
         let job = makeJob(store, fake) { $0.accessToken = ChannelAccessToken("wrong") }
@@ -228,15 +228,15 @@ struct NoticesJobTests {
 
     @Test func aCrashedSendersLease_expires_andTheRetryWithTheSameKeyGets409_soItIsSentOnce() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 1)
-        let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: NoticesFixtures.start)
+        try Fixtures.makeResidents(store.database, count: 1)
+        let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: ManualTimeSource.defaultStart)
         let fake = try FakeLINEAPI()
-        let clock = TestClock()
+        let clock = ManualTimeSource()
         // A sender claimed the request, got it to LINE, and died before recording the answer.
         let policy = RetryPolicy()
         let claimed = try store.claimDueRequests(
-            owner: "crashed", limit: 1, now: clock.now, leaseUntil: clock.now + 120,
-            attemptCutoff: policy.attemptCutoff(now: clock.now))
+            owner: "crashed", limit: 1, now: clock.now(), leaseUntil: clock.now() + 120,
+            attemptCutoff: policy.attemptCutoff(now: clock.now()))
         let sender = LINESender(
             apiBase: fake.baseURL, accessToken: ChannelAccessToken(fake.configuration.accessToken), requestTimeout: 2)
         let request = sender.httpRequest(
@@ -264,16 +264,16 @@ struct NoticesJobTests {
         #expect(stored.acceptedRequestID == first.headers["x-line-request-id"])
         #expect(fake.stats.accepted == 1)
         #expect(fake.stats.conflicts == 1)
-        #expect(fake.deliveredTexts[NoticesFixtures.lineUserID(1)]?.count == 1)
+        #expect(fake.deliveredTexts[Fixtures.lineUserID(1)]?.count == 1)
     }
 
     @Test func withoutA200Or409InTheKeyWindow_theRequestBecomesUnknown_andIsNeverSentAgain() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 2)
-        let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: NoticesFixtures.start)
+        try Fixtures.makeResidents(store.database, count: 2)
+        let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: ManualTimeSource.defaultStart)
         let fake = try FakeLINEAPI()
         fake.setPlan { _ in .serverError }
-        let clock = TestClock()
+        let clock = ManualTimeSource()
         func runOnce() throws -> NoticesRunSummary {
             try makeJob(store, fake, clock: clock) { $0.maximumRunDuration = 0 }.run()
         }
@@ -296,9 +296,9 @@ struct NoticesJobTests {
 
     @Test func scheduledNotices_waitForSendAt() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 2)
-        let clock = TestClock()
-        _ = try store.createNotice(NoticesFixtures.draft(.allLinked, sendAt: clock.now + 3_600), now: clock.now)
+        try Fixtures.makeResidents(store.database, count: 2)
+        let clock = ManualTimeSource()
+        _ = try store.createNotice(NoticesFixtures.draft(.allLinked, sendAt: clock.now() + 3_600), now: clock.now())
         let fake = try FakeLINEAPI()
         let before = try makeJob(store, fake, clock: clock) { $0.maximumRunDuration = 0 }.run()
         #expect(before.progress.sent == 0)
@@ -310,7 +310,7 @@ struct NoticesJobTests {
 
     @Test func dryRun_describesAndChecksDueRequests_withoutSendingOrClaiming() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 600)
+        try Fixtures.makeResidents(store.database, count: 600)
         let shared = try store.createNotice(NoticesFixtures.draft(.allLinked), now: Date())
         _ = try store.createNotice(NoticesFixtures.draft(.resident(1), messages: ["{氏名} 様"], values: [:]), now: Date())
         let fake = try FakeLINEAPI()

@@ -10,16 +10,16 @@ struct OutboxStoreTests {
     let owner = "test-sender"
 
     private func makeStore() throws -> NoticeStore {
-        NoticeStore(database: try NoticesFixtures.makeDatabase(in: directory))
+        NoticeStore(database: try Fixtures.makeDatabase(in: directory, withDistricts: true))
     }
 
-    private var start: Date { NoticesFixtures.start }
+    private var start: Date { ManualTimeSource.defaultStart }
     private var cutoff: Date { RetryPolicy().attemptCutoff(now: start) }
 
     @Test func createNotice_freezesEveryRequestWithItsRecipientsPayloadAndAUniqueKey_beforeAnySend() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 1_203) { $0 % 100 != 0 }
-        let created = try store.createNotice(NoticesFixtures.draft(.district("hiratori")), now: start)
+        try Fixtures.makeResidents(store.database, count: 1_203) { $0 % 100 != 0 }
+        let created = try store.createNotice(NoticesFixtures.draft(.district("biratori")), now: start)
         #expect(created.requestCount == 3)
         #expect(created.lineRecipientCount == 1_190)
         #expect(created.fallbackCount == 13)
@@ -45,8 +45,8 @@ struct OutboxStoreTests {
 
     @Test func aDraftThatFailsForOneRecipient_storesNothingAtAll() throws {
         let store = try makeStore()
-        let ids = try NoticesFixtures.insertResidents(store.database, count: 50)
-        var draft = NoticesFixtures.draft(.district("hiratori"), messages: ["{氏名} 様 {受付番号}"], values: [:])
+        let ids = try Fixtures.makeResidents(store.database, count: 50)
+        var draft = NoticesFixtures.draft(.district("biratori"), messages: ["{氏名} 様 {受付番号}"], values: [:])
         // Every resident but the last has a value: the whole notice must be refused, not 49 of 50 sent.
         draft.residentValues = Dictionary(uniqueKeysWithValues: ids.dropLast().map { ($0, ["受付番号": "R\($0)"]) })
         #expect(throws: NoticeValidationError.unfilledPlaceholders(["受付番号"])) {
@@ -64,7 +64,7 @@ struct OutboxStoreTests {
 
     @Test func unknownResidentsAndDistricts_areRefused() throws {
         let store = try makeStore()
-        let ids = try NoticesFixtures.insertResidents(store.database, count: 2)
+        let ids = try Fixtures.makeResidents(store.database, count: 2)
         #expect(throws: NoticeValidationError.unknownResidents(count: 1)) {
             try store.createNotice(NoticesFixtures.draft(.residents(ids + [9_999])), now: start)
         }
@@ -78,7 +78,7 @@ struct OutboxStoreTests {
 
     @Test func scheduledNotices_areNotClaimedBeforeSendAt() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 2)
+        try Fixtures.makeResidents(store.database, count: 2)
         let later = start.addingTimeInterval(3_600)
         _ = try store.createNotice(NoticesFixtures.draft(.allLinked, sendAt: later), now: start)
         #expect(
@@ -95,7 +95,7 @@ struct OutboxStoreTests {
 
     @Test func claim_leasesToOneOwner_andAnExpiredLeaseComesBackWithTheSameKey() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 1_000)
+        try Fixtures.makeResidents(store.database, count: 1_000)
         let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: start)
         let keys = try store.fetchRequests(noticeID: created.id).map(\.retryKey)
 
@@ -123,7 +123,7 @@ struct OutboxStoreTests {
 
     @Test func outcomes_200And409AreSent_otherClientErrorsFailToTheFallbackList_5xxRetries() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 4)
+        try Fixtures.makeResidents(store.database, count: 4)
         let ids = try (0..<4).map { index in
             try store.createNotice(NoticesFixtures.draft(.resident(Int64(index + 1))), now: start).id
         }
@@ -160,7 +160,7 @@ struct OutboxStoreTests {
 
     @Test func aSenderThatLostItsLease_cannotOverwriteTheNewState_butA200StillCounts() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 2)
+        try Fixtures.makeResidents(store.database, count: 2)
         _ = try store.createNotice(NoticesFixtures.draft(.resident(1)), now: start)
         _ = try store.createNotice(NoticesFixtures.draft(.resident(2)), now: start)
         let slow = try store.claimDueRequests(
@@ -181,7 +181,7 @@ struct OutboxStoreTests {
 
     @Test func noAnswerWithinTheKeyWindow_becomesUnknown_neverSentAgain_andGoesToTheFallbackList() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 3)
+        try Fixtures.makeResidents(store.database, count: 3)
         let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: start)
         let policy = RetryPolicy()
         let claimed = try store.claimDueRequests(
@@ -216,7 +216,7 @@ struct OutboxStoreTests {
 
     @Test func aClaimNeverTakesARequestPastItsWindow_evenIfMaintenanceDidNotRunYet() throws {
         let store = try makeStore()
-        try NoticesFixtures.insertResidents(store.database, count: 1)
+        try Fixtures.makeResidents(store.database, count: 1)
         _ = try store.createNotice(NoticesFixtures.draft(.resident(1)), now: start)
         let claimed = try store.claimDueRequests(
             owner: owner, limit: 1, now: start, leaseUntil: start + 60, attemptCutoff: cutoff)

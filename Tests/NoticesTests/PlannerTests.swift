@@ -1,5 +1,6 @@
 import Foundation
 import Notices
+import TestSupport
 import Testing
 
 @Suite("Audiences: multicast chunks, personalised pushes, fallback")
@@ -8,7 +9,7 @@ struct PlannerTests {
         (0..<count).map {
             AudienceMember(
                 residentID: Int64($0 + 1), name: "町民\($0 + 1)", districtName: "平取",
-                lineUserID: linked($0) ? NoticesFixtures.lineUserID($0 + 1) : nil)
+                lineUserID: linked($0) ? Fixtures.lineUserID($0 + 1) : nil)
         }
     }
 
@@ -34,7 +35,7 @@ struct PlannerTests {
 
     @Test func personalisedText_goesByPush_onePerRecipient_withTheirOwnName() throws {
         let draft = NoticesFixtures.draft(
-            .district("hiratori"), messages: ["{氏名} 様、受付番号 {受付番号} の証明書ができました。"], values: [:])
+            .district("biratori"), messages: ["{氏名} 様、受付番号 {受付番号} の証明書ができました。"], values: [:])
         var withNumbers = draft
         withNumbers.residentValues = Dictionary(uniqueKeysWithValues: (1...3).map { (Int64($0), ["受付番号": "R\($0)"]) })
         let plan = try NoticePlanner.plan(withNumbers, members: members(3))
@@ -42,13 +43,13 @@ struct PlannerTests {
         #expect(plan.requests.count == 3)
         #expect(plan.requests.allSatisfy { $0.endpoint == .push && $0.recipients.count == 1 })
         let body = try JSONSerialization.jsonObject(with: plan.requests[1].payload) as! [String: Any]
-        #expect(body["to"] as? String == NoticesFixtures.lineUserID(2))
+        #expect(body["to"] as? String == Fixtures.lineUserID(2))
         let text = ((body["messages"] as! [[String: Any]])[0]["text"] as! String)
         #expect(text == "町民2 様、受付番号 R2 の証明書ができました。")
     }
 
     @Test func aPersonalisedValueMissingForOneResident_failsTheWholeNotice() throws {
-        var draft = NoticesFixtures.draft(.district("hiratori"), messages: ["受付番号 {受付番号}"], values: [:])
+        var draft = NoticesFixtures.draft(.district("biratori"), messages: ["受付番号 {受付番号}"], values: [:])
         draft.residentValues = [1: ["受付番号": "R1"], 2: ["受付番号": "R2"]]
         #expect(throws: NoticeValidationError.unfilledPlaceholders(["受付番号"])) {
             try NoticePlanner.plan(draft, members: members(3))
@@ -57,7 +58,7 @@ struct PlannerTests {
 
     @Test func unlinkedResidents_getTheRenderedTextOnTheFallbackList() throws {
         let plan = try NoticePlanner.plan(
-            NoticesFixtures.draft(.district("hiratori"), messages: ["{氏名} 様", "窓口は{日時}です。"]),
+            NoticesFixtures.draft(.district("biratori"), messages: ["{氏名} 様", "窓口は{日時}です。"]),
             members: members(4) { $0 % 2 == 0 })
         #expect(plan.personalised)
         #expect(plan.requests.count == 2)

@@ -16,7 +16,7 @@ struct ResidentMessageDeliveryTests {
         try database.write { connection in
             try ResidentMessages.send(
                 subject: subject, body: body, to: residentID, source: "applications", recordID: applicationID,
-                at: NoticesFixtures.start, on: connection)
+                at: ManualTimeSource.defaultStart, on: connection)
         }
     }
 
@@ -29,7 +29,7 @@ struct ResidentMessageDeliveryTests {
                     answers, fee_yen, retention_years, created_at, submitted_at, updated_at, submission_token)
                 VALUES ('ABCDEFGH', 'water-start', 1, '建設水道課', 'web', 'in_review', '{}', 0, 1, ?, ?, ?,
                     'guest-submission-token-1')
-                """, NoticesFixtures.start, NoticesFixtures.start, NoticesFixtures.start)
+                """, ManualTimeSource.defaultStart, ManualTimeSource.defaultStart, ManualTimeSource.defaultStart)
             return connection.lastInsertRowID
         }
     }
@@ -45,10 +45,10 @@ struct ResidentMessageDeliveryTests {
     }
 
     @Test func aRun_pushesToLinkedResidents_listsTheOthers_andNeverDeliversTwice() throws {
-        let database = try NoticesFixtures.makeDatabase(in: directory)
+        let database = try Fixtures.makeDatabase(in: directory, withDistricts: true)
         let store = NoticeStore(database: database)
         // Resident 1 linked, resident 2 not.
-        let ids = try NoticesFixtures.insertResidents(database, count: 2) { $0 == 0 }
+        let ids = try Fixtures.makeResidents(database, count: 2) { $0 == 0 }
         let linked = try Self.insertMessage(
             database, residentID: ids[0], subject: "申請の状況が変わりました", body: "審査を始めました。{受付番号}はそのままです。")
         let unlinked = try Self.insertMessage(
@@ -64,7 +64,7 @@ struct ResidentMessageDeliveryTests {
         // Braces in a body are text, never placeholders.
         #expect(
             fake.deliveredTexts == [
-                NoticesFixtures.lineUserID(1): ["申請の状況が変わりました\n\n審査を始めました。{受付番号}はそのままです。"]
+                Fixtures.lineUserID(1): ["申請の状況が変わりました\n\n審査を始めました。{受付番号}はそのままです。"]
             ])
         let fallback = try store.fetchFallbackList()
         #expect(fallback.map(\.residentID) == [ids[1]])
@@ -75,7 +75,7 @@ struct ResidentMessageDeliveryTests {
         let later = try Self.insertMessage(database, residentID: ids[0], subject: "完了", body: "手続きが完了しました。")
         let second = try makeJob(store, fake).run()
         #expect(second.residentMessages == ResidentMessageDelivery.Tally(line: 1, fallback: 0, webLookup: 0))
-        #expect(fake.deliveredTexts[NoticesFixtures.lineUserID(1)]?.count == 2)
+        #expect(fake.deliveredTexts[Fixtures.lineUserID(1)]?.count == 2)
         #expect(fake.stats.accepted == 2)
         let third = try makeJob(store, fake).run()
         #expect(third.residentMessages.total == 0)
@@ -85,12 +85,12 @@ struct ResidentMessageDeliveryTests {
     }
 
     @Test func aTooLongBody_isShortenedForLINE_andPointsToMyPage() throws {
-        let database = try NoticesFixtures.makeDatabase(in: directory)
-        let ids = try NoticesFixtures.insertResidents(database, count: 1)
+        let database = try Fixtures.makeDatabase(in: directory, withDistricts: true)
+        let ids = try Fixtures.makeResidents(database, count: 1)
         _ = try Self.insertMessage(
             database, residentID: ids[0], subject: "長いお知らせ", body: String(repeating: "あ", count: 6_000))
         let tally = try ResidentMessageDelivery(store: NoticeStore(database: database)).deliverPending(
-            now: NoticesFixtures.start)
+            now: ManualTimeSource.defaultStart)
         #expect(tally.line == 1)
         let notice = try #require(try NoticeStore(database: database).fetchRecentNotices().first)
         let request = try #require(try NoticeStore(database: database).fetchRequests(noticeID: notice.id).first)

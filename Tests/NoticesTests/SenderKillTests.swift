@@ -11,8 +11,8 @@ struct SenderKillTests {
         let directory = TemporaryDirectory()
         let databasePath = directory.path("kill.sqlite")
         do {
-            let database = try NoticesFixtures.makeDatabase(in: directory, name: "kill.sqlite")
-            try NoticesFixtures.insertResidents(database, count: 2_000)
+            let database = try Fixtures.makeDatabase(in: directory, name: "kill.sqlite", withDistricts: true)
+            try Fixtures.makeResidents(database, count: 2_000)
             database.close()
         }
         let fake = try FakeLINEAPI()
@@ -23,19 +23,19 @@ struct SenderKillTests {
         ]
 
         // Two notices, created as an operator would: 2,000 personalised pushes and 4 multicasts.
-        let personal = try SenderProcess.run(
+        let personal = try ProcessRunner.run(
             [
                 "notices", "create", "--db", databasePath, "--title", "窓口のご案内", "--text", "{氏名} 様、{日時}にお越しください。",
                 "--values-json", #"{"日時":"4月1日 10時"}"#, "--all-linked",
-            ], environment: environment, in: directory)
+            ], environment: environment)
         #expect(personal.exitCode == 0, "\(personal.stderr)")
         #expect(personal.stdout.contains("2000 LINE requests (push, personalised)"))
-        let shared = try SenderProcess.run(
+        let shared = try ProcessRunner.run(
             [
                 "notices", "create", "--db", databasePath, "--title", "断水のお知らせ", "--text", "明日は断水します。", "--district",
-                "hiratori",
+                "biratori",
             ],
-            environment: environment, in: directory)
+            environment: environment)
         #expect(shared.exitCode == 0, "\(shared.stderr)")
         #expect(shared.stdout.contains("4 LINE requests (multicast)"))
 
@@ -55,7 +55,7 @@ struct SenderKillTests {
         killPoints.append(held + 200 + Int(random.next() * 500))
         killPoints.append(killPoints[1] + 200 + Int(random.next() * 500))
         for (index, point) in killPoints.enumerated() {
-            let sender = try SenderProcess(sendArguments, environment: environment, in: directory)
+            let sender = try ProcessRunner.start(sendArguments, environment: environment)
             let reached = fake.waitUntilAccepted(atLeast: point, timeout: 60)
             sender.killHard()
             if index == 0 { fake.releaseHeldResponses() }
@@ -65,9 +65,9 @@ struct SenderKillTests {
         #expect(fake.stats.accepted < 2_004, "the kills happened before the end (seed \(random.seed))")
 
         // Run again until a run reports that everything is done.
-        var finalRun: (exitCode: Int32, stdout: String, stderr: String)?
+        var finalRun: ProcessRunner.Result?
         for _ in 0..<5 {
-            let run = try SenderProcess.run(sendArguments, environment: environment, in: directory)
+            let run = try ProcessRunner.run(sendArguments, environment: environment)
             finalRun = run
             if run.exitCode != 75 { break }
         }
@@ -87,7 +87,7 @@ struct SenderKillTests {
         var wrong = 0
         for number in 1...2_000 {
             let expected = ["明日は断水します。", "町民\(number) 様、4月1日 10時にお越しください。"]
-            if delivered[NoticesFixtures.lineUserID(number)]?.sorted() != expected { wrong += 1 }
+            if delivered[Fixtures.lineUserID(number)]?.sorted() != expected { wrong += 1 }
         }
         #expect(delivered.count == 2_000)
         #expect(wrong == 0, "residents without exactly one of each notice (seed \(random.seed))")

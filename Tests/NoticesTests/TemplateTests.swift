@@ -1,5 +1,6 @@
 import Foundation
 import Notices
+import TestSupport
 import Testing
 
 @Suite("Templates: placeholders and LINE's text limits")

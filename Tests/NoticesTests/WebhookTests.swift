@@ -14,10 +14,10 @@ struct WebhookTests {
     let store: NoticeStore
     let processor: WebhookEventProcessor
     let server: LiveServer
-    let clock = TestClock()
+    let clock = ManualTimeSource()
 
     init() throws {
-        store = NoticeStore(database: try NoticesFixtures.makeDatabase(in: directory))
+        store = NoticeStore(database: try Fixtures.makeDatabase(in: directory, withDistricts: true))
         processor = WebhookEventProcessor(store: store, clock: clock.function)
         var routes = Routes()
         routes.register(
@@ -87,7 +87,7 @@ struct WebhookTests {
     }
 
     @Test func missingOrWrongSignature_is401_andStoresNothing() throws {
-        let events = [Self.event("follow", user: NoticesFixtures.lineUserID(1))]
+        let events = [Self.event("follow", user: Fixtures.lineUserID(1))]
         #expect(try deliver(events, signature: .some(nil)).status == 401)
         let forged = LINESignature.sign(body: Self.body(events), channelSecret: ChannelSecret("someone else's secret"))
         #expect(try deliver(events, signature: .some(forged)).status == 401)
@@ -96,8 +96,8 @@ struct WebhookTests {
     }
 
     @Test func goodSignature_isAnswered200AtOnce_storedThenProcessed_andRedeliveriesAreSkipped() throws {
-        try NoticesFixtures.insertResidents(store.database, count: 1)
-        let event = Self.event("unfollow", user: NoticesFixtures.lineUserID(1))
+        try Fixtures.makeResidents(store.database, count: 1)
+        let event = Self.event("unfollow", user: Fixtures.lineUserID(1))
         let response = try deliver([event])
         #expect(response.status == 200)
         #expect(response.text == "{}")
@@ -129,14 +129,14 @@ struct WebhookTests {
     // MARK: Linking
 
     @Test func aCodeFromMyPage_sentInLINE_linksTheResident_once() throws {
-        let resident = try NoticesFixtures.insertResidents(store.database, count: 1) { _ in false }[0]
+        let resident = try Fixtures.makeResidents(store.database, count: 1) { _ in false }[0]
         let linking = AccountLinking(store: store)
         let code = try linking.issueCode(
-            residentID: resident, issuedBy: .resident, actor: .resident(id: resident), now: clock.now)
+            residentID: resident, issuedBy: .resident, actor: .resident(id: resident), now: clock.now())
         #expect(code.displayCode.count == 9)
         #expect(code.displayCode.allSatisfy { $0 == "-" || AccountLinking.codeAlphabet.contains($0) })
-        #expect(code.expiresAt == clock.now + 30 * 60)
-        let user = NoticesFixtures.lineUserID(77)
+        #expect(code.expiresAt == clock.now() + 30 * 60)
+        let user = Fixtures.lineUserID(77)
 
         // Typed on a phone: full-width and lower case.
         let typed = code.displayCode.lowercased().applyingTransform(.fullwidthToHalfwidth, reverse: true)!
@@ -150,7 +150,7 @@ struct WebhookTests {
         #expect(audit.first { $0.action == "line_link.create" }?.subjectID == String(link.id))
 
         // The code is spent: sending it again from another account links nothing.
-        let second = Self.event("message", user: NoticesFixtures.lineUserID(78), text: code.displayCode)
+        let second = Self.event("message", user: Fixtures.lineUserID(78), text: code.displayCode)
         try deliver([second])
         try processor.processPendingEvents()
         #expect(
@@ -160,11 +160,13 @@ struct WebhookTests {
     }
 
     @Test func expiredAndSupersededCodes_doNotWork_andGuessingIsCapped() throws {
-        let resident = try NoticesFixtures.insertResidents(store.database, count: 1) { _ in false }[0]
+        let resident = try Fixtures.makeResidents(store.database, count: 1) { _ in false }[0]
         let linking = AccountLinking(store: store)
-        let old = try linking.issueCode(residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now)
-        let new = try linking.issueCode(residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now)
-        let user = NoticesFixtures.lineUserID(5)
+        let old = try linking.issueCode(
+            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
+        let new = try linking.issueCode(
+            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
+        let user = Fixtures.lineUserID(5)
         try deliver([Self.event("message", user: user, text: old.displayCode)])
         try processor.processPendingEvents()
         #expect(try store.fetchActiveLink(residentID: resident) == nil, "a newer code replaced it")
@@ -177,7 +179,7 @@ struct WebhookTests {
         // Ten wrong codes in an hour, then even a right one is refused until the hour has passed.
         for _ in 0..<9 { try deliver([Self.event("message", user: user, text: "ABCD-EFGH")]) }
         let fresh = try linking.issueCode(
-            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now)
+            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
         let attempt = Self.event("message", user: user, text: fresh.displayCode)
         try deliver([attempt])
         try processor.processPendingEvents()
@@ -186,23 +188,23 @@ struct WebhookTests {
                 == "link_code_rate_limited")
         clock.advance(by: 3_601)
         let nextDay = try linking.issueCode(
-            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now)
+            residentID: resident, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
         try deliver([Self.event("message", user: user, text: nextDay.displayCode)])
         try processor.processPendingEvents()
         #expect(try store.fetchActiveLink(residentID: resident)?.linkedBy == .counter)
         #expect(throws: AccountLinkingError.unknownResident) {
-            try linking.issueCode(residentID: 9_999, issuedBy: .counter, actor: .staff(id: 1), now: clock.now)
+            try linking.issueCode(residentID: 9_999, issuedBy: .counter, actor: .staff(id: 1), now: clock.now())
         }
     }
 
     @Test func oneActiveLinkPerResidentAndPerLINEUser_aNewLinkReplacesTheOld() throws {
-        let residents = try NoticesFixtures.insertResidents(store.database, count: 2) { _ in false }
+        let residents = try Fixtures.makeResidents(store.database, count: 2) { _ in false }
         let linking = AccountLinking(store: store)
-        let phoneA = NoticesFixtures.lineUserID(100)
-        let phoneB = NoticesFixtures.lineUserID(200)
+        let phoneA = Fixtures.lineUserID(100)
+        let phoneB = Fixtures.lineUserID(200)
         func link(_ resident: Int64, from user: String) throws {
             let code = try linking.issueCode(
-                residentID: resident, issuedBy: .resident, actor: .resident(id: resident), now: clock.now)
+                residentID: resident, issuedBy: .resident, actor: .resident(id: resident), now: clock.now())
             try deliver([Self.event("message", user: user, text: code.displayCode)])
             try processor.processPendingEvents()
         }
@@ -216,16 +218,16 @@ struct WebhookTests {
     }
 
     @Test func unlinking_worksFromBothSides() throws {
-        let residents = try NoticesFixtures.insertResidents(store.database, count: 2)
+        let residents = try Fixtures.makeResidents(store.database, count: 2)
         let linking = AccountLinking(store: store)
         let actor = AuditActor.resident(id: residents[0])
-        #expect(try linking.unlink(residentID: residents[0], reason: .resident, actor: actor, now: clock.now))
+        #expect(try linking.unlink(residentID: residents[0], reason: .resident, actor: actor, now: clock.now()))
         #expect(try store.fetchActiveLink(residentID: residents[0]) == nil)
         #expect(
-            try !linking.unlink(residentID: residents[0], reason: .resident, actor: actor, now: clock.now),
+            try !linking.unlink(residentID: residents[0], reason: .resident, actor: actor, now: clock.now()),
             "nothing left to unlink")
 
-        try deliver([Self.event("message", user: NoticesFixtures.lineUserID(2), text: "連携解除")])
+        try deliver([Self.event("message", user: Fixtures.lineUserID(2), text: "連携解除")])
         try processor.processPendingEvents()
         let history = try store.fetchLinkHistory(residentID: residents[1])
         #expect(history.first?.active == false)
@@ -238,7 +240,7 @@ struct WebhookTests {
     }
 
     @Test func messageTextIsRedactedOnceProcessed_andOtherMessagesAreIgnored() throws {
-        let event = Self.event("message", user: NoticesFixtures.lineUserID(3), text: "こんにちは、山田です")
+        let event = Self.event("message", user: Fixtures.lineUserID(3), text: "こんにちは、山田です")
         try deliver([event])
         try processor.processPendingEvents()
         let payload = try store.database.read {
@@ -253,13 +255,13 @@ struct WebhookTests {
     // MARK: Unfollow and the fallback list
 
     @Test func anUnfollowedResidentsNextNotice_landsOnTheFallbackList_withTheText() throws {
-        let residents = try NoticesFixtures.insertResidents(store.database, count: 3)
-        try deliver([Self.event("unfollow", user: NoticesFixtures.lineUserID(2))])
+        let residents = try Fixtures.makeResidents(store.database, count: 3)
+        try deliver([Self.event("unfollow", user: Fixtures.lineUserID(2))])
         try processor.processPendingEvents()
         #expect(try store.fetchActiveLink(residentID: residents[1]) == nil)
 
         let created = try store.createNotice(
-            NoticesFixtures.draft(.residents(residents), messages: ["{氏名} 様、{日時}に窓口へどうぞ。"]), now: clock.now)
+            NoticesFixtures.draft(.residents(residents), messages: ["{氏名} 様、{日時}に窓口へどうぞ。"]), now: clock.now())
         #expect(created.requestCount == 2)
         let fallback = try store.fetchFallbackList(noticeID: created.id)
         #expect(fallback.count == 1)
@@ -272,9 +274,9 @@ struct WebhookTests {
     }
 
     @Test func anUnfollowBeforeTheSend_putsTheResidentOnTheFallbackListToo_andAFollowRelinks() throws {
-        let residents = try NoticesFixtures.insertResidents(store.database, count: 600)
-        let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: clock.now)
-        try deliver([Self.event("unfollow", user: NoticesFixtures.lineUserID(42))])
+        let residents = try Fixtures.makeResidents(store.database, count: 600)
+        let created = try store.createNotice(NoticesFixtures.draft(.allLinked), now: clock.now())
+        try deliver([Self.event("unfollow", user: Fixtures.lineUserID(42))])
         try processor.processPendingEvents()
         let fallback = try store.fetchFallbackList(noticeID: created.id)
         #expect(fallback.map(\.residentID) == [residents[41]])
@@ -283,15 +285,15 @@ struct WebhookTests {
         #expect(try store.fetchNotice(id: created.id)?.fallbackCount == 1)
 
         // Unblocking gives the link back.
-        try deliver([Self.event("follow", user: NoticesFixtures.lineUserID(42))])
+        try deliver([Self.event("follow", user: Fixtures.lineUserID(42))])
         try processor.processPendingEvents()
-        #expect(try store.fetchActiveLink(residentID: residents[41])?.lineUserID == NoticesFixtures.lineUserID(42))
+        #expect(try store.fetchActiveLink(residentID: residents[41])?.lineUserID == Fixtures.lineUserID(42))
     }
 
     @Test func theBackgroundProcessor_handlesWhatTheWebhookStored_beforeItStops() throws {
-        let residents = try NoticesFixtures.insertResidents(store.database, count: 1)
+        let residents = try Fixtures.makeResidents(store.database, count: 1)
         processor.start(idleInterval: 60)
-        try deliver([Self.event("message", user: NoticesFixtures.lineUserID(1), text: "解除")])
+        try deliver([Self.event("message", user: Fixtures.lineUserID(1), text: "解除")])
         processor.stop()
         #expect(try store.fetchActiveLink(residentID: residents[0]) == nil)
     }

@@ -24,3 +24,8 @@ public final class ManualTimeSource: TimeSource {
         current.withLock { $0 = date }
     }
 }
+
+extension ManualTimeSource {
+    /// For APIs that take the clock as a `() -> Date`.
+    public var function: @Sendable () -> Date { { [self] in now() } }
+}

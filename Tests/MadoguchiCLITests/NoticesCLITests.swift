@@ -9,8 +9,8 @@ struct NoticesCLITests {
     let directory = TemporaryDirectory()
 
     private func prepare(residents: Int) throws -> String {
-        let database = try NoticesFixtures.makeDatabase(in: directory, name: "cli.sqlite")
-        try NoticesFixtures.insertResidents(database, count: residents)
+        let database = try Fixtures.makeDatabase(in: directory, name: "cli.sqlite", withDistricts: true)
+        try Fixtures.makeResidents(database, count: residents)
         database.close()
         return directory.path("cli.sqlite")
     }
@@ -21,40 +21,43 @@ struct NoticesCLITests {
         return ["MADOGUCHI_LINE_API_BASE": fake.baseURL, "MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": tokenFile]
     }
 
+    /// 「{氏名} 様」 to every linked resident: one push each.
+    private func createPersonalisedNotice(_ path: String, environment: [String: String]) throws -> ProcessRunner.Result
+    {
+        try ProcessRunner.run(
+            ["notices", "create", "--db", path, "--title", "個別", "--text", "{氏名} 様", "--all-linked"],
+            environment: environment)
+    }
+
     @Test func help_andUsageErrors() throws {
-        let help = try SenderProcess.run(["notices", "send", "--help"], environment: [:], in: directory)
+        let help = try ProcessRunner.run(["notices", "send", "--help"], )
         #expect(help.exitCode == 0)
         #expect(help.stdout.contains("USAGE: madoguchi notices send"))
         #expect(help.stdout.contains("75"))
-        let group = try SenderProcess.run(["help", "notices"], environment: [:], in: directory)
+        let group = try ProcessRunner.run(["help", "notices"], )
         #expect(group.stdout.contains("notices send") && group.stdout.contains("notices create"))
-        #expect(try SenderProcess.run(["notices", "send", "--colour"], environment: [:], in: directory).exitCode == 64)
+        #expect(try ProcessRunner.run(["notices", "send", "--colour"], ).exitCode == 64)
         #expect(
-            try SenderProcess.run(
-                ["notices", "create", "--title", "x", "--text", "y"], environment: [:], in: directory
-            )
-            .exitCode == 64, "an audience is required")
+            try ProcessRunner.run(
+                ["notices", "create", "--title", "x", "--text", "y"])
+                .exitCode == 64, "an audience is required")
         #expect(
-            try SenderProcess.run(
-                ["notices", "create", "--title", "x", "--text", "y", "--all-linked", "--district", "a"],
-                environment: [:],
-                in: directory
-            ).exitCode == 64, "only one audience")
+            try ProcessRunner.run(
+                ["notices", "create", "--title", "x", "--text", "y", "--all-linked", "--district", "a"]).exitCode == 64,
+            "only one audience")
     }
 
     @Test func send_refusesPlainHTTPToARealHost_andAMissingTokenFile_withoutLeakingAnything() throws {
         let path = try prepare(residents: 1)
-        let http = try SenderProcess.run(
+        let http = try ProcessRunner.run(
             ["notices", "send", "--db", path],
             environment: [
                 "MADOGUCHI_LINE_API_BASE": "http://api.line.me", "MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": "/dev/null",
-            ],
-            in: directory)
+            ])
         #expect(http.exitCode == 64)
-        let missing = try SenderProcess.run(
+        let missing = try ProcessRunner.run(
             ["notices", "send", "--db", path],
-            environment: ["MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": directory.path("nope")],
-            in: directory)
+            environment: ["MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": directory.path("nope")])
         #expect(missing.exitCode == 1, "the timer must alert: nothing can be sent")
         #expect(missing.stderr.contains("MADOGUCHI_LINE_CHANNEL_TOKEN_FILE"))
     }
@@ -63,20 +66,20 @@ struct NoticesCLITests {
         let path = try prepare(residents: 3)
         let fake = try FakeLINEAPI()
         let environment = try environment(fake)
-        let invalid = try SenderProcess.run(
+        let invalid = try ProcessRunner.run(
             ["notices", "create", "--db", path, "--title", "t", "--text", "{日時}に", "--all-linked"],
-            environment: environment, in: directory)
+            environment: environment)
         #expect(invalid.exitCode == 1)
         #expect(invalid.stderr.contains("{日時}"))
-        let created = try SenderProcess.run(
+        let created = try ProcessRunner.run(
             [
                 "notices", "create", "--db", path, "--title", "お知らせ", "--text", "窓口は{日時}です。", "--values-json",
                 #"{"日時":"9時"}"#, "--all-linked",
-            ], environment: environment, in: directory)
+            ], environment: environment)
         #expect(created.exitCode == 0, "\(created.stderr)")
 
-        let dryRun = try SenderProcess.run(
-            ["notices", "send", "--db", path, "--dry-run"], environment: [:], in: directory)
+        let dryRun = try ProcessRunner.run(
+            ["notices", "send", "--db", path, "--dry-run"], )
         #expect(dryRun.exitCode == 0, "\(dryRun.stderr)")
         let lines = dryRun.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -93,22 +96,18 @@ struct NoticesCLITests {
         let path = try prepare(residents: 700)
         let fake = try FakeLINEAPI()
         let environment = try environment(fake)
-        #expect(
-            try SenderProcess.run(
-                ["notices", "create", "--db", path, "--title", "個別", "--text", "{氏名} 様", "--all-linked"],
-                environment: environment, in: directory
-            ).exitCode == 0)
+        #expect(try createPersonalisedNotice(path, environment: environment).exitCode == 0)
         // One pass that cannot finish 700 pushes: work remains.
-        let partial = try SenderProcess.run(
-            ["notices", "send", "--db", path, "--max-seconds", "0"], environment: environment, in: directory)
+        let partial = try ProcessRunner.run(
+            ["notices", "send", "--db", path, "--max-seconds", "0"], environment: environment)
         #expect(partial.exitCode == 75, "\(partial.stderr)")
         // LINE refuses one of the rest for good: a person must look.
-        fake.setPlan { info in info.recipients == [NoticesFixtures.lineUserID(700)] ? .status(400) : nil }
-        let failing = try SenderProcess.run(["notices", "send", "--db", path], environment: environment, in: directory)
+        fake.setPlan { info in info.recipients == [Fixtures.lineUserID(700)] ? .status(400) : nil }
+        let failing = try ProcessRunner.run(["notices", "send", "--db", path], environment: environment)
         #expect(failing.exitCode == 1, "\(failing.stderr)")
         #expect(failing.stderr.contains("LINE rejected a notice request"))
         // Nothing left: done.
-        let done = try SenderProcess.run(["notices", "send", "--db", path], environment: environment, in: directory)
+        let done = try ProcessRunner.run(["notices", "send", "--db", path], environment: environment)
         #expect(done.exitCode == 0, "\(done.stderr)")
         #expect(fake.stats.accepted == 699)
         for output in [partial, failing, done] {
@@ -117,21 +116,18 @@ struct NoticesCLITests {
             #expect(!(output.stdout + output.stderr).contains("U0000"), "LINE user ids are never printed")
         }
     }
+
     @Test(.timeLimit(.minutes(1)))
     func sigterm_finishesTheCallsInFlight_recordsThem_andLeavesTheRestQueued() throws {
         let path = try prepare(residents: 300)
         let fake = try FakeLINEAPI()
         let environment = try environment(fake)
-        #expect(
-            try SenderProcess.run(
-                ["notices", "create", "--db", path, "--title", "個別", "--text", "{氏名} 様", "--all-linked"],
-                environment: environment, in: directory
-            ).exitCode == 0)
+        #expect(try createPersonalisedNotice(path, environment: environment).exitCode == 0)
         fake.setPlan { info in info.sequence == 1 ? .acceptThenHold : nil }
-        let sender = try SenderProcess(
-            ["notices", "send", "--db", path, "--request-timeout-ms", "5000"], environment: environment, in: directory)
+        let sender = try ProcessRunner.start(
+            ["notices", "send", "--db", path, "--request-timeout-ms", "5000"], environment: environment)
         #expect(fake.waitUntilAccepted(atLeast: 1, timeout: 30))
-        kill(sender.process.processIdentifier, SIGTERM)
+        sender.send(SIGTERM)
         fake.releaseHeldResponses()
         let exitCode = sender.waitForExit()
         #expect(exitCode == 0 || exitCode == 75, "\(sender.stderr)")

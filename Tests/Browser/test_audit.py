@@ -1,12 +1,23 @@
 """The audit viewer (/staff/audit) shows what staff just did, by ids only: no resident's name appears.
 
-Runs last (files are collected in name order), so it also finds the trail the staff tests left behind."""
+Each test makes the trail it looks for, on this file's own server: a search and a record view, or a counter
+registration with a reset code the resident then uses, and a staff member added by the admin."""
 
 import re
 
-import pytest
+from selenium.webdriver.common.by import By
 
-from conftest import ADMIN, COUNTER_RESIDENT, DEMO_RESIDENT_NAME, RESIDENT_NAMES, SUPERVISOR, WEB_RESIDENT
+from conftest import (
+    ADMIN,
+    COUNTER_RESIDENT,
+    DEMO_RESIDENT_NAME,
+    RESIDENT_NAMES,
+    SUPERVISOR,
+    WEB_RESIDENT,
+    fill_counter_registration,
+    fill_new_staff,
+    fill_password_reset,
+)
 
 # Everything that would identify a resident, for every resident the suite creates.
 PERSONAL = RESIDENT_NAMES + [
@@ -69,11 +80,29 @@ def test_supervisor_sees_search_and_record_view_without_names(browser, server):
     assert_no_personal_data(browser)
 
 
-def test_admin_sees_the_counter_trail_and_the_added_staff_member(browser, server, journal):
-    if "counter resident id" not in journal or "staff added by admin" not in journal:
-        pytest.skip("needs test_2_staff.py to have run first in this session")
-    resident_id = journal["counter resident id"]
+def register_at_the_counter_and_reset_the_password(browser, open_browser):
+    """As the logged-in admin: register COUNTER_RESIDENT, print a reset code, and let them use it. Returns the id."""
+    browser.go("/staff/residents/new")
+    fill_counter_registration(browser, COUNTER_RESIDENT).press("登録する")
+    match = re.fullmatch(r"/staff/residents/(\d+)\?done=created", browser.path())
+    assert match, browser.path()
+    browser.press("再設定コードを発行する")
+    assert browser.h1 == "パスワード再設定コード"
+    code = browser.driver.find_element(By.CSS_SELECTOR, ".one-time-code").text
+    phone = open_browser("counter resident")
+    phone.go("/reset")
+    fill_password_reset(phone, COUNTER_RESIDENT["login"], code, "furenai-no-haru-41").press("パスワードを設定する")
+    assert phone.path() == "/login?reset=1", phone.main_text[:300]
+    return match.group(1)
+
+
+def test_admin_sees_the_counter_trail_and_the_added_staff_member(browser, open_browser, server):
     browser.staff_log_in(ADMIN["login"], server.staff[ADMIN["login"]])
+    resident_id = register_at_the_counter_and_reset_the_password(browser, open_browser)
+    browser.go("/staff/admin/staff")
+    new_staff = {"login": "sato.hoken", "name": "佐藤 花", "department": "保健福祉課", "role": "監督者"}
+    fill_new_staff(browser, new_staff, "hoken-fukushi-2026").press("追加する")
+    assert browser.path() == "/staff/admin/staff?done=created", browser.main_text[:300]
 
     browser.go(f"/staff/audit?subject_type=resident&subject_id={resident_id}")
     rows = browser.table()

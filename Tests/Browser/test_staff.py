@@ -4,13 +4,21 @@ import re
 
 from selenium.webdriver.common.by import By
 
-from conftest import ADMIN, CLERK, COUNTER_RESIDENT, SUPERVISOR
+from conftest import (
+    ADMIN,
+    CLERK,
+    COUNTER_RESIDENT,
+    SUPERVISOR,
+    fill_counter_registration,
+    fill_new_staff,
+    fill_password_reset,
+)
 
 NEW_STAFF = {"login": "sato.hoken", "name": "佐藤 花", "department": "保健福祉課", "role": "監督者"}
 NEW_STAFF_PASSWORD = "hoken-fukushi-2026"
 
 
-def test_clerk_is_refused_staff_admin_and_admin_adds_a_staff_member(browser, server, journal):
+def test_clerk_is_refused_staff_admin_and_admin_adds_a_staff_member(browser, server):
     browser.staff_log_in(CLERK["login"], server.staff[CLERK["login"]])
     assert f"{CLERK['name']}（{CLERK['department']}・担当者）" in browser.nav_text
     assert browser.has_link("住民検索")
@@ -48,20 +56,12 @@ def test_clerk_is_refused_staff_admin_and_admin_adds_a_staff_member(browser, ser
     assert members[CLERK["login"]]["状態"].startswith("有効")
     assert "admin" in members  # the demo admin from demo-data
 
-    (
-        browser.fill("ログインID", NEW_STAFF["login"])
-        .fill("氏名", NEW_STAFF["name"])
-        .select("担当課", NEW_STAFF["department"])
-        .choose(NEW_STAFF["role"])
-        .fill("初期パスワード", NEW_STAFF_PASSWORD)
-        .press("追加する")
-    )
+    fill_new_staff(browser, NEW_STAFF, NEW_STAFF_PASSWORD).press("追加する")
     assert browser.path() == "/staff/admin/staff?done=created"
     assert "職員アカウントを追加しました。" in browser.main_text
     row = {row["ログインID"]: row for row in browser.table()}[NEW_STAFF["login"]]
     assert (row["氏名"], row["担当課"], row["役割"]) == (NEW_STAFF["name"], NEW_STAFF["department"], "監督者")
     browser.screenshot("12-staff-admin-added")
-    journal["staff added by admin"] = NEW_STAFF["login"]
 
     # The new account works, with the role chosen on the form.
     browser.log_out()
@@ -70,21 +70,12 @@ def test_clerk_is_refused_staff_admin_and_admin_adds_a_staff_member(browser, ser
     assert browser.has_link("監査ログ") and not browser.has_link("職員管理")
 
 
-def test_counter_registration_reset_code_and_the_residents_first_login(browser, open_browser, server, journal):
+def test_counter_registration_reset_code_and_the_residents_first_login(browser, open_browser, server):
     browser.staff_log_in(ADMIN["login"], server.staff[ADMIN["login"]])
     browser.follow("窓口で住民を登録する")
     assert browser.path() == "/staff/residents/new"
     assert browser.h1 == "窓口での住民登録"
-    (
-        browser.fill("ログインID（メールアドレスまたは携帯電話の番号）", COUNTER_RESIDENT["login"])
-        .fill("氏名（漢字）", COUNTER_RESIDENT["name"])
-        .fill("フリガナ", COUNTER_RESIDENT["kana"])
-        .fill("生年月日", "1941-02-14")
-        .fill("郵便番号", "055-0311")
-        .fill("住所", COUNTER_RESIDENT["address"])
-        .select("お住まいの地区", "振内")
-        .choose("電話")
-    )
+    fill_counter_registration(browser, COUNTER_RESIDENT)
     browser.screenshot("13-staff-counter-registration")
     browser.press("登録する")
 
@@ -109,7 +100,6 @@ def test_counter_registration_reset_code_and_the_residents_first_login(browser, 
     assert browser.h1 == "住民の記録"
     resident_id = re.search(r"住民番号 (\d+)", browser.main_text).group(1)
     assert browser.path() == f"/staff/residents/{resident_id}"
-    journal["counter resident id"] = resident_id
 
     browser.press("再設定コードを発行する")
     assert browser.h1 == "パスワード再設定コード"
@@ -128,13 +118,7 @@ def test_counter_registration_reset_code_and_the_residents_first_login(browser, 
     assert phone.path() == "/reset"
     assert phone.h1 == "パスワードの再設定"
     new_password = "furenai-no-haru-41"
-    (
-        phone.fill("ログインID", COUNTER_RESIDENT["login"])
-        .fill("再設定コード（8文字）", code)
-        .fill("新しいパスワード", new_password)
-        .fill("新しいパスワード（確認のためもう一度）", new_password)
-        .press("パスワードを設定する")
-    )
+    fill_password_reset(phone, COUNTER_RESIDENT["login"], code, new_password).press("パスワードを設定する")
     assert phone.path() == "/login?reset=1"
     assert "パスワードを設定しました。新しいパスワードでログインしてください。" in phone.main_text
     phone.screenshot("15-resident-reset-done")
@@ -146,13 +130,7 @@ def test_counter_registration_reset_code_and_the_residents_first_login(browser, 
     # The code is single-use.
     other = open_browser("someone with the old paper")
     other.go("/reset")
-    (
-        other.fill("ログインID", COUNTER_RESIDENT["login"])
-        .fill("再設定コード（8文字）", code)
-        .fill("新しいパスワード", "another-password-99")
-        .fill("新しいパスワード（確認のためもう一度）", "another-password-99")
-        .press("パスワードを設定する")
-    )
+    fill_password_reset(other, COUNTER_RESIDENT["login"], code, "another-password-99").press("パスワードを設定する")
     assert other.path() == "/reset"
     assert "ログインIDまたは再設定コードが正しくないか、コードの有効期限が切れています。" in other.main_text
 
