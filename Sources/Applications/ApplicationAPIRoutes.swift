@@ -171,7 +171,7 @@ struct ApplicationAPIRoutes: RouteCollection {
             }
             return (try request.decodeJSON(SubmitBody.self), [])
         case "multipart/form-data":
-            let parts = try MultipartRequest.parts(of: request)
+            let parts = try request.multipartParts()
             guard let part = parts.first(where: { $0.name == "application" && !$0.isFile }) else {
                 throw HTTPError(status: 400, code: "missing_field", message: "必須の項目 application がありません。")
             }

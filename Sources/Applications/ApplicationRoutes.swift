@@ -31,48 +31,6 @@ extension Authentication {
     }
 }
 
-/// A parsed multipart request. The auth wrappers read the CSRF token only from urlencoded bodies and the
-/// `X-CSRF-Token` header, so for a multipart form the token field is copied into that header before the
-/// wrapper runs; the wrapper then checks it exactly as for any other form.
-enum MultipartRequest {
-    static func withCSRFHeader(_ inner: @escaping Handler) -> Handler {
-        { request in
-            guard request.contentType == "multipart/form-data" else { return try inner(request) }
-            let parts = try parts(of: request)
-            var headers = request.headers
-            if let token = parts.firstText(Form.csrfFieldName) { headers[Authentication.csrfHeader] = token }
-            return try inner(
-                Request(
-                    method: request.method, path: request.path, queryItems: request.queryItems, headers: headers,
-                    body: request.body, clientAddress: request.clientAddress, requestID: request.requestID,
-                    routePattern: request.routePattern, pathParameters: request.pathParameters,
-                    receivedAt: request.receivedAt))
-        }
-    }
-
-    static func parts(of request: Request) throws -> [MultipartPart] {
-        do {
-            return try MultipartParser.parse(request.body, contentType: request.header("content-type"))
-        } catch let error as MultipartError {
-            if error == .totalTooLarge {
-                throw HTTPError.payloadTooLarge(limit: AttachmentRules.maximumApplicationBytes)
-            }
-            throw HTTPError.badRequest(error.message)
-        }
-    }
-
-    /// Text fields from a multipart or urlencoded body.
-    static func values(of request: Request) throws -> (SubmittedValues, [MultipartPart]) {
-        if request.contentType == "multipart/form-data" {
-            let parts = try parts(of: request)
-            return (parts.submittedValues, parts)
-        }
-        var values: SubmittedValues = [:]
-        for pair in try request.form().pairs { values[pair.name, default: []].append(pair.value) }
-        return (values, [])
-    }
-}
-
 extension Request {
     var origin: RequestOrigin { RequestOrigin(clientAddress: clientAddress, requestID: requestID) }
 }
@@ -112,10 +70,10 @@ struct ApplicationRoutes: RouteCollection {
 
         routes.post(
             "/applications/new/:code", maximumBodyBytes: uploadBodyLimit,
-            MultipartRequest.withCSRFHeader(
+            auth.acceptingMultipart(
                 auth.residentOrGuest { [self] request, visitor in
                     let procedure = try procedure(request)
-                    let (values, parts) = try MultipartRequest.values(of: request)
+                    let (values, parts) = try request.formValues()
                     guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
                         throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
                     }
@@ -272,9 +230,9 @@ struct ApplicationRoutes: RouteCollection {
 
         routes.post(
             "/applications/lookup/resubmit", maximumBodyBytes: uploadBodyLimit,
-            MultipartRequest.withCSRFHeader(
+            auth.acceptingMultipart(
                 auth.residentOrGuest { [self] request, visitor in
-                    let (values, parts) = try MultipartRequest.values(of: request)
+                    let (values, parts) = try request.formValues()
                     let secret = values["guest_secret"]?.first ?? ""
                     guard
                         let application = try workflow.guestApplication(
@@ -346,10 +304,10 @@ struct ApplicationRoutes: RouteCollection {
 
         routes.post(
             "/applications/:reference/edit", maximumBodyBytes: uploadBodyLimit,
-            MultipartRequest.withCSRFHeader(
+            auth.acceptingMultipart(
                 auth.resident { [self] request, resident in
                     let application = try owned(request, by: resident)
-                    let (values, parts) = try MultipartRequest.values(of: request)
+                    let (values, parts) = try request.formValues()
                     let reference = application.reference ?? ""
                     if let response = try resubmit(
                         application, values: values, parts: parts, applicant: .resident(id: resident.id),

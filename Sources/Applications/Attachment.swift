@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// What files an application accepts and how they are checked: only JPEG, PNG and PDF, recognised by their
 /// first bytes (magic numbers) rather than by the name or the type the browser claims, which the sender

@@ -1,5 +1,6 @@
 import Formats
 import Foundation
+import HTTP
 import Identity
 import Web
 
@@ -36,8 +37,6 @@ public enum AnswerValue: Sendable, Equatable, Codable {
 /// A procedure's answers by field name, as stored in `applications.answers`.
 public typealias Answers = [String: AnswerValue]
 
-/// What was submitted, by input name; a name may carry several values (select-many).
-public typealias SubmittedValues = [String: [String]]
 
 /// Validates and normalises submitted answers against a procedure's fields. Every message is Japanese,
 /// names the field by its label and never repeats what was typed.

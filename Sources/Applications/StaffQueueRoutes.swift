@@ -235,12 +235,12 @@ struct StaffQueueRoutes: RouteCollection {
 
         routes.post(
             "/staff/counter/:code", maximumBodyBytes: uploadBodyLimit,
-            MultipartRequest.withCSRFHeader(
+            auth.acceptingMultipart(
                 auth.staff { [self] request, staff in
                     guard let procedure = catalog.procedure(code: request.parameter("code")) else {
                         throw HTTPError.notFound
                     }
-                    let (values, parts) = try MultipartRequest.values(of: request)
+                    let (values, parts) = try request.formValues()
                     guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
                         throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
                     }

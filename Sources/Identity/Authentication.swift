@@ -165,6 +165,13 @@ public final class Authentication: Sendable {
 
     // MARK: Who is calling
 
+    /// For forms that upload files: the wrappers read the CSRF token only from urlencoded bodies and the
+    /// `X-CSRF-Token` header, so a multipart form's token field is copied into that header first; the wrapper
+    /// inside then checks it exactly as for any other form.
+    public func acceptingMultipart(_ inner: @escaping Handler) -> Handler {
+        { request in try inner(try request.copyingMultipartField(Form.csrfFieldName, toHeader: Self.csrfHeader)) }
+    }
+
     /// The caller's active session, or nil. Pushes the idle timeout back (at most once per `touchInterval`).
     public func currentSession(_ request: Request) throws -> Session? {
         guard let token = request.cookie(sessionCookie.name), SessionToken.isWellFormed(token) else { return nil }

@@ -2,42 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Applications
-
-/// Builds multipart bodies the way browsers do.
-struct MultipartBody {
-    var boundary = "----MadoguchiBoundary7MA4YWxkTrZu0gW"
-    var parts: [(name: String, filename: String?, contentType: String?, data: Data)] = []
-
-    mutating func add(_ name: String, _ value: String) { parts.append((name, nil, nil, Data(value.utf8))) }
-    mutating func addFile(_ name: String, filename: String, contentType: String, data: Data) {
-        parts.append((name, filename, contentType, data))
-    }
-
-    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
-
-    var data: Data {
-        var body = Data()
-        for part in parts {
-            body.append(Data("--\(boundary)\r\n".utf8))
-            var disposition = "Content-Disposition: form-data; name=\"\(part.name)\""
-            if let filename = part.filename { disposition += "; filename=\"\(filename)\"" }
-            body.append(Data((disposition + "\r\n").utf8))
-            if let type = part.contentType { body.append(Data("Content-Type: \(type)\r\n".utf8)) }
-            body.append(Data("\r\n".utf8))
-            body.append(part.data)
-            body.append(Data("\r\n".utf8))
-        }
-        body.append(Data("--\(boundary)--\r\n".utf8))
-        return body
-    }
-}
-
-enum SampleFiles {
-    static let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0x42, count: 64))
-    static let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 0x11, count: 64))
-    static let pdf = Data("%PDF-1.4\n%âãÏÓ\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
-}
+@testable import HTTP
 
 @Suite("Multipart parser")
 struct MultipartParserTests {
@@ -211,43 +176,5 @@ struct MultipartParserTests {
         }
         #expect(parsed > 0)
         #expect(Date().timeIntervalSince(started) < 10)
-    }
-}
-
-@Suite("Attachments")
-struct AttachmentTests {
-    @Test func sniffing_byMagicBytes() {
-        #expect(AttachmentRules.sniff(SampleFiles.png) == "image/png")
-        #expect(AttachmentRules.sniff(SampleFiles.jpeg) == "image/jpeg")
-        #expect(AttachmentRules.sniff(SampleFiles.pdf) == "application/pdf")
-        #expect(AttachmentRules.sniff(Data("<html><script>".utf8)) == nil)
-        #expect(AttachmentRules.sniff(Data([0x89, 0x50])) == nil)
-    }
-
-    @Test func check_rejectsDisguisedAndOversizedFiles() throws {
-        let procedure = try #require(try ApplicationFixtures.catalog().procedure(code: "housing-renovation-subsidy"))
-        let disguised = MultipartPart(
-            name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data("MZ\u{90}".utf8),
-            exceededFileLimit: false)
-        #expect(AttachmentRules.check(parts: [disguised], procedure: procedure).errors["estimate_document"] != nil)
-        let mismatched = MultipartPart(
-            name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: SampleFiles.png,
-            exceededFileLimit: false)
-        #expect(
-            AttachmentRules.check(parts: [mismatched], procedure: procedure).errors["estimate_document"]?.contains(
-                "一致しません") == true)
-        let oversized = MultipartPart(
-            name: "estimate_document", filename: "a.pdf", contentType: "application/pdf", data: Data(),
-            exceededFileLimit: true)
-        #expect(
-            AttachmentRules.check(parts: [oversized], procedure: procedure).errors["estimate_document"]?.contains(
-                "5 MB") == true)
-        let good = MultipartPart(
-            name: "estimate_document", filename: "C:\\Users\\hanako\\見積書.pdf", contentType: "application/octet-stream",
-            data: SampleFiles.pdf, exceededFileLimit: false)
-        let check = AttachmentRules.check(parts: [good], procedure: procedure)
-        #expect(check.errors.isEmpty)
-        #expect(check.accepted.first?.filename == "見積書.pdf")
-        #expect(check.accepted.first?.contentType == "application/pdf")
     }
 }
