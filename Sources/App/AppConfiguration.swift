@@ -44,6 +44,7 @@ public struct AppConfiguration: Sendable {
     public var databaseConfiguration: DatabaseConfiguration {
         var configuration = DatabaseConfiguration()
         configuration.groupCommit = groupCommit
+        configuration.threadMustNotBlock = { PollingThread.isCurrent }
         return configuration
     }
 

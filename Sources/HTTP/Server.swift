@@ -217,7 +217,7 @@ public final class Server: @unchecked Sendable {
         if let deferred = exchange.pendingDeferred {
             // Back from deferred work: render its result here, on a polling thread.
             exchange.pendingDeferred = nil
-            return send(renderDeferred(deferred, exchange), for: exchange, on: connection)
+            return send(PollingThread.runningInline { renderDeferred(deferred, exchange) }, for: exchange, on: connection)
         }
         if let response = exchange.pendingResponse {
             // Back from the blocking pool: libmicrohttpd calls once more after the resume.
@@ -259,7 +259,7 @@ public final class Server: @unchecked Sendable {
             }
             return .YES
         }
-        let response = dispatch(exchange, request)
+        let response = PollingThread.runningInline { dispatch(exchange, request) }
         if exchange.dropConnection { return .NO }
         if let deferred = response.deferred {
             exchange.deferredRequest = request

@@ -4,6 +4,7 @@ import HTTP
 import Security
 import ServiceKit
 import Store
+import Synchronization
 import Web
 
 /// A signed-in resident, as handlers receive it from `Authentication.resident`.
@@ -58,6 +59,10 @@ public final class Authentication: Sendable {
     let preSessionCookie: CookieWriter
     /// Signs the CSRF tokens of pages shown before login (see `guest`).
     private let preSessionKey: [UInt8]
+    /// Touches queued on the writer but perhaps not committed yet, by session id. A reader can fetch the session
+    /// before the writer commits its touch; without these a clerk clicking through pages could read an old
+    /// `lastSeenAt` and be signed out as idle.
+    private let pendingTouches = Mutex<[Int64: Date]>([:])
 
     public static let csrfHeader = "x-csrf-token"
     public static let residentLoginPath = "/login"
@@ -177,12 +182,13 @@ public final class Authentication: Sendable {
         guard let token = request.cookie(sessionCookie.name), SessionToken.isWellFormed(token) else { return nil }
         let now = timeSource.now()
         guard
-            let session = try database.read({
+            let stored = try database.read({
                 try SessionStore.fetchSession(tokenHash: SessionToken.hash(token), on: $0)
-            }),
-            session.isActive(at: now, policy: settings.policy(for: session.subject))
+            })
         else { return nil }
-        try touchIfDue(session, now: now)
+        let session = stored.seen(at: pendingTouches.withLock { $0[stored.id] })
+        guard session.isActive(at: now, policy: settings.policy(for: session.subject)) else { return nil }
+        touchIfDue(session, now: now)
         return session
     }
 
@@ -290,9 +296,14 @@ public final class Authentication: Sendable {
         Base64URL.encode(Digest.hmacSHA256(key: preSessionKey, message: Array("pre-session-csrf:\(nonce)".utf8)))
     }
 
-    private func touchIfDue(_ session: Session, now: Date) throws {
+    private func touchIfDue(_ session: Session, now: Date) {
         guard now.timeIntervalSince(session.lastSeenAt) >= settings.touchInterval else { return }
-        try database.write { try SessionStore.touchSession(id: session.id, at: now, on: $0) }
+        // Queued, not awaited: most pages are GETs answered on a polling thread, which must not wait for a
+        // commit. A touch lost to a crash only brings the idle timeout forward by one touch interval.
+        pendingTouches.withLock { $0[session.id] = max($0[session.id] ?? now, now) }
+        database.write({ try SessionStore.touchSession(id: session.id, at: now, on: $0) }) { [self] _ in
+            pendingTouches.withLock { if $0[session.id] == now { $0[session.id] = nil } }
+        }
     }
 
     static func isStateChanging(_ method: String) -> Bool { !["GET", "HEAD", "OPTIONS"].contains(method) }

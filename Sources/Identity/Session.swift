@@ -60,6 +60,14 @@ public struct Session: Sendable, Equatable {
     public let lastSeenAt: Date
     public let absoluteExpiresAt: Date
 
+    /// The same session as last seen at `time`, if that is later than what was read.
+    func seen(at time: Date?) -> Session {
+        guard let time, time > lastSeenAt else { return self }
+        return Session(
+            id: id, subject: subject, csrfToken: csrfToken, createdAt: createdAt, lastSeenAt: time,
+            absoluteExpiresAt: absoluteExpiresAt)
+    }
+
     /// True while neither timeout has passed at `now`.
     public func isActive(at now: Date, policy: SessionPolicy) -> Bool {
         now < absoluteExpiresAt && now < lastSeenAt.addingTimeInterval(policy.idleTimeout)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Security
+import ServiceKit
 import Store
 import Web
 
@@ -23,7 +24,7 @@ struct StaffResidentRoutes: RouteCollection {
         routes.post("/staff/residents/search", auth.staff(searchResidents))
         routes.get("/staff/residents/new", auth.staff(showCounterRegistrationForm))
         routes.post("/staff/residents/new", auth.staff(registerAtCounter))
-        routes.get("/staff/residents/:id", auth.staff(showResidentRecord))
+        routes.auditedGet("/staff/residents/:id", auth.staff(showResidentRecord))
         routes.post("/staff/residents/:id/reset-code", auth.staff(issueResetCode))
     }
 
@@ -78,10 +79,8 @@ struct StaffResidentRoutes: RouteCollection {
         let now = services.now()
         let event = AuditEvent(
             staff.auditActor, "resident.read", subjectType: "resident", subjectID: id, request: request)
-        // The read happens on the writer, with its audit row, in one transaction: no trace, no record.
-        let loaded = try services.database.write { connection -> (Resident, [District])? in
+        let loaded = try services.database.auditedRead(event, at: now) { connection -> (Resident, [District])? in
             guard let resident = try ResidentStore.fetchResident(id: id, on: connection) else { return nil }
-            try AuditLog.append(event, at: now, on: connection)
             return (resident, try ResidentStore.fetchDistricts(on: connection))
         }
         guard let (resident, districts) = loaded else { throw HTTPError.notFound }

@@ -31,7 +31,7 @@ struct NoticeConsoleRoutes: RouteCollection {
         routes.post("/staff/notices", auth.staff(confirmNotice))
 
         routes.get("/staff/notices/counter", auth.staff(openCounterPage))
-        routes.get("/staff/notices/fallback", auth.staff(showFallbackList))
+        routes.auditedGet("/staff/notices/fallback", auth.staff(showFallbackList))
         routes.post("/staff/notices/fallback/handled", auth.staff(markFallbackHandled))
         routes.get("/staff/notices/:id", auth.staff(showNotice))
     }

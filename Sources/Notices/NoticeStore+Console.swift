@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import Security
+import ServiceKit
 import Store
 
 /// Reads and writes only the staff console needs: template edits, per-notice recipient counts, districts,
@@ -89,10 +90,10 @@ extension NoticeStore {
     public func fetchFallbackListAudited(
         noticeID: Int64?, includeHandled: Bool, event: AuditEvent, now: Date
     ) throws -> [FallbackEntry] {
-        try database.write { connection in
-            try AuditLog.append(event, at: now, on: connection)
-            return try Self.fetchFallbackList(noticeID: noticeID, includeHandled: includeHandled, on: connection)
-        }
+        // Reading an empty list is still a read of the list: logged even when it holds nobody.
+        try database.auditedRead(event, at: now) {
+            try Self.fetchFallbackList(noticeID: noticeID, includeHandled: includeHandled, on: $0)
+        } ?? []
     }
 
     /// Marks an entry handled, audited in the same write.

@@ -24,7 +24,7 @@ extension NoticeStore {
         case replaced
     }
 
-    public struct LineLink: Sendable, Equatable {
+    public struct LINELink: Sendable, Equatable {
         public let id: Int64
         public let residentID: Int64
         public let lineUserID: String
@@ -189,14 +189,14 @@ extension NoticeStore {
         return ChangedLink(linkID: connection.lastInsertRowID, residentID: residentID)
     }
 
-    public func fetchActiveLink(residentID: Int64) throws -> LineLink? {
+    public func fetchActiveLink(residentID: Int64) throws -> LINELink? {
         try database.read { connection in
             try connection.queryFirst("SELECT * FROM line_links WHERE resident_id = ? AND active = 1", residentID)
                 .map(Self.lineLink)
         }
     }
 
-    public func fetchActiveLink(lineUserID: String) throws -> LineLink? {
+    public func fetchActiveLink(lineUserID: String) throws -> LINELink? {
         try database.read { connection in
             try connection.queryFirst("SELECT * FROM line_links WHERE line_user_id = ? AND active = 1", lineUserID)
                 .map(Self.lineLink)
@@ -204,7 +204,7 @@ extension NoticeStore {
     }
 
     /// Every link the resident has had, newest first.
-    public func fetchLinkHistory(residentID: Int64) throws -> [LineLink] {
+    public func fetchLinkHistory(residentID: Int64) throws -> [LINELink] {
         try database.read { connection in
             try connection.query("SELECT * FROM line_links WHERE resident_id = ? ORDER BY id DESC", residentID)
                 .map(Self.lineLink)
@@ -221,8 +221,8 @@ extension NoticeStore {
         }
     }
 
-    private static func lineLink(_ row: Row) throws -> LineLink {
-        LineLink(
+    private static func lineLink(_ row: Row) throws -> LINELink {
+        LINELink(
             id: try row.get("id"), residentID: try row.get("resident_id"), lineUserID: try row.get("line_user_id"),
             active: try row.get("active"), linkedAt: try row.get("linked_at"),
             linkedBy: LinkIssuer(rawValue: try row.get("linked_by")) ?? .resident,
@@ -301,5 +301,14 @@ extension NoticeStore {
                 WHERE processed_at IS NULL AND json_extract(payload, '$.webhookEventId') IS NULL
                 """, now)
         }
+    }
+}
+
+extension NoticeStore {
+    /// When the resident's active link started, or nil: all マイページ and the counter need (never the LINE
+    /// user id, which stays out of every page).
+    static func fetchActiveLinkDate(residentID: Int64, on connection: Connection) throws -> Date? {
+        try connection.scalar(
+            "SELECT linked_at FROM line_links WHERE resident_id = ? AND active = 1", residentID, as: Date.self)
     }
 }

@@ -34,13 +34,13 @@ public struct NoticesModule: ServiceModule {
         }
     }
 
-    public var myPageSections: [any MyPageSection] { [LineLinkMyPageSection()] }
+    public var myPageSections: [any MyPageSection] { [LINELinkMyPageSection()] }
     public var dashboardTiles: [any StaffDashboardTile] { [NoticesDashboardTile()] }
     public var workers: [any BackgroundWorker] { webhook.map { [$0.processor] } ?? [] }
 
     public func register(in routes: inout Routes) {
         routes.register(NoticeConsoleRoutes(store: store, authentication: authentication))
-        routes.register(LineLinkRoutes(linking: AccountLinking(store: store), authentication: authentication))
+        routes.register(LINELinkRoutes(linking: AccountLinking(store: store), authentication: authentication))
         if let webhook {
             routes.register(
                 NoticeWebhookRoutes(channelSecret: webhook.channelSecret, store: store, processor: webhook.processor))

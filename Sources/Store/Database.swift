@@ -41,6 +41,13 @@ public final class Database: Sendable {
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) throws -> T {
         precondition(!writer.isCurrentThread, "Database.write called from inside a write closure")
+        #if DEBUG
+            if let threadMustNotBlock = configuration.threadMustNotBlock, threadMustNotBlock() {
+                preconditionFailure(
+                    "Database.write would block an HTTP polling thread: register the route offloaded "
+                        + "(Routes.auditedGet for audited reads) or answer with a deferred write")
+            }
+        #endif
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox<T>()
         writer.enqueue(

@@ -16,6 +16,11 @@ public struct DatabaseConfiguration: Sendable {
     public var groupCommit = true
     /// Upper bound on writes folded into one commit, so one huge batch cannot delay its first caller forever.
     public var maximumBatchSize = 512
+    /// Debug builds ask this before a blocking `write` waits: true means the calling thread must never wait for a
+    /// commit (App answers "an HTTP polling thread": a wait there stalls every connection on it). Release builds
+    /// never ask. The staff detail page once ran its audited read inline while its JSON twin was offloaded;
+    /// this makes such drift a test failure.
+    public var threadMustNotBlock: (@Sendable () -> Bool)?
 
     public init() {}
 }
