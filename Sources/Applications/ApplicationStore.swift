@@ -357,13 +357,6 @@ public enum ApplicationStore {
             Hex.encode(Digest.sha256(attachment.data)), attachment.data, time)
     }
 
-    public static func deleteAttachments(applicationID: Int64, fields: [String], on connection: Connection) throws {
-        for field in fields {
-            try connection.run(
-                "DELETE FROM application_attachments WHERE application_id = ? AND field = ?", applicationID, field)
-        }
-    }
-
     public static func fetchAttachments(applicationID: Int64, on connection: Connection) throws -> [AttachmentInfo] {
         try connection.query(
             """

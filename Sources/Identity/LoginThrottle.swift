@@ -110,7 +110,4 @@ public enum LoginThrottle {
             now.addingTimeInterval(-policy.forgetAfter), now)
     }
 
-    public static func fetchFailures(key: String, on connection: Connection) throws -> Int {
-        try connection.scalar("SELECT failures FROM login_throttle WHERE key = ?", key, as: Int.self) ?? 0
-    }
 }

@@ -137,10 +137,6 @@ public enum ResidentStore {
         }
     }
 
-    public static func countResidents(on connection: Connection) throws -> Int {
-        try connection.scalar("SELECT count(*) FROM residents", as: Int.self) ?? 0
-    }
-
     public static func fetchDistricts(on connection: Connection) throws -> [District] {
         try connection.query("SELECT code, name, kana FROM districts ORDER BY sort_order, code").map { row in
             District(code: try row.get("code"), name: try row.get("name"), kana: try row.get("kana"))

@@ -57,12 +57,6 @@ public enum SessionStore {
             """, now, now.addingTimeInterval(-staff.idleTimeout), now.addingTimeInterval(-resident.idleTimeout))
     }
 
-    public static func countSessions(of subject: SessionSubject, on connection: Connection) throws -> Int {
-        try connection.scalar(
-            "SELECT count(*) FROM sessions WHERE subject_type = ? AND subject_id = ?", subject.type, subject.id,
-            as: Int.self) ?? 0
-    }
-
     private static func decode(_ row: Row) throws -> Session {
         guard let subject = SessionSubject(type: try row.get("subject_type"), id: try row.get("subject_id")) else {
             throw RowDecodingError(column: "subject_type", reason: "unknown subject type")

@@ -69,11 +69,6 @@ public enum StaffStore {
         try connection.run("UPDATE staff SET password_hash = ?, updated_at = ? WHERE id = ?", hash, time, staffID)
     }
 
-    public static func countActiveAdmins(on connection: Connection) throws -> Int {
-        try connection.scalar(
-            "SELECT count(*) FROM staff WHERE role = 'admin' AND disabled_at IS NULL", as: Int.self) ?? 0
-    }
-
     private static func decode(_ row: Row) throws -> StaffMember {
         let roleText: String = try row.get("role")
         let departmentText: String = try row.get("department")

@@ -203,25 +203,7 @@ extension NoticeStore {
         }
     }
 
-    /// Every link the resident has had, newest first.
-    public func fetchLinkHistory(residentID: Int64) throws -> [LINELink] {
-        try database.read { connection in
-            try connection.query("SELECT * FROM line_links WHERE resident_id = ? ORDER BY id DESC", residentID)
-                .map(Self.lineLink)
-        }
-    }
-
-    /// Residents with an active link, and all residents: the 公式LINE登録率 KPI.
-    public func countLinkedResidents() throws -> (linked: Int, residents: Int) {
-        try database.read { connection in
-            (
-                try connection.scalar("SELECT count(*) FROM line_links WHERE active = 1", as: Int.self) ?? 0,
-                try ResidentStore.countResidents(on: connection)
-            )
-        }
-    }
-
-    private static func lineLink(_ row: Row) throws -> LINELink {
+    static func lineLink(_ row: Row) throws -> LINELink {
         LINELink(
             id: try row.get("id"), residentID: try row.get("resident_id"), lineUserID: try row.get("line_user_id"),
             active: try row.get("active"), linkedAt: try row.get("linked_at"),
@@ -271,14 +253,6 @@ extension NoticeStore {
                 }
                 return StoredWebhookEvent(id: try row.get("id"), event: event, receivedAt: try row.get("received_at"))
             }
-        }
-    }
-
-    public func fetchWebhookEventOutcome(webhookEventID: String) throws -> (processed: Bool, outcome: String?)? {
-        try database.read { connection in
-            try connection.queryFirst(
-                "SELECT processed_at, outcome FROM line_webhook_events WHERE webhook_event_id = ?", webhookEventID
-            ).map { (try $0.get("processed_at", as: Date?.self) != nil, try $0.get("outcome")) }
         }
     }
 

@@ -309,12 +309,6 @@ public struct NoticeStore: Sendable {
         }
     }
 
-    public func fetchRequest(id: Int64) throws -> OutboxRequest? {
-        try database.read { connection in
-            try connection.queryFirst("SELECT * FROM notice_requests WHERE id = ?", id).map(Self.outboxRequest)
-        }
-    }
-
     static func outboxRequest(_ row: Row) throws -> OutboxRequest {
         OutboxRequest(
             id: try row.get("id"), noticeID: try row.get("notice_id"),
@@ -326,19 +320,6 @@ public struct NoticeStore: Sendable {
             leaseExpiresAt: try row.get("lease_expires_at"), firstAttemptAt: try row.get("first_attempt_at"),
             lastStatus: try row.get("last_status"), failureReason: try row.get("failure_reason"),
             acceptedRequestID: try row.get("accepted_request_id"), sentAt: try row.get("sent_at"))
-    }
-
-    /// Requests by state across all notices, for metrics and the console.
-    public func countRequestsByState() throws -> [NoticeRequestState: Int] {
-        try database.read { connection in
-            var counts: [NoticeRequestState: Int] = [:]
-            for row in try connection.query("SELECT state, count(*) AS count FROM notice_requests GROUP BY state") {
-                if let state = NoticeRequestState(rawValue: try row.get("state")) {
-                    counts[state] = try row.get("count")
-                }
-            }
-            return counts
-        }
     }
 
     // MARK: The fallback list
@@ -415,23 +396,6 @@ public struct NoticeStore: Sendable {
                 UPDATE notice_recipients SET fallback_handled_at = ?, fallback_handled_by = ?
                 WHERE notice_id = ? AND resident_id = ? AND delivery = 'fallback' AND fallback_handled_at IS NULL
                 """, now, actor, noticeID, residentID) == 1
-        }
-    }
-
-    /// How each targeted resident of a notice is reached; for tests and the console's notice page.
-    public func fetchDeliveries(noticeID: Int64) throws -> [(
-        residentID: Int64, delivery: String, reason: FallbackReason?
-    )] {
-        try database.read { connection in
-            try connection.query(
-                "SELECT resident_id, delivery, fallback_reason FROM notice_recipients WHERE notice_id = ? ORDER BY resident_id",
-                noticeID
-            ).map { row in
-                (
-                    try row.get("resident_id"), try row.get("delivery"),
-                    try row.get("fallback_reason", as: String?.self).flatMap(FallbackReason.init(rawValue:))
-                )
-            }
         }
     }
 

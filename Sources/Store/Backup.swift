@@ -82,8 +82,4 @@ extension Database {
         guard result == "ok" else { throw BackupError.integrityCheckFailed(path, result) }
     }
 
-    /// `PRAGMA integrity_check` on a reader; "ok" when the file is sound.
-    public func integrityCheck() throws -> String {
-        try read { try $0.scalar("PRAGMA integrity_check", as: String.self) ?? "no result" }
-    }
 }
