@@ -144,7 +144,7 @@ struct ApplicationRoutes: RouteCollection {
                 do {
                     outcome = try workflow.submit(
                         formToken: formToken, applicant: visitor.applicant, origin: request.origin, at: auth.now())
-                } catch ApplicationWorkflow.Failure.notFound {
+                } catch ApplicationStepRefused.notFound {
                     throw HTTPError.notFound
                 }
                 switch outcome {
@@ -343,11 +343,11 @@ struct ApplicationRoutes: RouteCollection {
     func perform(_ step: () throws -> Void) throws {
         do {
             try step()
-        } catch ApplicationWorkflow.Failure.notFound {
+        } catch ApplicationStepRefused.notFound {
             throw HTTPError.notFound
-        } catch ApplicationWorkflow.Failure.conflict(let message) {
+        } catch ApplicationStepRefused.conflict(let message) {
             throw HTTPError(status: 409, code: "conflict", message: message)
-        } catch ApplicationWorkflow.Failure.invalid(let message) {
+        } catch ApplicationStepRefused.invalid(let message) {
             throw HTTPError.badRequest(message)
         }
     }

@@ -335,11 +335,11 @@ struct StaffQueueRoutes: RouteCollection {
     func perform<T>(_ step: () throws -> T) throws -> T {
         do {
             return try step()
-        } catch ApplicationWorkflow.Failure.notFound {
+        } catch ApplicationStepRefused.notFound {
             throw HTTPError.notFound
-        } catch ApplicationWorkflow.Failure.conflict(let message) {
+        } catch ApplicationStepRefused.conflict(let message) {
             throw HTTPError(status: 409, code: "conflict", message: message)
-        } catch ApplicationWorkflow.Failure.invalid(let message) {
+        } catch ApplicationStepRefused.invalid(let message) {
             throw HTTPError.badRequest(message)
         }
     }
