@@ -39,68 +39,76 @@ struct ApplicationAPIRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = authentication
-        routes.get("/api/v1/procedures") { [catalog] _ in
-            try .json(["procedures": catalog.procedures.map(ProcedureJSON.init)])
-        }
-        routes.get("/api/v1/procedures/:code") { [catalog] request in
-            guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
-            return try .json(ProcedureJSON(procedure))
-        }
-
-        let submitAsResident = auth.resident { [self] request, resident in
-            try submit(request, applicant: .resident(id: resident.id))
-        }
+        routes.get("/api/v1/procedures", listProcedures)
+        routes.get("/api/v1/procedures/:code", showProcedure)
         // Room for files (multipart); JSON bodies keep the default cap, checked in `submission(of:)`.
-        routes.post("/api/v1/applications", maximumBodyBytes: uploadBodyLimit) { [self] request in
-            if try auth.currentResident(request) != nil { return try submitAsResident(request) }
-            return try submit(request, applicant: .guest)
-        }
-
-        routes.get(
-            "/api/v1/applications",
-            auth.resident { [self] _, resident in
-                let applications = try database.read {
-                    try ApplicationStore.fetchApplications(residentID: resident.id, on: $0)
-                }
-                return try .json(["applications": applications.map { ApplicationJSON($0, events: nil) }])
-            })
-
-        routes.get(
-            "/api/v1/applications/:reference",
-            auth.resident { [self] request, resident in
-                let application = try owned(request, by: resident)
-                let events = try database.read {
-                    try ApplicationStore.fetchEvents(applicationID: application.id, on: $0)
-                }
-                return try .json(ApplicationJSON(application, events: events))
-            })
-
-        routes.post(
-            "/api/v1/applications/:reference/withdraw",
-            auth.resident { [self] request, resident in
-                let application = try owned(request, by: resident)
-                try ApplicationRoutes(workflow: workflow, authentication: auth).perform {
-                    try workflow.withdraw(
-                        applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
-                        at: auth.now())
-                }
-                let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
-                return try .json(ApplicationJSON(updated, events: nil))
-            })
-
-        routes.post("/api/v1/applications/lookup", maximumBodyBytes: 4096) { [self] request in
-            let body = try request.decodeJSON(LookupBody.self)
-            guard
-                let application = try workflow.lookUp(
-                    reference: body.reference, secret: body.secret, origin: request.origin, at: auth.now())
-            else { throw HTTPError.notFound }
-            let events = try database.read { try ApplicationStore.fetchEvents(applicationID: application.id, on: $0) }
-            return try .json(ApplicationJSON(application, events: events))
-        }
+        routes.post("/api/v1/applications", maximumBodyBytes: uploadBodyLimit, submitApplication)
+        routes.get("/api/v1/applications", auth.resident(listApplications))
+        routes.get("/api/v1/applications/:reference", auth.resident(showApplication))
+        routes.post("/api/v1/applications/:reference/withdraw", auth.resident(withdrawApplication))
+        routes.post("/api/v1/applications/lookup", maximumBodyBytes: 4096, lookUpAsGuest)
     }
 
+    // MARK: Handlers
+
+    func listProcedures(_ request: Request) throws -> Response {
+        try .json(["procedures": catalog.procedures.map(ProcedureJSON.init)])
+    }
+
+    func showProcedure(_ request: Request) throws -> Response {
+        guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
+        return try .json(ProcedureJSON(procedure))
+    }
+
+    /// A request with a resident's session cookie submits as that resident (and must carry the CSRF header);
+    /// any other as a guest.
+    func submitApplication(_ request: Request) throws -> Response {
+        if try authentication.currentResident(request) != nil {
+            return try authentication.resident(submitAsResident)(request)
+        }
+        return try submit(request, applicant: .guest)
+    }
+
+    func submitAsResident(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        try submit(request, applicant: .resident(id: resident.id))
+    }
+
+    func listApplications(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let applications = try database.read { try ApplicationStore.fetchApplications(residentID: resident.id, on: $0) }
+        return try .json(["applications": applications.map { ApplicationJSON($0, events: nil) }])
+    }
+
+    func showApplication(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let application = try owned(request, by: resident)
+        let events = try database.read { try ApplicationStore.fetchEvents(applicationID: application.id, on: $0) }
+        return try .json(ApplicationJSON(application, events: events))
+    }
+
+    func withdrawApplication(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let application = try owned(request, by: resident)
+        try workflow.withdraw(
+            applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
+            at: authentication.now())
+        return try .json(ApplicationJSON(pages.reloaded(application), events: nil))
+    }
+
+    func lookUpAsGuest(_ request: Request) throws -> Response {
+        let body = try request.decodeJSON(LookupBody.self)
+        guard
+            let application = try workflow.lookUp(
+                reference: body.reference, secret: body.secret, origin: request.origin, at: authentication.now())
+        else { throw HTTPError.notFound }
+        let events = try database.read { try ApplicationStore.fetchEvents(applicationID: application.id, on: $0) }
+        return try .json(ApplicationJSON(application, events: events))
+    }
+
+    // MARK: Shared by the handlers
+
+    /// The resident pages, whose ownership rule the API shares.
+    var pages: ApplicationRoutes { ApplicationRoutes(workflow: workflow, authentication: authentication) }
+
     func owned(_ request: Request, by resident: AuthenticatedResident) throws -> StoredApplication {
-        try ApplicationRoutes(workflow: workflow, authentication: authentication).owned(request, by: resident)
+        try pages.owned(request, by: resident)
     }
 
     /// Validates and submits in one call: 201 with the reference (and, for guests, the secret shown once);
@@ -132,19 +140,16 @@ struct ApplicationAPIRoutes: RouteCollection {
         // required file fields, as on the form.
         let ownDraft = isOwn ? existing : nil
         let storedSizes = try ownDraft.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
-        let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
-        let fieldsWithFile = Set(storedSizes.keys).union(files.accepted.map(\.field))
-        let (answers, errors) = FieldValidation.validate(
-            body.answers.mapValues(\.values), for: procedure, today: now,
-            files: .init(fieldsWithFile: fieldsWithFile, errors: files.errors))
-        if !errors.isEmpty {
+        let form = CheckedForm(
+            body.answers.mapValues(\.values), parts: parts, procedure: procedure, storedSizes: storedSizes, today: now)
+        if !form.errors.isEmpty {
             return try .json(
                 ValidationErrorJSON(
                     error: .init(code: "invalid_answers", message: "入力内容に問題があります。", request_id: request.requestID),
-                    fields: errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422)
+                    fields: form.errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422)
         }
         let draft = try workflow.saveDraft(
-            procedure: procedure, applicant: applicant, answers: answers, attachments: files.accepted,
+            procedure: procedure, applicant: applicant, answers: form.answers, attachments: form.files,
             formToken: body.submissionToken, at: now)
         switch draft {
         case .notOwner: throw HTTPError.notFound

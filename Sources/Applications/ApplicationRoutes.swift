@@ -35,6 +35,27 @@ extension Request {
     var origin: RequestOrigin { RequestOrigin(clientAddress: clientAddress, requestID: requestID) }
 }
 
+/// A submitted form checked against its procedure, counting the files already stored for it: the answers, the
+/// accepted files and the messages to show beside the fields. The same for the resident's form and correction,
+/// the counter form and the API.
+struct CheckedForm {
+    let answers: Answers
+    let files: [NewAttachment]
+    let errors: FormErrors
+
+    init(
+        _ values: SubmittedValues, parts: [MultipartPart], procedure: Procedure, storedSizes: [String: Int], today: Date
+    ) {
+        let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
+        let fieldsWithFile = Set(storedSizes.keys).union(files.accepted.map(\.field))
+        let checked = FieldValidation.validate(
+            values, for: procedure, today: today, files: .init(fieldsWithFile: fieldsWithFile, errors: files.errors))
+        self.answers = checked.answers
+        self.files = files.accepted
+        self.errors = checked.errors
+    }
+}
+
 /// The resident pages: catalog, form → confirm → submit → completion, status, correction, withdrawal and the
 /// guest lookup.
 struct ApplicationRoutes: RouteCollection {
@@ -46,279 +67,238 @@ struct ApplicationRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = authentication
-        routes.get("/applications") { [catalog] request in
-            let resident = try auth.currentResident(request)
-            return ApplicationPages.catalog(catalog, query: request.query("q") ?? "", resident: resident).response()
-        }
-
-        routes.get(
-            "/applications/new/:code",
-            auth.residentOrGuest { [self] request, visitor in
-                let procedure = try procedure(request)
-                var values: SubmittedValues = [:]
-                if let resident = visitor.resident,
-                    let profile = try database.read({ try ResidentStore.fetchResident(id: resident.id, on: $0) })?
-                        .profile
-                {
-                    values = Self.prefill(procedure, from: profile)
-                }
-                return ApplicationPages.form(
-                    procedure: procedure, values: values, errors: FormErrors(), storedFiles: [],
-                    formToken: SecureRandom.token(), csrfToken: visitor.csrfToken, resident: visitor.resident
-                ).response()
-            })
-
+        routes.get("/applications", showCatalog)
+        routes.get("/applications/new/:code", auth.residentOrGuest(showNewForm))
         routes.post(
             "/applications/new/:code", maximumBodyBytes: uploadBodyLimit,
-            auth.acceptingMultipart(
-                auth.residentOrGuest { [self] request, visitor in
-                    let procedure = try procedure(request)
-                    let (values, parts) = try request.formValues()
-                    guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
-                        throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
-                    }
-                    let now = auth.now()
-                    let existing = try database.read {
-                        try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0)
-                    }
-                    if let existing, existing.status != .draft, existing.residentID == visitor.resident?.id {
-                        return ApplicationPages.complete(
-                            application: existing, procedure: procedure, guestSecret: nil, repeated: true,
-                            resident: visitor.resident
-                        ).response()
-                    }
-                    let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
-                    let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
-                    let fieldsWithFile = Set(storedSizes.keys).union(files.accepted.map(\.field))
-                    let (answers, errors) = FieldValidation.validate(
-                        values, for: procedure, today: now,
-                        files: .init(fieldsWithFile: fieldsWithFile, errors: files.errors))
-                    // Accepted files are kept even when other fields have errors, so nobody has to pick them again.
-                    let result = try workflow.saveDraft(
-                        procedure: procedure, applicant: visitor.applicant, answers: answers,
-                        attachments: files.accepted,
-                        formToken: formToken, at: now)
-                    guard case .saved(let draftID) = result else { throw HTTPError.notFound }
-                    let stored = try database.read {
-                        try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0)
-                    }
-                    if !errors.isEmpty {
-                        return ApplicationPages.form(
-                            procedure: procedure, values: values, errors: errors, storedFiles: stored,
-                            formToken: formToken,
-                            csrfToken: visitor.csrfToken, resident: visitor.resident
-                        ).response(status: 422)
-                    }
-                    return ApplicationPages.confirm(
-                        procedure: procedure, answers: answers, files: stored, formToken: formToken,
-                        csrfToken: visitor.csrfToken, resident: visitor.resident
-                    ).response()
-                }))
-
+            auth.acceptingMultipart(auth.residentOrGuest(saveDraft)))
         // The confirmation page's 「入力内容を修正する」: the form again, filled from the saved draft. The browser's
         // Back button would land on a POST result and ask to resend it, which strands elderly residents.
-        routes.post(
-            "/applications/revise",
-            auth.residentOrGuest { [self] request, visitor in
-                guard let formToken = try request.form()["form_token"],
-                    let draft = try database.read({
-                        try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0)
-                    }),
-                    draft.status == .draft, draft.residentID == visitor.resident?.id,
-                    let procedure = catalog.procedure(code: draft.procedureCode)
-                else { throw HTTPError.notFound }
-                let stored = try database.read {
-                    try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0)
-                }
-                return ApplicationPages.form(
-                    procedure: procedure, values: ApplicationPages.values(from: draft.answers), errors: FormErrors(),
-                    storedFiles: stored, formToken: formToken, csrfToken: visitor.csrfToken, resident: visitor.resident
-                ).response()
-            })
+        routes.post("/applications/revise", auth.residentOrGuest(reviseDraft))
+        routes.post("/applications/submit", auth.residentOrGuest(submitDraft))
 
-        routes.post(
-            "/applications/submit",
-            auth.residentOrGuest { [self] request, visitor in
-                guard let formToken = try request.form()["form_token"] else { throw HTTPError.notFound }
-                let outcome: ApplicationWorkflow.SubmitOutcome
-                do {
-                    outcome = try workflow.submit(
-                        formToken: formToken, applicant: visitor.applicant, origin: request.origin, at: auth.now())
-                } catch ApplicationWorkflow.Failure.notFound {
-                    throw HTTPError.notFound
-                }
-                switch outcome {
-                case .submitted(let application, let secret):
-                    return ApplicationPages.complete(
-                        application: application, procedure: catalog.procedure(code: application.procedureCode),
-                        guestSecret: secret, repeated: false, resident: visitor.resident
-                    ).response()
-                case .alreadySubmitted(let application):
-                    return ApplicationPages.complete(
-                        application: application, procedure: catalog.procedure(code: application.procedureCode),
-                        guestSecret: nil, repeated: true, resident: visitor.resident
-                    ).response()
-                }
-            })
-
-        // Literal routes are matched before `:reference`, so these two are not taken for references.
-        routes.get(
-            "/applications/lookup",
-            auth.residentOrGuest { request, visitor in
-                ApplicationPages.lookup(
-                    errors: FormErrors(), reference: "", csrfToken: visitor.csrfToken, resident: visitor.resident
-                )
-                .response()
-            })
-
-        routes.post(
-            "/applications/lookup",
-            auth.residentOrGuest { [self] request, visitor in
-                let form = try request.form()
-                let reference = form["reference"] ?? ""
-                let secret = form["guest_secret"] ?? ""
-                guard
-                    let application = try workflow.lookUp(
-                        reference: reference, secret: secret, origin: request.origin, at: auth.now())
-                else {
-                    var errors = FormErrors()
-                    if ReferenceNumber.normalize(reference) == nil {
-                        errors.add("reference", "受付番号が正しくありません。8文字の受付番号を、表示されたとおりに入力してください。")
-                    } else {
-                        errors.add("reference", "受付番号または確認コードが違います。")
-                    }
-                    return ApplicationPages.lookup(
-                        errors: errors, reference: reference, csrfToken: visitor.csrfToken, resident: visitor.resident
-                    ).response(status: 422)
-                }
-                return try guestStatus(application, secret: secret, visitor: visitor)
-            })
-
-        routes.post(
-            "/applications/lookup/withdraw",
-            auth.residentOrGuest { [self] request, visitor in
-                let form = try request.form()
-                let secret = form["guest_secret"] ?? ""
-                guard
-                    let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret)
-                else {
-                    throw HTTPError.notFound
-                }
-                try perform {
-                    try workflow.withdraw(
-                        applicationID: application.id, applicant: .guest, origin: request.origin, at: auth.now())
-                }
-                let updated = try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
-                return try guestStatus(updated, secret: secret, visitor: visitor, notice: "申請を取り下げました。")
-            })
-
-        routes.post(
-            "/applications/lookup/edit",
-            auth.residentOrGuest { [self] request, visitor in
-                let form = try request.form()
-                let secret = form["guest_secret"] ?? ""
-                guard
-                    let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret),
-                    let reference = application.reference
-                else { throw HTTPError.notFound }
-                return try editPage(
-                    application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
-                    action: "/applications/lookup/resubmit",
-                    hidden: [("reference", reference), ("guest_secret", secret)],
-                    visitor: visitor)
-            })
-
+        // Literal routes are matched before `:reference`, so these are not taken for references.
+        routes.get("/applications/lookup", auth.residentOrGuest(showLookupForm))
+        routes.post("/applications/lookup", auth.residentOrGuest(lookUpAsGuest))
+        routes.post("/applications/lookup/withdraw", auth.residentOrGuest(withdrawAsGuest))
+        routes.post("/applications/lookup/edit", auth.residentOrGuest(showEditFormAsGuest))
         routes.post(
             "/applications/lookup/resubmit", maximumBodyBytes: uploadBodyLimit,
-            auth.acceptingMultipart(
-                auth.residentOrGuest { [self] request, visitor in
-                    let (values, parts) = try request.formValues()
-                    let secret = values["guest_secret"]?.first ?? ""
-                    guard
-                        let application = try workflow.guestApplication(
-                            reference: values["reference"]?.first ?? "", secret: secret),
-                        let reference = application.reference
-                    else { throw HTTPError.notFound }
-                    if let response = try resubmit(
-                        application, values: values, parts: parts, applicant: .guest, request: request,
-                        visitor: visitor,
-                        action: "/applications/lookup/resubmit",
-                        hidden: [("reference", reference), ("guest_secret", secret)])
-                    {
-                        return response
-                    }
-                    let updated = try database.read {
-                        try ApplicationStore.fetchApplication(id: application.id, on: $0)
-                    }!
-                    return try guestStatus(updated, secret: secret, visitor: visitor, notice: "訂正した内容で再送信しました。")
-                }))
+            auth.acceptingMultipart(auth.residentOrGuest(resubmitAsGuest)))
 
-        routes.get(
-            "/applications/:reference",
-            auth.resident { [self] request, resident in
-                let application = try owned(request, by: resident)
-                let (events, files) = try database.read { connection in
-                    (
-                        try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
-                        try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection)
-                    )
-                }
-                // After a POST the browser lands here; say what happened, as the guest lookup page does.
-                let notice: String? =
-                    switch request.query("done") {
-                    case "resubmitted": "訂正した内容で再送信しました。"
-                    case "withdrawn": "申請を取り下げました。"
-                    default: nil
-                    }
-                return ApplicationPages.status(
-                    application: application, procedure: catalog.procedure(code: application.procedureCode),
-                    events: events,
-                    files: files, resident: resident, notice: notice
-                ).response()
-            })
-
-        routes.post(
-            "/applications/:reference/withdraw",
-            auth.resident { [self] request, resident in
-                let application = try owned(request, by: resident)
-                try perform {
-                    try workflow.withdraw(
-                        applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
-                        at: auth.now())
-                }
-                return .redirect(to: "/applications/\(application.reference ?? "")?done=withdrawn")
-            })
-
-        routes.get(
-            "/applications/:reference/edit",
-            auth.resident { [self] request, resident in
-                let application = try owned(request, by: resident)
-                guard ApplicationRules.residentMayResubmit(application.status) else {
-                    return .redirect(to: "/applications/\(application.reference ?? "")")
-                }
-                return try editPage(
-                    application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
-                    action: "/applications/\(application.reference ?? "")/edit", hidden: [],
-                    visitor: Visitor(resident: resident, csrfToken: resident.csrfToken))
-            })
-
+        routes.get("/applications/:reference", auth.resident(showStatus))
+        routes.post("/applications/:reference/withdraw", auth.resident(withdrawApplication))
+        routes.get("/applications/:reference/edit", auth.resident(showEditForm))
         routes.post(
             "/applications/:reference/edit", maximumBodyBytes: uploadBodyLimit,
-            auth.acceptingMultipart(
-                auth.resident { [self] request, resident in
-                    let application = try owned(request, by: resident)
-                    let (values, parts) = try request.formValues()
-                    let reference = application.reference ?? ""
-                    if let response = try resubmit(
-                        application, values: values, parts: parts, applicant: .resident(id: resident.id),
-                        request: request,
-                        visitor: Visitor(resident: resident, csrfToken: resident.csrfToken),
-                        action: "/applications/\(reference)/edit", hidden: [])
-                    {
-                        return response
-                    }
-                    return .redirect(to: "/applications/\(reference)?done=resubmitted")
-                }))
+            auth.acceptingMultipart(auth.resident(resubmitApplication)))
+    }
+
+    // MARK: Handlers
+
+    func showCatalog(_ request: Request) throws -> Response {
+        let resident = try authentication.currentResident(request)
+        return ApplicationPages.catalog(catalog, query: request.query("q") ?? "", resident: resident).response()
+    }
+
+    func showNewForm(_ request: Request, _ visitor: Visitor) throws -> Response {
+        let procedure = try procedure(request)
+        var values: SubmittedValues = [:]
+        if let resident = visitor.resident,
+            let profile = try database.read({ try ResidentStore.fetchResident(id: resident.id, on: $0) })?.profile
+        {
+            values = Self.prefill(procedure, from: profile)
+        }
+        return ApplicationPages.form(
+            procedure: procedure, values: values, errors: FormErrors(), storedFiles: [],
+            formToken: SecureRandom.token(), csrfToken: visitor.csrfToken, resident: visitor.resident
+        ).response()
+    }
+
+    /// Saves the form as the draft of its token, then shows the confirmation page, or the form again with its
+    /// errors. A form that became an application already shows its completion page again.
+    func saveDraft(_ request: Request, _ visitor: Visitor) throws -> Response {
+        let procedure = try procedure(request)
+        let (values, parts) = try request.formValues()
+        let formToken = try Self.formToken(in: values)
+        let now = authentication.now()
+        let existing = try database.read { try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }
+        if let existing, existing.status != .draft, existing.residentID == visitor.resident?.id {
+            return ApplicationPages.complete(
+                application: existing, procedure: procedure, guestSecret: nil, repeated: true,
+                resident: visitor.resident
+            ).response()
+        }
+        let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
+        let form = CheckedForm(values, parts: parts, procedure: procedure, storedSizes: storedSizes, today: now)
+        // Accepted files are kept even when other fields have errors, so nobody has to pick them again.
+        let result = try workflow.saveDraft(
+            procedure: procedure, applicant: visitor.applicant, answers: form.answers, attachments: form.files,
+            formToken: formToken, at: now)
+        guard case .saved(let draftID) = result else { throw HTTPError.notFound }
+        let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0) }
+        guard form.errors.isEmpty else {
+            return ApplicationPages.form(
+                procedure: procedure, values: values, errors: form.errors, storedFiles: stored, formToken: formToken,
+                csrfToken: visitor.csrfToken, resident: visitor.resident
+            ).response(status: 422)
+        }
+        return ApplicationPages.confirm(
+            procedure: procedure, answers: form.answers, files: stored, formToken: formToken,
+            csrfToken: visitor.csrfToken, resident: visitor.resident
+        ).response()
+    }
+
+    func reviseDraft(_ request: Request, _ visitor: Visitor) throws -> Response {
+        guard let formToken = try request.form()["form_token"],
+            let draft = try database.read({ try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }
+            ),
+            draft.status == .draft, draft.residentID == visitor.resident?.id,
+            let procedure = catalog.procedure(code: draft.procedureCode)
+        else { throw HTTPError.notFound }
+        let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0) }
+        return ApplicationPages.form(
+            procedure: procedure, values: ApplicationPages.values(from: draft.answers), errors: FormErrors(),
+            storedFiles: stored, formToken: formToken, csrfToken: visitor.csrfToken, resident: visitor.resident
+        ).response()
+    }
+
+    func submitDraft(_ request: Request, _ visitor: Visitor) throws -> Response {
+        guard let formToken = try request.form()["form_token"] else { throw HTTPError.notFound }
+        let outcome = try workflow.submit(
+            formToken: formToken, applicant: visitor.applicant, origin: request.origin, at: authentication.now())
+        let (application, secret, repeated) =
+            switch outcome {
+            case .submitted(let application, let secret): (application, secret, false)
+            case .alreadySubmitted(let application): (application, nil as String?, true)
+            }
+        return ApplicationPages.complete(
+            application: application, procedure: catalog.procedure(code: application.procedureCode),
+            guestSecret: secret, repeated: repeated, resident: visitor.resident
+        ).response()
+    }
+
+    func showLookupForm(_ request: Request, _ visitor: Visitor) throws -> Response {
+        ApplicationPages.lookup(
+            errors: FormErrors(), reference: "", csrfToken: visitor.csrfToken, resident: visitor.resident
+        )
+        .response()
+    }
+
+    func lookUpAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
+        let form = try request.form()
+        let reference = form["reference"] ?? ""
+        let secret = form["guest_secret"] ?? ""
+        guard
+            let application = try workflow.lookUp(
+                reference: reference, secret: secret, origin: request.origin, at: authentication.now())
+        else {
+            var errors = FormErrors()
+            if ReferenceNumber.normalize(reference) == nil {
+                errors.add("reference", "受付番号が正しくありません。8文字の受付番号を、表示されたとおりに入力してください。")
+            } else {
+                errors.add("reference", "受付番号または確認コードが違います。")
+            }
+            return ApplicationPages.lookup(
+                errors: errors, reference: reference, csrfToken: visitor.csrfToken, resident: visitor.resident
+            ).response(status: 422)
+        }
+        return try guestStatus(application, secret: secret, visitor: visitor)
+    }
+
+    func withdrawAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
+        let form = try request.form()
+        let secret = form["guest_secret"] ?? ""
+        guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret)
+        else { throw HTTPError.notFound }
+        try workflow.withdraw(
+            applicationID: application.id, applicant: .guest, origin: request.origin, at: authentication.now())
+        return try guestStatus(reloaded(application), secret: secret, visitor: visitor, notice: "申請を取り下げました。")
+    }
+
+    func showEditFormAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
+        let form = try request.form()
+        let secret = form["guest_secret"] ?? ""
+        guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret),
+            let reference = application.reference
+        else { throw HTTPError.notFound }
+        return try editPage(
+            application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
+            action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)],
+            visitor: visitor)
+    }
+
+    func resubmitAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
+        let (values, parts) = try request.formValues()
+        let secret = values["guest_secret"]?.first ?? ""
+        guard
+            let application = try workflow.guestApplication(
+                reference: values["reference"]?.first ?? "", secret: secret),
+            let reference = application.reference
+        else { throw HTTPError.notFound }
+        if let response = try resubmit(
+            application, values: values, parts: parts, applicant: .guest, request: request, visitor: visitor,
+            action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)])
+        {
+            return response
+        }
+        return try guestStatus(
+            reloaded(application), secret: secret, visitor: visitor, notice: "訂正した内容で再送信しました。")
+    }
+
+    func showStatus(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let application = try owned(request, by: resident)
+        let (events, files) = try database.read { connection in
+            (
+                try ApplicationStore.fetchEvents(applicationID: application.id, on: connection),
+                try ApplicationStore.fetchAttachments(applicationID: application.id, on: connection)
+            )
+        }
+        // After a POST the browser lands here; say what happened, as the guest lookup page does.
+        let notice: String? =
+            switch request.query("done") {
+            case "resubmitted": "訂正した内容で再送信しました。"
+            case "withdrawn": "申請を取り下げました。"
+            default: nil
+            }
+        return ApplicationPages.status(
+            application: application, procedure: catalog.procedure(code: application.procedureCode), events: events,
+            files: files, resident: resident, notice: notice
+        ).response()
+    }
+
+    func withdrawApplication(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let application = try owned(request, by: resident)
+        try workflow.withdraw(
+            applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
+            at: authentication.now())
+        return .redirect(to: "/applications/\(application.reference ?? "")?done=withdrawn")
+    }
+
+    func showEditForm(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let application = try owned(request, by: resident)
+        guard ApplicationRules.residentMayResubmit(application.status) else {
+            return .redirect(to: "/applications/\(application.reference ?? "")")
+        }
+        return try editPage(
+            application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
+            action: "/applications/\(application.reference ?? "")/edit", hidden: [],
+            visitor: Visitor(resident: resident, csrfToken: resident.csrfToken))
+    }
+
+    func resubmitApplication(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let application = try owned(request, by: resident)
+        let (values, parts) = try request.formValues()
+        let reference = application.reference ?? ""
+        if let response = try resubmit(
+            application, values: values, parts: parts, applicant: .resident(id: resident.id), request: request,
+            visitor: Visitor(resident: resident, csrfToken: resident.csrfToken),
+            action: "/applications/\(reference)/edit",
+            hidden: [])
+        {
+            return response
+        }
+        return .redirect(to: "/applications/\(reference)?done=resubmitted")
     }
 
     // MARK: Helpers
@@ -339,17 +319,18 @@ struct ApplicationRoutes: RouteCollection {
         return application
     }
 
-    /// Runs a workflow step, turning its failures into HTTP errors.
-    func perform(_ step: () throws -> Void) throws {
-        do {
-            try step()
-        } catch ApplicationWorkflow.Failure.notFound {
-            throw HTTPError.notFound
-        } catch ApplicationWorkflow.Failure.conflict(let message) {
-            throw HTTPError(status: 409, code: "conflict", message: message)
-        } catch ApplicationWorkflow.Failure.invalid(let message) {
-            throw HTTPError.badRequest(message)
+    /// The form's token, which names its draft: made with the form, so a missing or odd one means the page is
+    /// stale.
+    static func formToken(in values: SubmittedValues) throws -> String {
+        guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
+            throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
         }
+        return formToken
+    }
+
+    /// The application as stored now, after a step changed it.
+    func reloaded(_ application: StoredApplication) throws -> StoredApplication {
+        try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
     }
 
     static func prefill(_ procedure: Procedure, from profile: ResidentProfile) -> SubmittedValues {
@@ -393,7 +374,7 @@ struct ApplicationRoutes: RouteCollection {
     ) throws -> Response {
         guard let procedure = catalog.procedure(code: application.procedureCode) else { throw HTTPError.notFound }
         guard ApplicationRules.residentMayResubmit(application.status) else {
-            throw HTTPError(status: 409, code: "conflict", message: "この申請は訂正を受け付けていません。")
+            throw ApplicationStepRefused.conflict("この申請は訂正を受け付けていません。")
         }
         let (events, files) = try database.read { connection in
             (
@@ -413,22 +394,17 @@ struct ApplicationRoutes: RouteCollection {
         request: Request, visitor: Visitor, action: String, hidden: [(String, String)]
     ) throws -> Response? {
         guard let procedure = catalog.procedure(code: application.procedureCode) else { throw HTTPError.notFound }
-        let storedSizes = try workflow.storedFileSizes(applicationID: application.id)
-        let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
-        let (answers, errors) = FieldValidation.validate(
-            values, for: procedure, today: authentication.now(),
-            files: .init(fieldsWithFile: Set(storedSizes.keys).union(files.accepted.map(\.field)), errors: files.errors)
-        )
-        if !errors.isEmpty {
+        let form = CheckedForm(
+            values, parts: parts, procedure: procedure,
+            storedSizes: try workflow.storedFileSizes(applicationID: application.id), today: authentication.now())
+        guard form.errors.isEmpty else {
             return try editPage(
-                application, values: values, errors: errors, action: action, hidden: hidden, visitor: visitor,
+                application, values: values, errors: form.errors, action: action, hidden: hidden, visitor: visitor,
                 status: 422)
         }
-        try perform {
-            try workflow.resubmit(
-                applicationID: application.id, answers: answers, attachments: files.accepted, applicant: applicant,
-                origin: request.origin, at: authentication.now())
-        }
+        try workflow.resubmit(
+            applicationID: application.id, answers: form.answers, attachments: form.files, applicant: applicant,
+            origin: request.origin, at: authentication.now())
         return nil
     }
 }

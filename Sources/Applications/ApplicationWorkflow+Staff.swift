@@ -2,6 +2,7 @@ import Formats
 import Foundation
 import Identity
 import Security
+import ServiceKit
 import Store
 
 /// Everything a staff member sees on an application's detail view. Loaded in the same write as the audit row
@@ -33,16 +34,15 @@ extension ApplicationWorkflow {
     public static let maximumMessageLength = 2000
 
     /// The detail of a submitted application, with its `application.read` audit row. Nil for an unknown id or a
-    /// draft (drafts are not the town's yet).
+    /// draft (drafts are not the town's yet), and then nothing is logged.
     public func readForStaff(applicationID: Int64, staff: Int64, origin: RequestOrigin, at now: Date) throws
         -> StaffApplicationDetail?
     {
-        try database.write { connection in
+        try database.auditedRead(audit(.staff(id: staff), "application.read", applicationID, origin), at: now) {
+            connection in
             guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection),
                 application.status != .draft
             else { return nil }
-            try AuditLog.append(
-                audit(.staff(id: staff), "application.read", applicationID, origin), at: now, on: connection)
             return StaffApplicationDetail(
                 application: application,
                 events: try ApplicationStore.fetchEvents(applicationID: applicationID, on: connection),
@@ -54,24 +54,49 @@ extension ApplicationWorkflow {
     }
 
     /// Every submitted application of `procedure` in `period`, for the CSV. Reading a whole period is a read of
-    /// personal data: the `application.export` audit row (subject: the procedure) is written in the same step.
+    /// personal data: the `application.export` audit row (subject: the procedure) is written in the same step,
+    /// even when the period holds no application.
     public func exportApplications(
         procedure: Procedure, period: ExportPeriod, staff: Int64, origin: RequestOrigin, at now: Date
     ) throws -> [StoredApplication] {
-        try database.write { connection in
-            try AuditLog.append(
-                AuditEvent(
-                    actor: .staff(id: staff), action: "application.export", subjectType: "procedure",
-                    subjectID: procedure.code, clientAddress: origin.clientAddress, requestID: origin.requestID),
-                at: now, on: connection)
-            return try ApplicationStore.fetchApplicationsForExport(
+        let event = audit(
+            .staff(id: staff), "application.export", subjectType: "procedure", subjectID: procedure.code, origin)
+        let applications = try database.auditedRead(event, at: now) { connection in
+            try ApplicationStore.fetchApplicationsForExport(
                 procedureCode: procedure.code, from: period.start, to: period.end, on: connection)
+        }
+        return applications ?? []
+    }
+
+    /// A file of `applicationID` for a staff download, with its `application.attachment.read` audit row. Nil
+    /// when the application has no such file.
+    public func readAttachmentForStaff(
+        attachmentID: Int64, applicationID: Int64, staff: Int64, origin: RequestOrigin, at now: Date
+    ) throws -> (AttachmentInfo, Data)? {
+        let event = audit(
+            .staff(id: staff), "application.attachment.read", subjectType: "application_attachment",
+            subjectID: String(attachmentID), origin)
+        return try database.auditedRead(event, at: now) { connection in
+            try ApplicationStore.fetchAttachmentData(id: attachmentID, applicationID: applicationID, on: connection)
+        }
+    }
+
+    /// The resident's record for prefilling a counter form (書かない窓口), with its `resident.read` audit row like
+    /// any other staff read of it. Nil for an unknown resident.
+    public func readResidentForCounter(residentID: Int64, staff: Int64, origin: RequestOrigin, at now: Date) throws
+        -> Resident?
+    {
+        let event = audit(
+            .staff(id: staff), "resident.read", subjectType: "resident", subjectID: String(residentID), origin)
+        return try database.auditedRead(event, at: now) { connection in
+            try ResidentStore.fetchResident(id: residentID, on: connection)
         }
     }
 
     /// Checks a requested move's texts: trims them, fills an empty message from the chosen response template,
     /// insists on a message where the resident must be told why (要訂正, 不承認) and caps the lengths. Throws
-    /// `Failure.invalid` with the message to show. Whether the move itself is allowed is `transition`'s job.
+    /// `ApplicationStepRefused.invalid` with the message to show. Whether the move itself is allowed is
+    /// `transition`'s job.
     public func prepareMove(
         from: ApplicationStatus, to: ApplicationStatus, message: String?, templateID: Int64?, internalNote: String?
     ) throws -> StaffMove {
@@ -83,10 +108,10 @@ extension ApplicationWorkflow {
         }
         let note = (internalNote ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !ApplicationRules.requiresMessage(to: to) || !text.isEmpty else {
-            throw Failure.invalid("「\(to.label)」にするときは、申請者へのメッセージを入力するか定型文を選んでください。")
+            throw ApplicationStepRefused.invalid("「\(to.label)」にするときは、申請者へのメッセージを入力するか定型文を選んでください。")
         }
         guard text.count <= Self.maximumMessageLength, note.count <= Self.maximumMessageLength else {
-            throw Failure.invalid("メッセージとメモは\(Self.maximumMessageLength)文字以内にしてください。")
+            throw ApplicationStepRefused.invalid("メッセージとメモは\(Self.maximumMessageLength)文字以内にしてください。")
         }
         return StaffMove(
             from: from, to: to, message: text.isEmpty ? nil : text, internalNote: note.isEmpty ? nil : note)
@@ -106,7 +131,7 @@ extension ApplicationWorkflow {
     {
         let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...Self.maximumMessageLength).contains(text.count) else {
-            throw Failure.invalid("メモを\(Self.maximumMessageLength)文字以内で入力してください。")
+            throw ApplicationStepRefused.invalid("メモを\(Self.maximumMessageLength)文字以内で入力してください。")
         }
         try addNote(applicationID: applicationID, staff: staff, note: text, origin: origin, at: now)
     }
@@ -120,20 +145,22 @@ extension ApplicationWorkflow {
         let title = title.trimmingCharacters(in: .whitespaces)
         let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(title.count), (1...Self.maximumMessageLength).contains(body.count) else {
-            throw Failure.invalid("件名（100文字以内）と本文（2000文字以内）を入力してください。")
+            throw ApplicationStepRefused.invalid("件名（100文字以内）と本文（2000文字以内）を入力してください。")
         }
         // Templates word the moves staff make; residents withdraw without one (the table's CHECK agrees).
         if let toStatus, toStatus == .draft || toStatus == .withdrawn {
-            throw Failure.invalid("定型文の対象にできない状態です。")
+            throw ApplicationStepRefused.invalid("定型文の対象にできない状態です。")
         }
         return try database.write { connection in
-            if let id, try ApplicationStore.fetchTemplate(id: id, on: connection) == nil { throw Failure.notFound }
+            if let id, try ApplicationStore.fetchTemplate(id: id, on: connection) == nil {
+                throw ApplicationStepRefused.notFound
+            }
             let saved = try ApplicationStore.saveTemplate(
                 id: id, title: title, toStatus: toStatus, body: body, staffID: staff, at: now, on: connection)
             try AuditLog.append(
-                AuditEvent(
-                    actor: .staff(id: staff), action: "response_template.save", subjectType: "response_template",
-                    subjectID: String(saved), clientAddress: origin.clientAddress, requestID: origin.requestID),
+                audit(
+                    .staff(id: staff), "response_template.save", subjectType: "response_template",
+                    subjectID: String(saved), origin),
                 at: now, on: connection)
             return saved
         }

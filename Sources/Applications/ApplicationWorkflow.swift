@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Identity
 import Security
 import ServiceKit
@@ -55,6 +56,40 @@ public struct RequestOrigin: Sendable {
     public static let none = RequestOrigin(clientAddress: nil, requestID: nil)
 }
 
+/// Why a workflow step on an application was refused. It answers for itself, the same way from the pages and
+/// the JSON API, so the handlers just call the workflow.
+public enum ApplicationStepRefused: HTTPResponseError, Equatable, Sendable {
+    /// No such application, or not one the caller may act on: the same 404 as any missing page.
+    case notFound
+    /// The application is not in a state that allows this (e.g. withdrawing after review started).
+    case conflict(String)
+    /// The request itself breaks a rule (a 要訂正 without a message, a note too long); the text says which.
+    case invalid(String)
+
+    public var status: Int {
+        switch self {
+        case .notFound: HTTPError.notFound.status
+        case .conflict: 409
+        case .invalid: 400
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .notFound: HTTPError.notFound.code
+        case .conflict: "conflict"
+        case .invalid: "bad_request"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .notFound: HTTPError.notFound.message
+        case .conflict(let message), .invalid(let message): message
+        }
+    }
+}
+
 /// The flows the HTML pages and the JSON API share. Each is one durable write: the change, its event row,
 /// the resident's message, the usage event and the audit row commit together or not at all.
 public struct ApplicationWorkflow: Sendable {
@@ -64,14 +99,6 @@ public struct ApplicationWorkflow: Sendable {
     public init(database: Database, catalog: ProcedureCatalog) {
         self.database = database
         self.catalog = catalog
-    }
-
-    public enum Failure: Error, Equatable {
-        case notFound
-        /// The application is not in a state that allows this (e.g. withdrawing after review started).
-        case conflict(String)
-        /// The request itself breaks a rule (a 要訂正 without a message, a note too long); the text says which.
-        case invalid(String)
     }
 
     // MARK: Resident side
@@ -122,14 +149,14 @@ public struct ApplicationWorkflow: Sendable {
         try database.write { connection in
             guard let draft = try ApplicationStore.fetchApplication(submissionToken: formToken, on: connection),
                 draft.residentID == applicant.residentID
-            else { throw Failure.notFound }
+            else { throw ApplicationStepRefused.notFound }
             guard draft.status == .draft else { return .alreadySubmitted(draft) }
             let isGuest = draft.residentID == nil
             let secret = isGuest ? GuestSecret.generate() : nil
             guard
                 let reference = try ApplicationStore.submitDraft(
                     id: draft.id, guestSecretHash: secret.map(GuestSecret.hash), at: now, on: connection)
-            else { throw Failure.conflict("submitted twice at once") }
+            else { throw ApplicationStepRefused.conflict("submitted twice at once") }
             try ApplicationStore.insertEvent(
                 applicationID: draft.id, kind: .status, actor: applicant.eventActor, at: now, from: .draft,
                 to: .received,
@@ -152,12 +179,12 @@ public struct ApplicationWorkflow: Sendable {
     public func withdraw(applicationID: Int64, applicant: Applicant, origin: RequestOrigin, at now: Date) throws {
         try database.write { connection in
             guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection) else {
-                throw Failure.notFound
+                throw ApplicationStepRefused.notFound
             }
             guard ApplicationRules.residentMayWithdraw(application.status),
                 try ApplicationStore.updateStatus(
                     id: applicationID, from: application.status, to: .withdrawn, at: now, on: connection)
-            else { throw Failure.conflict("この申請は審査が始まっているため、取り下げできません。担当課へご連絡ください。") }
+            else { throw ApplicationStepRefused.conflict("この申請は審査が始まっているため、取り下げできません。担当課へご連絡ください。") }
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .status, actor: applicant.eventActor, at: now,
                 from: application.status, to: .withdrawn, on: connection)
@@ -175,11 +202,11 @@ public struct ApplicationWorkflow: Sendable {
     ) throws {
         try database.write { connection in
             guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection) else {
-                throw Failure.notFound
+                throw ApplicationStepRefused.notFound
             }
             guard ApplicationRules.residentMayResubmit(application.status),
                 try ApplicationStore.resubmitApplication(id: applicationID, answers: answers, at: now, on: connection)
-            else { throw Failure.conflict("この申請は訂正を受け付けていません。") }
+            else { throw ApplicationStepRefused.conflict("この申請は訂正を受け付けていません。") }
             for attachment in attachments {
                 try ApplicationStore.replaceAttachment(
                     applicationID: applicationID, attachment, at: now, on: connection)
@@ -234,7 +261,7 @@ public struct ApplicationWorkflow: Sendable {
         try database.write { connection in
             guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection),
                 application.status != .draft
-            else { throw Failure.notFound }
+            else { throw ApplicationStepRefused.notFound }
             guard try ApplicationStore.claimApplication(id: applicationID, staffID: staff, at: now, on: connection)
             else {
                 return .alreadyAssigned(staffID: application.assignedStaffID)
@@ -253,7 +280,7 @@ public struct ApplicationWorkflow: Sendable {
             guard
                 try ApplicationStore.releaseApplication(
                     id: applicationID, staffID: anyone ? nil : staff, at: now, on: connection)
-            else { throw Failure.conflict("この申請の担当者ではありません。") }
+            else { throw ApplicationStepRefused.conflict("この申請の担当者ではありません。") }
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .released, actor: .staff(id: staff), at: now, on: connection)
             try AuditLog.append(
@@ -270,19 +297,19 @@ public struct ApplicationWorkflow: Sendable {
         try database.write { connection in
             guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection),
                 application.status != .draft
-            else { throw Failure.notFound }
+            else { throw ApplicationStepRefused.notFound }
             guard application.assignedStaffID == staff else {
-                throw Failure.conflict("この申請を操作するには、先に「担当する」を押してください。")
+                throw ApplicationStepRefused.conflict("この申請を操作するには、先に「担当する」を押してください。")
             }
             guard application.status == from else {
-                throw Failure.conflict("この申請の状態は他の職員によって変更されています。画面を読み込み直してください。")
+                throw ApplicationStepRefused.conflict("この申請の状態は他の職員によって変更されています。画面を読み込み直してください。")
             }
             guard ApplicationRules.staffMayMove(from: from, to: to) else {
-                throw Failure.conflict("この状態には変更できません。")
+                throw ApplicationStepRefused.conflict("この状態には変更できません。")
             }
             guard try ApplicationStore.updateStatus(id: applicationID, from: from, to: to, at: now, on: connection)
             else {
-                throw Failure.conflict("この申請の状態は他の職員によって変更されています。画面を読み込み直してください。")
+                throw ApplicationStepRefused.conflict("この申請の状態は他の職員によって変更されています。画面を読み込み直してください。")
             }
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .status, actor: .staff(id: staff), at: now, from: from, to: to,
@@ -304,7 +331,7 @@ public struct ApplicationWorkflow: Sendable {
     public func addNote(applicationID: Int64, staff: Int64, note: String, origin: RequestOrigin, at now: Date) throws {
         try database.write { connection in
             guard try ApplicationStore.fetchApplication(id: applicationID, on: connection) != nil else {
-                throw Failure.notFound
+                throw ApplicationStepRefused.notFound
             }
             try ApplicationStore.insertEvent(
                 applicationID: applicationID, kind: .note, actor: .staff(id: staff), at: now, internalNote: note,
@@ -321,7 +348,8 @@ public struct ApplicationWorkflow: Sendable {
         _ kind: String, channel: ApplicationChannel, of application: StoredApplication, at now: Date,
         on connection: Connection
     ) throws {
-        let person = application.residentID.map { UsagePerson.resident(id: $0) }
+        let person =
+            application.residentID.map { UsagePerson.resident(id: $0) }
             ?? .guest(record: "application", id: application.id)
         try UsageEvents.record(
             UsageEvent(
@@ -330,15 +358,23 @@ public struct ApplicationWorkflow: Sendable {
     }
 
     func audit(_ actor: AuditActor, _ action: String, _ applicationID: Int64, _ origin: RequestOrigin) -> AuditEvent {
+        audit(actor, action, subjectType: "application", subjectID: String(applicationID), origin)
+    }
+
+    func audit(_ actor: AuditActor, _ action: String, subjectType: String, subjectID: String, _ origin: RequestOrigin)
+        -> AuditEvent
+    {
         AuditEvent(
-            actor: actor, action: action, subjectType: "application", subjectID: String(applicationID),
+            actor: actor, action: action, subjectType: subjectType, subjectID: subjectID,
             clientAddress: origin.clientAddress, requestID: origin.requestID)
     }
 }
 
 extension ResidentMessages {
     /// A message about `application` to its resident, or — for a guest — to whoever looks it up.
-    static func send(to application: StoredApplication, subject: String, body: String, at time: Date, on connection: Connection)
+    static func send(
+        to application: StoredApplication, subject: String, body: String, at time: Date, on connection: Connection
+    )
         throws
     {
         try send(

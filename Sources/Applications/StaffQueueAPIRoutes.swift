@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Identity
+import ServiceKit
 import Store
 
 /// `/api/v1/staff/...`: the staff console's flows as JSON, for a counter tablet or a department's own tools.
@@ -55,140 +56,120 @@ struct StaffQueueAPIRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = authentication
-        let console = StaffQueueRoutes(workflow: workflow, authentication: authentication)
-
-        routes.get(
-            "/api/v1/staff/applications",
-            auth.staff { [self] request, staff in
-                let query = StaffQueueQuery(request, staff: staff, catalog: catalog)
-                guard query.invalid.isEmpty else {
-                    throw HTTPError.badRequest(
-                        "絞り込みの指定が正しくありません（\(query.invalid.joined(separator: ", "))）。", code: "invalid_query")
-                }
-                let now = auth.now()
-                let items = try database.read { try ApplicationStore.fetchQueue(query.filter, now: now, on: $0) }
-                return try .json(["applications": items.map { StaffQueueItemJSON($0, catalog: catalog, now: now) }])
-            })
-
-        // Literal before `:id` in the router, so this is never taken for an application id.
-        routes.get(
-            "/api/v1/staff/applications/export.csv", execution: .offloaded,
-            auth.staff { [self] request, staff in
-                guard let procedure = request.query("procedure").flatMap({ catalog.procedure(code: $0) }),
-                    let period = ExportPeriod(from: request.query("from"), to: request.query("to"))
-                else {
-                    throw HTTPError.badRequest(
-                        "手続き（procedure）と期間（from・to、YYYY-MM-DD）を正しく指定してください。", code: "invalid_query")
-                }
-                guard let encoding = CSVExport.Encoding(rawValue: request.query("encoding") ?? "utf8") else {
-                    throw HTTPError.badRequest("encoding は utf8 か sjis を指定してください。", code: "invalid_query")
-                }
-                let applications = try workflow.exportApplications(
-                    procedure: procedure, period: period, staff: staff.id, origin: request.origin, at: auth.now())
-                return StaffQueueRoutes.csvResponse(
-                    procedure: procedure, period: period, applications: applications, encoding: encoding)
-            })
-
-        // A durable write (the audit row), so off the polling threads.
-        routes.get(
-            "/api/v1/staff/applications/:id", execution: .offloaded,
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                guard
-                    let detail = try workflow.readForStaff(
-                        applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
-                else { throw HTTPError.notFound }
-                return try .json(StaffApplicationJSON(detail, catalog: catalog))
-            })
-
-        routes.post(
-            "/api/v1/staff/applications/:id/claim",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                let outcome = try console.perform {
-                    try workflow.claim(applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
-                }
-                switch outcome {
-                case .claimed:
-                    break
-                case .alreadyAssigned(let holder) where holder == staff.id:
-                    break  // Pressing twice is not an error: the caller holds it, as they wanted.
-                case .alreadyAssigned(nil):
-                    throw HTTPError(status: 409, code: "not_claimable", message: "この申請は終了しているため担当できません。")
-                case .alreadyAssigned:
-                    throw HTTPError(status: 409, code: "already_assigned", message: "この申請はすでに他の職員が担当しています。")
-                }
-                return try summary(id)
-            })
-
-        routes.post(
-            "/api/v1/staff/applications/:id/release",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                try console.perform {
-                    // Clerks give back their own; supervisors may free an application a colleague left behind.
-                    try workflow.release(
-                        applicationID: id, staff: staff.id, anyone: staff.role >= .supervisor, origin: request.origin,
-                        at: auth.now())
-                }
-                return try summary(id)
-            })
-
-        routes.post(
-            "/api/v1/staff/applications/:id/transitions",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                let body = try request.decodeJSON(TransitionBody.self)
-                guard let from = ApplicationStatus(rawValue: body.from), let to = ApplicationStatus(rawValue: body.to)
-                else {
-                    throw HTTPError.badRequest(
-                        "from と to には申請の状態（received、in_review など）を指定してください。", code: "invalid_field")
-                }
-                try console.perform {
-                    let move = try workflow.prepareMove(
-                        from: from, to: to, message: body.message, templateID: body.templateID,
-                        internalNote: body.internalNote)
-                    try workflow.move(applicationID: id, move, staff: staff.id, origin: request.origin, at: auth.now())
-                }
-                return try summary(id)
-            })
-
-        routes.post(
-            "/api/v1/staff/applications/:id/notes",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                let body = try request.decodeJSON(NoteBody.self)
-                try console.perform {
-                    try workflow.addCheckedNote(
-                        applicationID: id, staff: staff.id, note: body.internalNote, origin: request.origin,
-                        at: auth.now())
-                }
-                return Response(status: 204)
-            })
-
-        routes.get(
-            "/api/v1/staff/templates",
-            auth.staff { [self] _, _ in
-                let templates = try database.read { try ApplicationStore.fetchTemplates(on: $0) }
-                return try .json(["templates": templates.map(TemplateJSON.init)])
-            })
-
+        routes.get("/api/v1/staff/applications", auth.staff(listQueue))
+        // Literal before `:id` in the router, so this is never taken for an application id. Both are reads of
+        // personal data with their audit row: on the blocking pool (see `Database.auditedRead`).
+        routes.auditedGet("/api/v1/staff/applications/export.csv", auth.staff(exportCSV))
+        routes.auditedGet("/api/v1/staff/applications/:id", auth.staff(showApplication))
+        routes.post("/api/v1/staff/applications/:id/claim", auth.staff(claimApplication))
+        routes.post("/api/v1/staff/applications/:id/release", auth.staff(releaseApplication))
+        routes.post("/api/v1/staff/applications/:id/transitions", auth.staff(moveApplication))
+        routes.post("/api/v1/staff/applications/:id/notes", auth.staff(addNote))
+        routes.get("/api/v1/staff/templates", auth.staff(listTemplates))
         // Editing the town's wording is for supervisors, as in the console (`/staff/templates`).
-        routes.post(
-            "/api/v1/staff/templates",
-            auth.staff(minimum: .supervisor) { [self] request, staff in
-                try saveTemplate(id: nil, request: request, staff: staff, console: console)
-            })
-
-        routes.add(
-            "PUT", "/api/v1/staff/templates/:id",
-            auth.staff(minimum: .supervisor) { [self] request, staff in
-                guard let id = Int64(request.parameter("id")), id > 0 else { throw HTTPError.notFound }
-                return try saveTemplate(id: id, request: request, staff: staff, console: console)
-            })
+        routes.post("/api/v1/staff/templates", auth.staff(minimum: .supervisor, createTemplate))
+        routes.add("PUT", "/api/v1/staff/templates/:id", auth.staff(minimum: .supervisor, updateTemplate))
     }
 
-    // MARK: Helpers
+    // MARK: Handlers
+
+    func listQueue(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let query = StaffQueueQuery(request, staff: staff, catalog: catalog)
+        guard query.invalid.isEmpty else {
+            throw HTTPError.badRequest(
+                "絞り込みの指定が正しくありません（\(query.invalid.joined(separator: ", "))）。", code: "invalid_query")
+        }
+        let now = authentication.now()
+        let items = try database.read { try ApplicationStore.fetchQueue(query.filter, now: now, on: $0) }
+        return try .json(["applications": items.map { StaffQueueItemJSON($0, catalog: catalog, now: now) }])
+    }
+
+    func exportCSV(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let procedure = request.query("procedure").flatMap({ catalog.procedure(code: $0) }),
+            let period = ExportPeriod(from: request.query("from"), to: request.query("to"))
+        else {
+            throw HTTPError.badRequest(
+                "手続き（procedure）と期間（from・to、YYYY-MM-DD）を正しく指定してください。", code: "invalid_query")
+        }
+        guard let encoding = CSVExport.Encoding(rawValue: request.query("encoding") ?? "utf8") else {
+            throw HTTPError.badRequest("encoding は utf8 か sjis を指定してください。", code: "invalid_query")
+        }
+        let applications = try workflow.exportApplications(
+            procedure: procedure, period: period, staff: staff.id, origin: request.origin, at: authentication.now())
+        return StaffQueueRoutes.csvResponse(
+            procedure: procedure, period: period, applications: applications, encoding: encoding)
+    }
+
+    func showApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let detail = try console.detail(of: try applicationID(request), request: request, staff: staff)
+        return try .json(StaffApplicationJSON(detail, catalog: catalog))
+    }
+
+    func claimApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        switch try workflow.claim(applicationID: id, staff: staff.id, origin: request.origin, at: authentication.now())
+        {
+        case .claimed:
+            break
+        case .alreadyAssigned(let holder) where holder == staff.id:
+            break  // Pressing twice is not an error: the caller holds it, as they wanted.
+        case .alreadyAssigned(nil):
+            throw HTTPError(status: 409, code: "not_claimable", message: "この申請は終了しているため担当できません。")
+        case .alreadyAssigned:
+            throw HTTPError(status: 409, code: "already_assigned", message: "この申請はすでに他の職員が担当しています。")
+        }
+        return try summary(id)
+    }
+
+    func releaseApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        // Clerks give back their own; supervisors may free an application a colleague left behind.
+        try workflow.release(
+            applicationID: id, staff: staff.id, anyone: staff.role >= .supervisor, origin: request.origin,
+            at: authentication.now())
+        return try summary(id)
+    }
+
+    func moveApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        let body = try request.decodeJSON(TransitionBody.self)
+        guard let from = ApplicationStatus(rawValue: body.from), let to = ApplicationStatus(rawValue: body.to) else {
+            throw HTTPError.badRequest(
+                "from と to には申請の状態（received、in_review など）を指定してください。", code: "invalid_field")
+        }
+        let move = try workflow.prepareMove(
+            from: from, to: to, message: body.message, templateID: body.templateID, internalNote: body.internalNote)
+        try workflow.move(applicationID: id, move, staff: staff.id, origin: request.origin, at: authentication.now())
+        return try summary(id)
+    }
+
+    func addNote(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        let body = try request.decodeJSON(NoteBody.self)
+        try workflow.addCheckedNote(
+            applicationID: id, staff: staff.id, note: body.internalNote, origin: request.origin,
+            at: authentication.now())
+        return Response(status: 204)
+    }
+
+    func listTemplates(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let templates = try database.read { try ApplicationStore.fetchTemplates(on: $0) }
+        return try .json(["templates": templates.map(TemplateJSON.init)])
+    }
+
+    func createTemplate(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        try saveTemplate(id: nil, request: request, staff: staff)
+    }
+
+    func updateTemplate(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let id = Int64(request.parameter("id")), id > 0 else { throw HTTPError.notFound }
+        return try saveTemplate(id: id, request: request, staff: staff)
+    }
+
+    // MARK: Shared by the handlers
+
+    /// The console, whose audited detail read the API shares.
+    var console: StaffQueueRoutes { StaffQueueRoutes(workflow: workflow, authentication: authentication) }
 
     /// A positive integer id, else 404 — the same answer as an id that does not exist.
     func applicationID(_ request: Request) throws -> Int64 {
@@ -204,9 +185,7 @@ struct StaffQueueAPIRoutes: RouteCollection {
         return try .json(StaffApplicationSummaryJSON(application))
     }
 
-    func saveTemplate(id: Int64?, request: Request, staff: AuthenticatedStaff, console: StaffQueueRoutes) throws
-        -> Response
-    {
+    func saveTemplate(id: Int64?, request: Request, staff: AuthenticatedStaff) throws -> Response {
         let body = try request.decodeJSON(TemplateBody.self)
         var toStatus: ApplicationStatus?
         if let text = body.toStatus {
@@ -215,11 +194,9 @@ struct StaffQueueAPIRoutes: RouteCollection {
             }
             toStatus = status
         }
-        let saved = try console.perform {
-            try workflow.saveTemplate(
-                id: id, title: body.title, toStatus: toStatus, body: body.body, staff: staff.id, origin: request.origin,
-                at: authentication.now())
-        }
+        let saved = try workflow.saveTemplate(
+            id: id, title: body.title, toStatus: toStatus, body: body.body, staff: staff.id, origin: request.origin,
+            at: authentication.now())
         guard let template = try database.read({ try ApplicationStore.fetchTemplate(id: saved, on: $0) }) else {
             throw HTTPError.notFound
         }

@@ -18,309 +18,218 @@ struct StaffQueueRoutes: RouteCollection {
 
     func register(in routes: inout Routes) {
         let auth = authentication
-        routes.get(
-            "/staff/applications",
-            auth.staff { [self] request, staff in
-                // The page ignores filter values it does not know, like any other search form.
-                let query = StaffQueueQuery(request, staff: staff, catalog: catalog)
-                let items = try database.read { try ApplicationStore.fetchQueue(query.filter, now: auth.now(), on: $0) }
-                return StaffQueuePages.queue(
-                    items: items, filter: query.filter, departmentChoice: query.departmentChoice, mine: query.mine,
-                    catalog: catalog, staff: staff, now: auth.now()
-                ).response()
-            })
+        routes.get("/staff/applications", auth.staff(showQueue))
+        routes.get("/staff/applications/export", auth.staff(showExportForm))
+        // Reads of personal data with their audit row: on the blocking pool (see `Database.auditedRead`).
+        routes.auditedGet("/staff/applications/export.csv", auth.staff(exportCSV))
+        routes.auditedGet("/staff/applications/:id", auth.staff(showApplication))
+        routes.post("/staff/applications/:id/claim", auth.staff(claimApplication))
+        routes.post("/staff/applications/:id/release", auth.staff(releaseApplication))
+        routes.post("/staff/applications/:id/transition", auth.staff(moveApplication))
+        routes.post("/staff/applications/:id/note", auth.staff(addNote))
+        routes.auditedGet("/staff/applications/:id/attachments/:attachment", auth.staff(downloadAttachment))
+        routes.get("/staff/templates", auth.staff(minimum: .supervisor, showTemplates))
+        routes.post("/staff/templates", auth.staff(minimum: .supervisor, saveTemplate))
 
-        routes.get(
-            "/staff/applications/export",
-            auth.staff { [self] _, staff in
-                StaffQueuePages.exportForm(catalog: catalog, staff: staff).response()
-            })
-
-        routes.get(
-            "/staff/applications/export.csv",
-            auth.staff { [self] request, staff in
-                guard let procedure = request.query("procedure").flatMap({ catalog.procedure(code: $0) }),
-                    let period = ExportPeriod(from: request.query("from"), to: request.query("to"))
-                else {
-                    throw HTTPError.badRequest("手続きと期間（開始日・終了日）を正しく指定してください。")
-                }
-                let encoding = CSVExport.Encoding(rawValue: request.query("encoding") ?? "utf8") ?? .utf8BOM
-                let applications = try workflow.exportApplications(
-                    procedure: procedure, period: period, staff: staff.id, origin: request.origin, at: auth.now())
-                return Self.csvResponse(
-                    procedure: procedure, period: period, applications: applications, encoding: encoding)
-            })
-
-        routes.get(
-            "/staff/applications/:id",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                guard
-                    let detail = try workflow.readForStaff(
-                        applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
-                else { throw HTTPError.notFound }
-                return StaffQueuePages.detail(
-                    detail, procedure: catalog.procedure(code: detail.application.procedureCode), staff: staff,
-                    notice: request.query("done").flatMap(StaffQueuePages.notice(for:))
-                ).response()
-            })
-
-        routes.post(
-            "/staff/applications/:id/claim",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                let outcome = try perform {
-                    try workflow.claim(applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
-                }
-                if case .alreadyAssigned(let holder) = outcome, holder != staff.id {
-                    throw HTTPError(status: 409, code: "already_assigned", message: "この申請はすでに他の職員が担当しています。")
-                }
-                return .redirect(to: "/staff/applications/\(id)?done=claimed")
-            })
-
-        routes.post(
-            "/staff/applications/:id/release",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                try perform {
-                    try workflow.release(
-                        applicationID: id, staff: staff.id, anyone: staff.role >= .supervisor, origin: request.origin,
-                        at: auth.now())
-                }
-                return .redirect(to: "/staff/applications/\(id)?done=released")
-            })
-
-        routes.post(
-            "/staff/applications/:id/transition",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                let form = try request.form()
-                guard let from = form["from"].flatMap(ApplicationStatus.init(rawValue:)),
-                    let to = form["to"].flatMap(ApplicationStatus.init(rawValue:))
-                else { throw HTTPError.badRequest("変更後の状態を選んでください。") }
-                do {
-                    try perform {
-                        let move = try workflow.prepareMove(
-                            from: from, to: to, message: form["message"],
-                            templateID: form["template_id"].flatMap(Int64.init), internalNote: form["internal_note"])
-                        try workflow.move(
-                            applicationID: id, move, staff: staff.id, origin: request.origin, at: auth.now())
-                    }
-                } catch let error as HTTPError where error.status == 400 {
-                    // A refused move (e.g. 要訂正 without a message) shows the page again with the reason beside the
-                    // message field and everything typed kept, rather than a dead-end error page.
-                    guard
-                        let detail = try workflow.readForStaff(
-                            applicationID: id, staff: staff.id, origin: request.origin, at: auth.now())
-                    else { throw HTTPError.notFound }
-                    return StaffQueuePages.detail(
-                        detail, procedure: catalog.procedure(code: detail.application.procedureCode), staff: staff,
-                        notice: nil,
-                        transition: StaffQueuePages.TransitionInput(
-                            to: form["to"], templateID: form["template_id"], message: form["message"] ?? "",
-                            internalNote: form["internal_note"] ?? "", error: error.message)
-                    ).response(status: 422)
-                }
-                return .redirect(to: "/staff/applications/\(id)?done=moved")
-            })
-
-        routes.post(
-            "/staff/applications/:id/note",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                let note = try request.form()["internal_note"] ?? ""
-                try perform {
-                    try workflow.addCheckedNote(
-                        applicationID: id, staff: staff.id, note: note, origin: request.origin, at: auth.now())
-                }
-                return .redirect(to: "/staff/applications/\(id)?done=noted")
-            })
-
-        routes.get(
-            "/staff/applications/:id/attachments/:attachment",
-            auth.staff { [self] request, staff in
-                let id = try applicationID(request)
-                guard let attachmentID = Int64(request.parameter("attachment")) else { throw HTTPError.notFound }
-                let now = auth.now()
-                let file = try database.write { connection -> (AttachmentInfo, Data)? in
-                    guard
-                        let file = try ApplicationStore.fetchAttachmentData(
-                            id: attachmentID, applicationID: id, on: connection)
-                    else { return nil }
-                    try AuditLog.append(
-                        AuditEvent(
-                            staff.auditActor, "application.attachment.read", subjectType: "application_attachment",
-                            subjectID: attachmentID, request: request), at: now, on: connection)
-                    return file
-                }
-                guard let (info, data) = file else { throw HTTPError.notFound }
-                // Always a download, never rendered inline: a crafted PDF or image cannot run in our origin.
-                let asciiName = "attachment-\(info.id).\(Self.fileExtension(info.contentType))"
-                let encodedName =
-                    info.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? asciiName
-                return Response(
-                    status: 200,
-                    headers: [
-                        ("Content-Type", info.contentType),
-                        (
-                            "Content-Disposition",
-                            "attachment; filename=\"\(asciiName)\"; filename*=UTF-8''\(encodedName)"
-                        ),
-                        ("X-Content-Type-Options", "nosniff"),
-                    ], body: data)
-            })
-
-        routes.get(
-            "/staff/templates",
-            auth.staff(minimum: .supervisor) { [self] _, staff in
-                let templates = try database.read { try ApplicationStore.fetchTemplates(on: $0) }
-                return StaffQueuePages.templates(templates, staff: staff).response()
-            })
-
-        routes.post(
-            "/staff/templates",
-            auth.staff(minimum: .supervisor) { [self] request, staff in
-                let form = try request.form()
-                _ = try perform {
-                    try workflow.saveTemplate(
-                        id: form["id"].flatMap(Int64.init), title: form["title"] ?? "",
-                        toStatus: form["to_status"].flatMap(ApplicationStatus.init(rawValue:)),
-                        body: form["body"] ?? "",
-                        staff: staff.id, origin: request.origin, at: auth.now())
-                }
-                return .redirect(to: "/staff/templates")
-            })
-
-        registerCounter(in: &routes)
-    }
-
-    // MARK: Counter proxy entry (書かない窓口)
-
-    func registerCounter(in routes: inout Routes) {
-        let auth = authentication
-        routes.get(
-            "/staff/counter",
-            auth.staff { [self] _, staff in
-                StaffQueuePages.counterStart(catalog: catalog, staff: staff).response()
-            })
-
-        routes.get(
-            "/staff/counter/:code",
-            auth.staff { [self] request, staff in
-                guard let procedure = catalog.procedure(code: request.parameter("code")) else {
-                    throw HTTPError.notFound
-                }
-                let residentID = request.query("resident").flatMap(Int64.init)
-                var values: SubmittedValues = [:]
-                if let residentID {
-                    let now = auth.now()
-                    // Prefilling reads the resident's record: audited like any other staff read of it.
-                    guard
-                        let resident = try database.write({ connection -> Resident? in
-                            try AuditLog.append(
-                                AuditEvent(
-                                    staff.auditActor, "resident.read", subjectType: "resident", subjectID: residentID,
-                                    request: request),
-                                at: now, on: connection)
-                            return try ResidentStore.fetchResident(id: residentID, on: connection)
-                        })
-                    else { throw HTTPError.notFound }
-                    values = ApplicationRoutes.prefill(procedure, from: resident.profile)
-                }
-                return StaffQueuePages.counterForm(
-                    procedure: procedure, residentID: residentID, values: values, errors: FormErrors(), storedFiles: [],
-                    formToken: SecureRandom.token(), staff: staff
-                ).response()
-            })
-
+        // Counter proxy entry (書かない窓口). The form reads the resident's record to prefill it, audited.
+        routes.get("/staff/counter", auth.staff(showCounterStart))
+        routes.auditedGet("/staff/counter/:code", auth.staff(showCounterForm))
         routes.post(
             "/staff/counter/:code", maximumBodyBytes: uploadBodyLimit,
-            auth.acceptingMultipart(
-                auth.staff { [self] request, staff in
-                    guard let procedure = catalog.procedure(code: request.parameter("code")) else {
-                        throw HTTPError.notFound
-                    }
-                    let (values, parts) = try request.formValues()
-                    guard let formToken = values["form_token"]?.first, (16...128).contains(formToken.count) else {
-                        throw HTTPError.badRequest("フォームの有効期限が切れました。もう一度最初から入力してください。")
-                    }
-                    let residentID = values["resident_id"]?.first.flatMap(Int64.init)
-                    let now = auth.now()
-                    let existing = try database.read {
-                        try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0)
-                    }
-                    let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
-                    let files = AttachmentRules.check(parts: parts, procedure: procedure, existingBytes: storedSizes)
-                    let (answers, errors) = FieldValidation.validate(
-                        values, for: procedure, today: now,
-                        files: .init(
-                            fieldsWithFile: Set(storedSizes.keys).union(files.accepted.map(\.field)),
-                            errors: files.errors))
-                    let result = try workflow.saveDraft(
-                        procedure: procedure, applicant: .counter(staffID: staff.id, residentID: residentID),
-                        answers: answers,
-                        attachments: files.accepted, formToken: formToken, at: now)
-                    guard case .saved(let draftID) = result else {
-                        throw HTTPError(status: 409, code: "conflict", message: "この申請はすでに受け付けています。")
-                    }
-                    let stored = try database.read {
-                        try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0)
-                    }
-                    if !errors.isEmpty {
-                        return StaffQueuePages.counterForm(
-                            procedure: procedure, residentID: residentID, values: values, errors: errors,
-                            storedFiles: stored,
-                            formToken: formToken, staff: staff
-                        ).response(status: 422)
-                    }
-                    return StaffQueuePages.counterConfirm(
-                        procedure: procedure, residentID: residentID, answers: answers, files: stored,
-                        formToken: formToken,
-                        errors: FormErrors(), staff: staff
-                    ).response()
-                }))
+            auth.acceptingMultipart(auth.staff(saveCounterDraft)))
+        routes.post("/staff/counter/submit", auth.staff(submitCounterDraft))
+    }
 
-        routes.post(
-            "/staff/counter/submit",
-            auth.staff { [self] request, staff in
-                let form = try request.form()
-                guard let formToken = form["form_token"] else { throw HTTPError.notFound }
-                let residentID = form["resident_id"].flatMap(Int64.init)
-                guard form["resident_confirmed"] == "true" else {
-                    guard
-                        let draft = try database.read({
-                            try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0)
-                        }),
-                        let procedure = catalog.procedure(code: draft.procedureCode)
-                    else { throw HTTPError.notFound }
-                    let files = try database.read {
-                        try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0)
-                    }
-                    var errors = FormErrors()
-                    errors.add("resident_confirmed", "申請者ご本人に内容を確認していただき、チェックを入れてください。")
-                    return StaffQueuePages.counterConfirm(
-                        procedure: procedure, residentID: residentID, answers: draft.answers, files: files,
-                        formToken: formToken, errors: errors, staff: staff
-                    ).response(status: 422)
-                }
-                let outcome = try perform {
-                    try workflow.submit(
-                        formToken: formToken, applicant: .counter(staffID: staff.id, residentID: residentID),
-                        origin: request.origin, at: auth.now())
-                }
-                switch outcome {
-                case .submitted(let application, let secret):
-                    return StaffQueuePages.counterComplete(
-                        application: application, guestSecret: secret, repeated: false, staff: staff
-                    )
-                    .response()
-                case .alreadySubmitted(let application):
-                    return StaffQueuePages.counterComplete(
-                        application: application, guestSecret: nil, repeated: true, staff: staff
-                    )
-                    .response()
-                }
-            })
+    // MARK: Handlers
+
+    func showQueue(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        // The page ignores filter values it does not know, like any other search form.
+        let query = StaffQueueQuery(request, staff: staff, catalog: catalog)
+        let items = try database.read {
+            try ApplicationStore.fetchQueue(query.filter, now: authentication.now(), on: $0)
+        }
+        return StaffQueuePages.queue(
+            items: items, filter: query.filter, departmentChoice: query.departmentChoice, mine: query.mine,
+            catalog: catalog, staff: staff, now: authentication.now()
+        ).response()
+    }
+
+    func showExportForm(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        StaffQueuePages.exportForm(catalog: catalog, staff: staff).response()
+    }
+
+    func exportCSV(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let procedure = request.query("procedure").flatMap({ catalog.procedure(code: $0) }),
+            let period = ExportPeriod(from: request.query("from"), to: request.query("to"))
+        else {
+            throw HTTPError.badRequest("手続きと期間（開始日・終了日）を正しく指定してください。")
+        }
+        let encoding = CSVExport.Encoding(rawValue: request.query("encoding") ?? "utf8") ?? .utf8BOM
+        let applications = try workflow.exportApplications(
+            procedure: procedure, period: period, staff: staff.id, origin: request.origin, at: authentication.now())
+        return Self.csvResponse(procedure: procedure, period: period, applications: applications, encoding: encoding)
+    }
+
+    func showApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let detail = try detail(of: try applicationID(request), request: request, staff: staff)
+        return StaffQueuePages.detail(
+            detail, procedure: catalog.procedure(code: detail.application.procedureCode), staff: staff,
+            notice: request.query("done").flatMap(StaffQueuePages.notice(for:))
+        ).response()
+    }
+
+    func claimApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        let outcome = try workflow.claim(
+            applicationID: id, staff: staff.id, origin: request.origin, at: authentication.now())
+        if case .alreadyAssigned(let holder) = outcome, holder != staff.id {
+            throw HTTPError(status: 409, code: "already_assigned", message: "この申請はすでに他の職員が担当しています。")
+        }
+        return .redirect(to: "/staff/applications/\(id)?done=claimed")
+    }
+
+    func releaseApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        try workflow.release(
+            applicationID: id, staff: staff.id, anyone: staff.role >= .supervisor, origin: request.origin,
+            at: authentication.now())
+        return .redirect(to: "/staff/applications/\(id)?done=released")
+    }
+
+    func moveApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        let form = try request.form()
+        guard let from = form["from"].flatMap(ApplicationStatus.init(rawValue:)),
+            let to = form["to"].flatMap(ApplicationStatus.init(rawValue:))
+        else { throw HTTPError.badRequest("変更後の状態を選んでください。") }
+        do {
+            let move = try workflow.prepareMove(
+                from: from, to: to, message: form["message"], templateID: form["template_id"].flatMap(Int64.init),
+                internalNote: form["internal_note"])
+            try workflow.move(
+                applicationID: id, move, staff: staff.id, origin: request.origin, at: authentication.now())
+        } catch ApplicationStepRefused.invalid(let reason) {
+            // A refused move (e.g. 要訂正 without a message) shows the page again with the reason beside the
+            // message field and everything typed kept, rather than a dead-end error page.
+            let detail = try detail(of: id, request: request, staff: staff)
+            return StaffQueuePages.detail(
+                detail, procedure: catalog.procedure(code: detail.application.procedureCode), staff: staff, notice: nil,
+                transition: StaffQueuePages.TransitionInput(
+                    to: form["to"], templateID: form["template_id"], message: form["message"] ?? "",
+                    internalNote: form["internal_note"] ?? "", error: reason)
+            ).response(status: 422)
+        }
+        return .redirect(to: "/staff/applications/\(id)?done=moved")
+    }
+
+    func addNote(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        let note = try request.form()["internal_note"] ?? ""
+        try workflow.addCheckedNote(
+            applicationID: id, staff: staff.id, note: note, origin: request.origin, at: authentication.now())
+        return .redirect(to: "/staff/applications/\(id)?done=noted")
+    }
+
+    func downloadAttachment(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let id = try applicationID(request)
+        guard let attachmentID = Int64(request.parameter("attachment")),
+            let (info, data) = try workflow.readAttachmentForStaff(
+                attachmentID: attachmentID, applicationID: id, staff: staff.id, origin: request.origin,
+                at: authentication.now())
+        else { throw HTTPError.notFound }
+        // Always a download, never rendered inline: a crafted PDF or image cannot run in our origin.
+        let asciiName = "attachment-\(info.id).\(Self.fileExtension(info.contentType))"
+        let encodedName = info.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? asciiName
+        return Response(
+            status: 200,
+            headers: [
+                ("Content-Type", info.contentType),
+                ("Content-Disposition", "attachment; filename=\"\(asciiName)\"; filename*=UTF-8''\(encodedName)"),
+                ("X-Content-Type-Options", "nosniff"),
+            ], body: data)
+    }
+
+    func showTemplates(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let templates = try database.read { try ApplicationStore.fetchTemplates(on: $0) }
+        return StaffQueuePages.templates(templates, staff: staff).response()
+    }
+
+    func saveTemplate(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let form = try request.form()
+        try workflow.saveTemplate(
+            id: form["id"].flatMap(Int64.init), title: form["title"] ?? "",
+            toStatus: form["to_status"].flatMap(ApplicationStatus.init(rawValue:)), body: form["body"] ?? "",
+            staff: staff.id, origin: request.origin, at: authentication.now())
+        return .redirect(to: "/staff/templates")
+    }
+
+    func showCounterStart(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        StaffQueuePages.counterStart(catalog: catalog, staff: staff).response()
+    }
+
+    func showCounterForm(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
+        let residentID = request.query("resident").flatMap(Int64.init)
+        var values: SubmittedValues = [:]
+        if let residentID {
+            guard
+                let resident = try workflow.readResidentForCounter(
+                    residentID: residentID, staff: staff.id, origin: request.origin, at: authentication.now())
+            else { throw HTTPError.notFound }
+            values = ApplicationRoutes.prefill(procedure, from: resident.profile)
+        }
+        return StaffQueuePages.counterForm(
+            procedure: procedure, residentID: residentID, values: values, errors: FormErrors(), storedFiles: [],
+            formToken: SecureRandom.token(), staff: staff
+        ).response()
+    }
+
+    func saveCounterDraft(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
+        let (values, parts) = try request.formValues()
+        let formToken = try ApplicationRoutes.formToken(in: values)
+        let residentID = values["resident_id"]?.first.flatMap(Int64.init)
+        let now = authentication.now()
+        let existing = try database.read { try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }
+        let storedSizes = try existing.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
+        let form = CheckedForm(values, parts: parts, procedure: procedure, storedSizes: storedSizes, today: now)
+        let result = try workflow.saveDraft(
+            procedure: procedure, applicant: .counter(staffID: staff.id, residentID: residentID), answers: form.answers,
+            attachments: form.files, formToken: formToken, at: now)
+        guard case .saved(let draftID) = result else {
+            throw ApplicationStepRefused.conflict("この申請はすでに受け付けています。")
+        }
+        let stored = try database.read { try ApplicationStore.fetchAttachments(applicationID: draftID, on: $0) }
+        guard form.errors.isEmpty else {
+            return StaffQueuePages.counterForm(
+                procedure: procedure, residentID: residentID, values: values, errors: form.errors, storedFiles: stored,
+                formToken: formToken, staff: staff
+            ).response(status: 422)
+        }
+        return StaffQueuePages.counterConfirm(
+            procedure: procedure, residentID: residentID, answers: form.answers, files: stored, formToken: formToken,
+            errors: FormErrors(), staff: staff
+        ).response()
+    }
+
+    func submitCounterDraft(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let form = try request.form()
+        guard let formToken = form["form_token"] else { throw HTTPError.notFound }
+        let residentID = form["resident_id"].flatMap(Int64.init)
+        guard form["resident_confirmed"] == "true" else {
+            return try counterConfirmAgain(formToken: formToken, residentID: residentID, staff: staff)
+        }
+        let outcome = try workflow.submit(
+            formToken: formToken, applicant: .counter(staffID: staff.id, residentID: residentID),
+            origin: request.origin, at: authentication.now())
+        let (application, secret, repeated) =
+            switch outcome {
+            case .submitted(let application, let secret): (application, secret, false)
+            case .alreadySubmitted(let application): (application, nil as String?, true)
+            }
+        return StaffQueuePages.counterComplete(
+            application: application, guestSecret: secret, repeated: repeated, staff: staff
+        ).response()
     }
 
     // MARK: Helpers
@@ -332,16 +241,29 @@ struct StaffQueueRoutes: RouteCollection {
         return id
     }
 
-    func perform<T>(_ step: () throws -> T) throws -> T {
-        do {
-            return try step()
-        } catch ApplicationWorkflow.Failure.notFound {
-            throw HTTPError.notFound
-        } catch ApplicationWorkflow.Failure.conflict(let message) {
-            throw HTTPError(status: 409, code: "conflict", message: message)
-        } catch ApplicationWorkflow.Failure.invalid(let message) {
-            throw HTTPError.badRequest(message)
-        }
+    /// The audited detail of a submitted application; a 404 for an unknown id or a draft.
+    func detail(of id: Int64, request: Request, staff: AuthenticatedStaff) throws -> StaffApplicationDetail {
+        guard
+            let detail = try workflow.readForStaff(
+                applicationID: id, staff: staff.id, origin: request.origin, at: authentication.now())
+        else { throw HTTPError.notFound }
+        return detail
+    }
+
+    /// The counter's confirmation page again, when the clerk has not ticked that the resident checked it.
+    func counterConfirmAgain(formToken: String, residentID: Int64?, staff: AuthenticatedStaff) throws -> Response {
+        guard
+            let draft = try database.read({ try ApplicationStore.fetchApplication(submissionToken: formToken, on: $0) }
+            ),
+            let procedure = catalog.procedure(code: draft.procedureCode)
+        else { throw HTTPError.notFound }
+        let files = try database.read { try ApplicationStore.fetchAttachments(applicationID: draft.id, on: $0) }
+        var errors = FormErrors()
+        errors.add("resident_confirmed", "申請者ご本人に内容を確認していただき、チェックを入れてください。")
+        return StaffQueuePages.counterConfirm(
+            procedure: procedure, residentID: residentID, answers: draft.answers, files: files, formToken: formToken,
+            errors: errors, staff: staff
+        ).response(status: 422)
     }
 
     /// The CSV download, the same for the console and the API: always an attachment, named by procedure and
