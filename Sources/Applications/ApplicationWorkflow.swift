@@ -156,7 +156,7 @@ public struct ApplicationWorkflow: Sendable {
             guard
                 let reference = try ApplicationStore.submitDraft(
                     id: draft.id, guestSecretHash: secret.map(GuestSecret.hash), at: now, on: connection)
-            else { throw ApplicationStepRefused.conflict("submitted twice at once") }
+            else { throw ApplicationStepRefused.conflict("この申請は同時に二度送信されました。マイページで受付状況をご確認ください。") }
             try ApplicationStore.insertEvent(
                 applicationID: draft.id, kind: .status, actor: applicant.eventActor, at: now, from: .draft,
                 to: .received,
