@@ -61,7 +61,8 @@ public final class Authentication: Sendable {
     private let preSessionKey: [UInt8]
     /// Touches queued on the writer but perhaps not committed yet, by session id. A reader can fetch the session
     /// before the writer commits its touch; without these a clerk clicking through pages could read an old
-    /// `lastSeenAt` and be signed out as idle.
+    /// `lastSeenAt` and be signed out as idle. Looked up before the session is read: an entry removed after that
+    /// was committed before the read began, so the read sees it.
     private let pendingTouches = Mutex<[Int64: Date]>([:])
 
     public static let csrfHeader = "x-csrf-token"
@@ -181,12 +182,13 @@ public final class Authentication: Sendable {
     public func currentSession(_ request: Request) throws -> Session? {
         guard let token = request.cookie(sessionCookie.name), SessionToken.isWellFormed(token) else { return nil }
         let now = timeSource.now()
+        let pending = pendingTouches.withLock { $0 }
         guard
             let stored = try database.read({
                 try SessionStore.fetchSession(tokenHash: SessionToken.hash(token), on: $0)
             })
         else { return nil }
-        let session = stored.seen(at: pendingTouches.withLock { $0[stored.id] })
+        let session = stored.seen(at: pending[stored.id])
         guard session.isActive(at: now, policy: settings.policy(for: session.subject)) else { return nil }
         touchIfDue(session, now: now)
         return session
