@@ -5,6 +5,7 @@ import HTTP
 import HTTPClient
 import Notices
 import Security
+import ServiceKit
 import Store
 import TestSupport
 import Testing
@@ -42,6 +43,22 @@ final class RunningApplication: @unchecked Sendable {
 
 @Suite("Server wiring over HTTP")
 struct ApplicationTests {
+    /// Debug builds' guard against a blocking write on a polling thread is wired, and it answers per thread.
+    @Test func theDatabaseRefusesToBlockPollingThreads() throws {
+        let app = try RunningApplication()
+        let threadMustNotBlock = try #require(app.application.database.configuration.threadMustNotBlock)
+        #expect(!threadMustNotBlock(), "a test thread may wait for a commit")
+    }
+
+    /// Every module is mounted once, in the order App lists them, and each module's CLI commands reach the
+    /// executable.
+    @Test func everyModuleIsWired() throws {
+        let app = try RunningApplication()
+        #expect(app.application.modules.map { type(of: $0).name } == ["identity", "applications", "notices"])
+        let commands = Set(Madoguchi.moduleCommands.map { $0.name })
+        #expect(commands.isSuperset(of: ["staff add", "token create", "purge", "notices send", "notices create"]))
+    }
+
     @Test func startup_migratesTheDatabase() throws {
         let app = try RunningApplication()
         let version = try app.application.database.read {

@@ -260,6 +260,18 @@ struct StopUnderLoadTests {
 
 @Suite("Blocking handlers run off the polling threads")
 struct OffloadTests {
+    /// What debug builds' `Database.write` asks before it waits (App wires it as `threadMustNotBlock`): true in an
+    /// inline handler and while a deferred result renders, false on the blocking pool.
+    @Test func pollingThreadIsMarked_inlineOnly() throws {
+        var routes = Routes()
+        routes.get("/inline") { _ in .text(PollingThread.isCurrent ? "polling" : "free") }
+        routes.get("/offloaded", execution: .offloaded) { _ in .text(PollingThread.isCurrent ? "polling" : "free") }
+        let live = try LiveServer(routes: routes)
+        #expect(try live.request("GET", "/inline").text == "polling")
+        #expect(try live.request("GET", "/offloaded").text == "free")
+        #expect(!PollingThread.isCurrent, "the test's own thread is no polling thread")
+    }
+
     @Test func aBlockedWrite_doesNotStallReadsOnOtherConnections() throws {
         let gate = SlowGate()
         // One polling thread: were the write handled on it, the GET below could never be answered.
