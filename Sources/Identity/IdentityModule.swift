@@ -47,7 +47,7 @@ public final class IdentityModule: ServiceModule {
 
     /// The districts, a demo admin and clerk, and the demo resident, each with a fresh password printed once.
     public func seedDemoData(_ demo: inout DemoDataContext) throws -> [String] {
-        let result = try DemoData.seed(database: demo.database, hasher: services.hasher, at: demo.now)
+        let result = try IdentityDemoData.seed(database: demo.database, hasher: services.hasher, at: demo.now)
         demo.residentID = result.residentID
         demo.clerkID = result.clerkID
         var lines = ["districts added: \(result.districtsAdded)"]

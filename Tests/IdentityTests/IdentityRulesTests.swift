@@ -38,7 +38,7 @@ struct IdentityRulesTests {
     }
 
     @Test func profileValidation_normalisesAndNamesEachBadField() throws {
-        let districts = DemoData.districts
+        let districts = IdentityDemoData.districts
         let good = FormFields(pairs: Fixtures.residentProfileForm())
         let (profile, errors) = ResidentRules.validateProfile(good, districts: districts, loginID: "hanako@example.jp")
         #expect(errors.isEmpty)

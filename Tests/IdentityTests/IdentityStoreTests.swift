@@ -52,7 +52,7 @@ struct IdentityStoreTests {
         #expect(contact.postalCode == "055-0192")
         #expect(contact.contactChannel == .email)
         #expect(contact.districtCode == "biratori")
-        #expect(contact.districtName == DemoData.districts.first { $0.code == "biratori" }?.name)
+        #expect(contact.districtName == IdentityDemoData.districts.first { $0.code == "biratori" }?.name)
         #expect(districtIDs == [hanako, taro])
         #expect(none.isEmpty)
     }
@@ -259,8 +259,8 @@ struct IdentityStoreTests {
 
     @Test func demoData_isIdempotent_andGivesFreshPasswords() throws {
         let database = try Fixtures.makeDatabase(in: directory)
-        let first = try DemoData.seed(database: database, hasher: Fixtures.passwordHasher, at: now)
-        let second = try DemoData.seed(database: database, hasher: Fixtures.passwordHasher, at: now)
+        let first = try IdentityDemoData.seed(database: database, hasher: Fixtures.passwordHasher, at: now)
+        let second = try IdentityDemoData.seed(database: database, hasher: Fixtures.passwordHasher, at: now)
         #expect(first.districtsAdded == 3 && second.districtsAdded == 0)
         #expect(first.admin.created && !second.admin.created)
         #expect(first.resident.created && !second.resident.created)

@@ -34,7 +34,7 @@ public enum Fixtures {
     }
 
     public static func seedDistricts(on connection: Connection) throws {
-        for (index, district) in DemoData.districts.enumerated() {
+        for (index, district) in IdentityDemoData.districts.enumerated() {
             try ResidentStore.insertDistrictIfMissing(district, sortOrder: index + 1, on: connection)
         }
     }

@@ -5,7 +5,7 @@ import Store
 
 /// The demo districts and accounts `madoguchi demo-data --dev` creates, so `make run` can be clicked
 /// through in a browser. Development only: the passwords are printed on the console.
-public enum DemoData {
+public enum IdentityDemoData {
     /// The town's three districts (地区).
     public static let districts = [
         District(code: "biratori", name: "平取", kana: "びらとり"),
