@@ -116,7 +116,7 @@ public final class Madoguchi: Sendable {
         defer { database.close() }
         let (_, modules) = try makeModules(
             database: database, configuration: configuration, timeSource: SystemTimeSource(), logger: .disabled)
-        var demo = DemoDataContext(database: database, now: now, schemasDirectory: configuration.schemasDirectory)
+        var demo = DemoDataContext(database: database, now: now)
         return try modules.flatMap { try $0.seedDemoData(&demo) }
     }
 

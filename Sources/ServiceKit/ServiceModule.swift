@@ -49,21 +49,18 @@ public protocol BackgroundWorker: Sendable {
 }
 
 /// What `demo-data` gives each module's seed: the database, the time, and the demo accounts that Identity seeds
-/// first, so the other modules can give the demo resident something to look at.
+/// first, so the other modules can give the demo resident something to look at. (A module's definitions, such
+/// as the procedure catalog, it already loaded in its `init`.)
 public struct DemoDataContext: Sendable {
     public let database: Database
     public let now: Date
-    /// Folder holding `Schemas/` (catalogs and definitions).
-    public let schemasDirectory: URL
     /// Filled by Identity's seed, which runs first; nil only if Identity is not in the list.
     public var residentID: Int64?
     public var clerkID: Int64?
 
-    public init(database: Database, now: Date, schemasDirectory: URL, residentID: Int64? = nil, clerkID: Int64? = nil)
-    {
+    public init(database: Database, now: Date, residentID: Int64? = nil, clerkID: Int64? = nil) {
         self.database = database
         self.now = now
-        self.schemasDirectory = schemasDirectory
         self.residentID = residentID
         self.clerkID = clerkID
     }
