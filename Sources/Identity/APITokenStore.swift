@@ -3,7 +3,7 @@ import Store
 
 /// All SQL on `api_tokens`.
 public enum APITokenStore {
-    public enum StoreError: Error, Equatable, CustomStringConvertible {
+    public enum CreationConflict: Error, Equatable, CustomStringConvertible {
         case nameTaken
         public var description: String { "a token with that name already exists" }
     }
@@ -18,7 +18,7 @@ public enum APITokenStore {
                 "INSERT INTO api_tokens (name, token_hash, scopes, created_at) VALUES (?, ?, ?, ?)", name, tokenHash,
                 scopes.joined(separator: " "), time)
         } catch let error as SQLiteError where error.isUniqueViolation {
-            throw StoreError.nameTaken
+            throw CreationConflict.nameTaken
         }
         return connection.lastInsertRowID
     }

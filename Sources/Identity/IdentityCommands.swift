@@ -84,7 +84,7 @@ enum StaffAddCommand: Command {
                     at: now, on: connection)
                 return id
             }
-        } catch StaffStore.StoreError.loginIDTaken {
+        } catch StaffStore.RegistrationConflict.loginIDTaken {
             throw CommandFailure(message: "a staff account with login '\(member.loginID)' already exists")
         }
         print("added staff \(member.loginID) (\(member.role.rawValue), \(member.department.rawValue)), id \(id)")
@@ -207,7 +207,7 @@ enum TokenCreateCommand: Command {
                         actor: .system, action: "api_token.create", subjectType: "api_token", subjectID: String(id)),
                     at: now, on: connection)
             }
-        } catch APITokenStore.StoreError.nameTaken {
+        } catch APITokenStore.CreationConflict.nameTaken {
             throw CommandFailure(message: "a token named '\(name)' already exists; revoke it or choose another name")
         }
         FileHandle.standardError.write(

@@ -188,7 +188,7 @@ struct ResidentAccountRoutes: RouteCollection {
                     at: now, on: connection)
                 return id
             }
-        } catch ResidentStore.StoreError.loginIDTaken {
+        } catch ResidentStore.RegistrationConflict.loginIDTaken {
             errors.add(
                 "login_id",
                 "このログインIDはすでに登録されています。ログインしてください。パスワードをお忘れの場合は役場の窓口にご相談ください。")

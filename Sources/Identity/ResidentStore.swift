@@ -4,7 +4,7 @@ import Store
 
 /// All SQL on `residents` and `districts`.
 public enum ResidentStore {
-    public enum StoreError: Error, Equatable, CustomStringConvertible {
+    public enum RegistrationConflict: Error, Equatable, CustomStringConvertible {
         case loginIDTaken
         public var description: String { "that login id is already registered" }
     }
@@ -34,7 +34,7 @@ public enum ResidentStore {
                     profile.contactChannel.rawValue, channel.rawValue, registeredByStaffID, time, time,
                 ])
         } catch let error as SQLiteError where error.isUniqueViolation {
-            throw StoreError.loginIDTaken
+            throw RegistrationConflict.loginIDTaken
         }
         return connection.lastInsertRowID
     }

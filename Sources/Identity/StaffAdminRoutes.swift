@@ -47,7 +47,7 @@ struct StaffAdminRoutes: RouteCollection {
                         at: now, on: connection)
                 }
                 return .redirect(to: "/staff/admin/staff?done=created")
-            } catch StaffStore.StoreError.loginIDTaken {
+            } catch StaffStore.RegistrationConflict.loginIDTaken {
                 errors.add("login_id", "このログインIDはすでに使われています。")
             }
         }

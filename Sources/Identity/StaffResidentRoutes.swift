@@ -137,7 +137,7 @@ struct StaffResidentRoutes: RouteCollection {
                 return id
             }
             return .redirect(to: "/staff/residents/\(id)?done=created")
-        } catch ResidentStore.StoreError.loginIDTaken {
+        } catch ResidentStore.RegistrationConflict.loginIDTaken {
             errors.add("login_id", "このログインIDはすでに登録されています。住民検索で確認してください。")
             return rerender(errors)
         }

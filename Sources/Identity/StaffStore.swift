@@ -5,7 +5,7 @@ import Store
 /// All SQL on `staff`. Callers pass the connection: a reader for lookups, the writer inside
 /// `database.write` for changes (together with their audit row).
 public enum StaffStore {
-    public enum StoreError: Error, Equatable, CustomStringConvertible {
+    public enum RegistrationConflict: Error, Equatable, CustomStringConvertible {
         case loginIDTaken
         public var description: String { "that login id is already in use" }
     }
@@ -24,7 +24,7 @@ public enum StaffStore {
                 """, member.loginID, member.displayName, member.role.rawValue, member.department.rawValue,
                 passwordHash, time, time)
         } catch let error as SQLiteError where error.isUniqueViolation {
-            throw StoreError.loginIDTaken
+            throw RegistrationConflict.loginIDTaken
         }
         return connection.lastInsertRowID
     }

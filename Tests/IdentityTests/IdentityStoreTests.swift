@@ -22,7 +22,7 @@ struct IdentityStoreTests {
         #expect(member.department == .healthAndWelfare)
         #expect(member.isActive)
 
-        #expect(throws: StaffStore.StoreError.loginIDTaken) {
+        #expect(throws: StaffStore.RegistrationConflict.loginIDTaken) {
             try Fixtures.makeStaff(database, loginID: "suzuki", role: .clerk)
         }
         let now = self.now
@@ -102,7 +102,7 @@ struct IdentityStoreTests {
     @Test func residents_loginIDIsUnique_profileUpdates_andSearchFindsKanaFromHiragana() throws {
         let database = try Fixtures.makeDatabase(in: directory)
         let id = try Fixtures.makeResident(database)
-        #expect(throws: ResidentStore.StoreError.loginIDTaken) {
+        #expect(throws: ResidentStore.RegistrationConflict.loginIDTaken) {
             try Fixtures.makeResident(database, loginID: "hanako@example.jp")
         }
         try Fixtures.makeResident(
@@ -209,7 +209,7 @@ struct IdentityStoreTests {
         let fetched = try #require(
             try database.read { try APITokenStore.fetchToken(tokenHash: APITokenRules.hash(token), on: $0) })
         #expect(fetched.allows("notices:send") && !fetched.allows("kpi:read"))
-        #expect(throws: APITokenStore.StoreError.nameTaken) {
+        #expect(throws: APITokenStore.CreationConflict.nameTaken) {
             try database.write {
                 _ = try APITokenStore.insertToken(
                     name: "notices-timer", tokenHash: APITokenRules.hash(APITokenRules.generateToken()),
