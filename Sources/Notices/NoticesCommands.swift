@@ -25,10 +25,42 @@ enum NoticesCommandSupport {
         return database
     }
 
+    /// The CHECK on notices.title.
+    static let maximumTitleLength = 200
+
+    /// The first `{name}` in `text` that a template would read as a placeholder (see `MessageTemplate`).
+    static func firstPlaceholder(in text: String) -> String? {
+        let placeholder = try! Regex(#"\{[^{}\r\n]{1,\#(MessageTemplate.maximumPlaceholderLength)}\}"#)
+        return text.firstMatch(of: placeholder).map { String(text[$0.range]) }
+    }
+
     static func positiveNumber(_ options: CommandLineOptions, _ name: String, default value: Double) throws -> Double {
         guard let text = options.value(name) else { return value }
         guard let number = Double(text), number >= 0, number.isFinite else {
             throw CommandLineOptions.UsageError(message: "--\(name) must be a number of at least 0, not '\(text)'")
+        }
+        return number
+    }
+
+    /// A value of at least 1: `--request-timeout-ms 0` would time out every call before it is sent.
+    static func numberOfAtLeastOne(_ options: CommandLineOptions, _ name: String, default value: Double) throws
+        -> Double
+    {
+        guard let text = options.value(name) else { return value }
+        guard let number = Double(text), number >= 1, number.isFinite else {
+            throw CommandLineOptions.UsageError(message: "--\(name) must be a number of at least 1, not '\(text)'")
+        }
+        return number
+    }
+
+    /// A whole number of at least 1: `--concurrency 0` would send nothing at all.
+    static func wholeNumberOfAtLeastOne(_ options: CommandLineOptions, _ name: String, default value: Int) throws
+        -> Int
+    {
+        guard let text = options.value(name) else { return value }
+        guard let number = Int(text), number >= 1 else {
+            throw CommandLineOptions.UsageError(
+                message: "--\(name) must be a whole number of at least 1, not '\(text)'")
         }
         return number
     }
@@ -104,21 +136,23 @@ enum NoticesSendCommand: Command {
         // Usage problems first (exit 64), then the token file (exit 1: the timer must alert).
         let apiBase = try NoticesCommandSupport.apiBase(environment)
         let headroom = try NoticesCommandSupport.headroom(environment)
+        let maximumRunDuration = try NoticesCommandSupport.positiveNumber(options, "max-seconds", default: 300)
+        let leaseDuration = max(1, try NoticesCommandSupport.positiveNumber(options, "lease-seconds", default: 120))
+        let requestTimeout =
+            try NoticesCommandSupport.numberOfAtLeastOne(options, "request-timeout-ms", default: 10_000) / 1000
+        let maximumConcurrentRequests = try NoticesCommandSupport.wholeNumberOfAtLeastOne(
+            options, "concurrency", default: 32)
+        guard requestTimeout < leaseDuration else {
+            throw CommandLineOptions.UsageError(message: "--request-timeout-ms must be shorter than --lease-seconds")
+        }
         let token = dryRun ? ChannelAccessToken("") : try LINECredentialFile.accessToken(environment: environment)
         var configuration = NoticesJobConfiguration(accessToken: token)
         configuration.apiBase = apiBase
         configuration.headroom = headroom
-        configuration.maximumRunDuration = try NoticesCommandSupport.positiveNumber(
-            options, "max-seconds", default: 300)
-        configuration.leaseDuration = max(
-            1, try NoticesCommandSupport.positiveNumber(options, "lease-seconds", default: 120))
-        configuration.requestTimeout =
-            max(1, try NoticesCommandSupport.positiveNumber(options, "request-timeout-ms", default: 10_000)) / 1000
-        configuration.maximumConcurrentRequests = max(
-            1, Int(try NoticesCommandSupport.positiveNumber(options, "concurrency", default: 32)))
-        guard configuration.requestTimeout < configuration.leaseDuration else {
-            throw CommandLineOptions.UsageError(message: "--request-timeout-ms must be shorter than --lease-seconds")
-        }
+        configuration.maximumRunDuration = maximumRunDuration
+        configuration.leaseDuration = leaseDuration
+        configuration.requestTimeout = requestTimeout
+        configuration.maximumConcurrentRequests = maximumConcurrentRequests
 
         // Block the stop signals before any thread starts; a watcher thread turns them into a graceful stop:
         // in-flight requests finish and are recorded, claimed ones go back to the queue.
@@ -289,6 +323,13 @@ enum NoticesCreateCommand: Command {
         guard let title = options.value("title") else {
             throw CommandLineOptions.UsageError(message: "notices create needs --title")
         }
+        // The notices table's CHECK counts what SQLite's length() counts: Unicode code points.
+        guard title.unicodeScalars.count <= NoticesCommandSupport.maximumTitleLength else {
+            throw CommandLineOptions.UsageError(
+                message:
+                    "--title must be at most \(NoticesCommandSupport.maximumTitleLength) characters, not \(title.unicodeScalars.count)"
+            )
+        }
         let messages: [String]
         switch (options.value("text"), options.value("text-file")) {
         case (let text?, nil):
@@ -298,7 +339,15 @@ enum NoticesCreateCommand: Command {
                 throw CommandFailure(message: "cannot read \(path)")
             }
             messages = String(decoding: data, as: UTF8.self).components(separatedBy: "\n---\n")
-                .map { $0.trimmingCharacters(in: .newlines) }.filter { !$0.isEmpty }
+                .map { $0.trimmingCharacters(in: .newlines) }
+            // An empty message is a mistake (a doubled --- line, a forgotten text), never something to drop
+            // quietly: the residents would get fewer messages than the file shows.
+            if let empty = messages.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                throw CommandLineOptions.UsageError(
+                    message:
+                        "--text-file: message \(empty + 1) of \(messages.count) is empty; write it or remove its --- line"
+                )
+            }
         default:
             throw CommandLineOptions.UsageError(message: "give either --text or --text-file")
         }
@@ -324,6 +373,16 @@ enum NoticesCreateCommand: Command {
                 throw CommandLineOptions.UsageError(message: "--values-json must be a JSON object of strings")
             }
             values = decoded
+            // Values are inserted as they are, never read as templates, so a placeholder in one would reach the
+            // residents as a bare {受付番号}.
+            for name in values.keys.sorted() {
+                if let placeholder = NoticesCommandSupport.firstPlaceholder(in: values[name]!) {
+                    throw CommandLineOptions.UsageError(
+                        message:
+                            "--values-json: the value of \(name) holds the placeholder \(placeholder); give the text itself"
+                    )
+                }
+            }
         }
         var sendAt: Date?
         if let text = options.value("send-at") {

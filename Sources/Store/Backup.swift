@@ -3,6 +3,7 @@ import Foundation
 
 public enum BackupError: Error, CustomStringConvertible, Sendable {
     case destinationExists(String)
+    case cannotCreate(String)
     case notAMadoguchiDatabase(String)
     case integrityCheckFailed(String, String)
     case targetExists(String)
@@ -10,6 +11,7 @@ public enum BackupError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .destinationExists(let path): "\(path) already exists; choose a new file name"
+        case .cannotCreate(let path): "cannot create \(path); check the folder exists and is writable"
         case .notAMadoguchiDatabase(let path): "\(path) is not a Madoguchi database (no schema_migrations table)"
         case .integrityCheckFailed(let path, let result): "integrity check of \(path) failed: \(result)"
         case .targetExists(let path):
@@ -23,6 +25,7 @@ extension Database {
     /// connection of its own. WAL readers don't block the writer, so the server keeps serving.
     /// The copy is written beside the destination, checked with `PRAGMA integrity_check`, switched to a
     /// rollback journal so it is one self-contained file, and only then renamed into place.
+    /// The copy holds residents' personal data, so it is readable by its owner only (0600, as an audit export).
     /// https://sqlite.org/backup.html
     public func backup(to destination: String) throws {
         guard !FileManager.default.fileExists(atPath: destination) else {
@@ -30,6 +33,12 @@ extension Database {
         }
         let partial = destination + ".partial"
         try? FileManager.default.removeItem(atPath: partial)
+        // Created empty with its mode before SQLite writes a page: SQLite keeps an existing file's mode and
+        // gives the copy's -wal and -shm the same one.
+        guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600])
+        else {
+            throw BackupError.cannotCreate(partial)
+        }
         do {
             let source = try Connection(path: path, readOnly: true, configuration: configuration)
             let target = try Connection(path: partial, readOnly: false, configuration: configuration)

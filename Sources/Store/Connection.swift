@@ -7,6 +7,7 @@ public final class Connection {
     let handle: OpaquePointer
     private var statementCache: [String: Statement] = [:]
     private var savepointDepth = 0
+    private var isClosed = false
 
     init(path: String, readOnly: Bool, configuration: DatabaseConfiguration) throws {
         var connection: OpaquePointer?
@@ -36,6 +37,15 @@ public final class Connection {
     }
 
     deinit {
+        close()
+    }
+
+    /// Finalizes the cached statements and closes the handle; the connection must not be used afterwards.
+    /// Closing when the owner is done, rather than whenever the last reference goes, is what lets the last
+    /// connection on the file checkpoint the WAL and delete it (https://sqlite.org/wal.html#walfile).
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
         statementCache.removeAll()
         sqlite3_close_v2(handle)
     }

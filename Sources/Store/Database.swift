@@ -84,10 +84,13 @@ public final class Database: Sendable {
         close()
     }
 
-    /// Finishes queued writes, then closes every connection. Safe to call more than once.
+    /// Finishes queued writes, then closes every connection, the writer's last, so SQLite checkpoints the
+    /// WAL into the main file and removes it: after a clean stop the `.sqlite` file alone holds every row.
+    /// A read in progress is waited for. Safe to call more than once.
     public func close() {
         writer.stop()
         readers.close()
+        writer.closeConnection()
     }
 }
 

@@ -47,4 +47,10 @@ final class ReadLockAnchor {
         holding = false
         if (try? connection.run("COMMIT")) == nil { _ = try? connection.run("ROLLBACK") }
     }
+
+    /// Lets go of the snapshot and closes the connection, before the writer closes its own.
+    func close() {
+        release()
+        connection.close()
+    }
 }

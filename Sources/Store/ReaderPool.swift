@@ -21,11 +21,22 @@ final class ReaderPool: @unchecked Sendable {
         return try body(connection)
     }
 
+    /// How long `close` waits for connections still lent out. A read is one short transaction, so this is
+    /// only reached by a read that hangs; the close then goes on rather than blocking shutdown forever.
+    static let lentConnectionsGrace: TimeInterval = 5
+
+    /// Closes every connection: idle ones at once, lent ones as they come back. Returns once all are closed
+    /// (or after `lentConnectionsGrace`), so the writer can be the last connection on the file and remove
+    /// the WAL. Later reads fail with `DatabaseClosedError`.
     func close() {
         condition.lock()
         closed = true
+        for connection in idle { connection.close() }
+        opened -= idle.count
         idle.removeAll()
         condition.broadcast()
+        let deadline = Date().addingTimeInterval(Self.lentConnectionsGrace)
+        while opened > 0 && condition.wait(until: deadline) {}
         condition.unlock()
     }
 
@@ -51,11 +62,13 @@ final class ReaderPool: @unchecked Sendable {
     private func checkIn(_ connection: Connection) {
         condition.lock()
         if closed {
+            connection.close()
             opened -= 1
         } else {
             idle.append(connection)
         }
-        condition.signal()
+        // Broadcast: both a reader waiting for a connection and `close` waiting for the last one may listen.
+        condition.broadcast()
         condition.unlock()
     }
 }

@@ -51,13 +51,26 @@ final class SerialWriter: @unchecked Sendable {
         return statistics
     }
 
-    /// Finishes what is queued, then stops the thread. Later writes fail with `DatabaseClosedError`.
+    /// Finishes what is queued, closes the read-lock anchor, then stops the thread. Later writes fail with
+    /// `DatabaseClosedError`.
     func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
         while !stopped { condition.wait() }
         condition.unlock()
+    }
+
+    /// Closes the writer's connection once `stop` has ended the thread. Call it after every other
+    /// connection on the file is closed: SQLite checkpoints the WAL into the main file and deletes it only
+    /// when the last connection closes, and only a connection that may write can do that.
+    /// https://sqlite.org/wal.html#walfile
+    func closeConnection() {
+        condition.lock()
+        defer { condition.unlock() }
+        precondition(stopped, "SerialWriter.closeConnection called before stop")
+        // The writer thread has ended, so this thread may touch the connection now.
+        connection.close()
     }
 
     private func runLoop() {
@@ -82,8 +95,10 @@ final class SerialWriter: @unchecked Sendable {
                 }
             }
             if queue.isEmpty && stopping {
-                // Closed here, not at deinit: the last connection to close checkpoints and removes the WAL.
-                anchor?.release()
+                // Closed here, not at deinit (the thread and the writer keep each other alive, so deinit may
+                // never come): the read-only anchor must be closed before the writer's own connection, the
+                // one that can checkpoint the WAL away (see `closeConnection`).
+                anchor?.close()
                 anchor = nil
                 stopped = true
                 condition.broadcast()

@@ -48,6 +48,8 @@ struct CLITests {
         let backedUp = try ProcessRunner.run(["backup", "--db", database, "--to", backup])
         #expect(backedUp.exitCode == 0, "\(backedUp.stderr)")
         #expect(FileManager.default.fileExists(atPath: backup))
+        let permissions = try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int
+        #expect(permissions == 0o600, "a backup of personal data is readable by its owner only")
 
         let again = try ProcessRunner.run(["backup", "--db", database, "--to", backup])
         #expect(again.exitCode == 1, "never overwrites an earlier backup")

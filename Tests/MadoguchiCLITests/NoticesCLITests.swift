@@ -92,6 +92,56 @@ struct NoticesCLITests {
         #expect(fake.stats.requests == 0)
     }
 
+    /// One line on stderr that names the problem, and nothing created.
+    private func expectUsageError(_ result: ProcessRunner.Result, naming words: [String], _ comment: Comment) {
+        #expect(result.exitCode == 64, comment)
+        let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        for word in words { #expect(firstLine.contains(word), "\(comment): \(firstLine)") }
+        #expect(!result.stderr.contains("CHECK") && !result.stderr.contains("INSERT"), "no SQL in \(result.stderr)")
+    }
+
+    @Test func create_refusesATooLongTitle_placeholdersInValues_andEmptyMessages_asUsageErrors() throws {
+        let path = try prepare(residents: 1)
+        let audience = ["--db", path, "--all-linked"]
+        let longTitle = try ProcessRunner.run(
+            ["notices", "create", "--title", String(repeating: "長", count: 201), "--text", "本文"] + audience)
+        expectUsageError(longTitle, naming: ["--title", "200"], "a title over 200 characters")
+        let placeholderInValue = try ProcessRunner.run(
+            ["notices", "create", "--title", "t", "--text", "{日時}に", "--values-json", #"{"日時":"{受付番号}"}"#]
+                + audience)
+        expectUsageError(placeholderInValue, naming: ["--values-json", "日時", "{受付番号}"], "a placeholder in a value")
+        let textFile = directory.path("messages.txt")
+        try "一通目\n---\n\n---\n三通目\n".write(toFile: textFile, atomically: true, encoding: .utf8)
+        let emptyMessage = try ProcessRunner.run(
+            ["notices", "create", "--title", "t", "--text-file", textFile] + audience)
+        expectUsageError(emptyMessage, naming: ["--text-file", "2"], "an empty second message")
+
+        let exactly200 = try ProcessRunner.run(
+            ["notices", "create", "--title", String(repeating: "長", count: 200), "--text", "本文"] + audience)
+        #expect(exactly200.exitCode == 0, "\(exactly200.stderr)")
+        let database = try Database(path: path)
+        defer { database.close() }
+        #expect(try NoticeStore(database: database).countRequestsByState().values.reduce(0, +) == 1)
+    }
+
+    @Test func send_refusesZeroConcurrency_andAZeroRequestTimeout() throws {
+        let path = try prepare(residents: 1)
+        let zeroConcurrency = try ProcessRunner.run([
+            "notices", "send", "--db", path, "--dry-run", "--concurrency", "0",
+        ])
+        expectUsageError(zeroConcurrency, naming: ["--concurrency", "'0'"], "--concurrency 0")
+        let zeroTimeout = try ProcessRunner.run(
+            ["notices", "send", "--db", path, "--dry-run", "--request-timeout-ms", "0"])
+        expectUsageError(zeroTimeout, naming: ["--request-timeout-ms", "'0'"], "--request-timeout-ms 0")
+        let missingToken = try ProcessRunner.run(
+            ["notices", "send", "--db", path, "--concurrency", "0"],
+            environment: ["MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": directory.path("nope")])
+        #expect(missingToken.exitCode == 64, "usage errors come before the token file")
+        let fine = try ProcessRunner.run(
+            ["notices", "send", "--db", path, "--dry-run", "--concurrency", "1", "--request-timeout-ms", "1"])
+        #expect(fine.exitCode == 0, "\(fine.stderr)")
+    }
+
     @Test func exitCodes_tellTheTimer_done0_attention1_workRemains75() throws {
         let path = try prepare(residents: 700)
         let fake = try FakeLINEAPI()

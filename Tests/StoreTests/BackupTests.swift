@@ -36,6 +36,15 @@ struct BackupTests {
         #expect(!FileManager.default.fileExists(atPath: destination + ".partial"))
     }
 
+    @Test func backup_isReadableAndWritableByItsOwnerOnly() throws {
+        // It holds residents' personal data, like an audit export.
+        let database = try Fixtures.makeDatabase(in: directory)
+        let destination = directory.path("private.sqlite")
+        try database.backup(to: destination)
+        let permissions = try FileManager.default.attributesOfItem(atPath: destination)[.posixPermissions] as? Int
+        #expect(permissions == 0o600, "mode \(String(permissions ?? 0, radix: 8))")
+    }
+
     @Test func backup_refusesToOverwriteAFile() throws {
         let database = try Fixtures.makeDatabase(in: directory)
         let destination = directory.path("exists.sqlite")
