@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "ServiceKit", dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Web", "Security"]),
         // Accounts, sessions, CSRF and roles: infrastructure every domain module may use, itself a module.
         .target(
-            name: "Identity", dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit"]),
+            name: "Identity",
+            dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit"]),
 
         // Domain modules: they never import each other; they meet in the shared tables and in App.
         .target(

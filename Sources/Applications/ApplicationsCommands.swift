@@ -22,11 +22,8 @@ enum PurgeCommand: Command {
     static let booleanOptions: Set<String> = ["dry-run"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
-        let path = CommonOptions.databasePath(options, environment)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure(message: "no database at \(path)")
-        }
-        let database = try Database(path: path)
+        let database = try CommonOptions.openExistingDatabase(
+            options, environment, requiring: "applications", tables: "no applications tables")
         defer { database.close() }
         let dryRun = options.has("dry-run")
         let report = try RetentionJob(database: database).run(now: Date(), dryRun: dryRun)

@@ -37,7 +37,6 @@ public enum AnswerValue: Sendable, Equatable, Codable {
 /// A procedure's answers by field name, as stored in `applications.answers`.
 public typealias Answers = [String: AnswerValue]
 
-
 /// Validates and normalises submitted answers against a procedure's fields. Every message is Japanese,
 /// names the field by its label and never repeats what was typed.
 public enum FieldValidation {

@@ -217,7 +217,8 @@ public final class Server: @unchecked Sendable {
         if let deferred = exchange.pendingDeferred {
             // Back from deferred work: render its result here, on a polling thread.
             exchange.pendingDeferred = nil
-            return send(PollingThread.runningInline { renderDeferred(deferred, exchange) }, for: exchange, on: connection)
+            return send(
+                PollingThread.runningInline { renderDeferred(deferred, exchange) }, for: exchange, on: connection)
         }
         if let response = exchange.pendingResponse {
             // Back from the blocking pool: libmicrohttpd calls once more after the resume.

@@ -105,7 +105,8 @@ public enum IdentityDemoData {
             try StaffStore.updatePasswordHash(staffID: existing.id, hash: passwordHash, at: now, on: connection)
             try AuditLog.append(
                 AuditEvent(
-                    actor: .system, action: "staff.password_reset", subjectType: "staff", subjectID: String(existing.id)),
+                    actor: .system, action: "staff.password_reset", subjectType: "staff", subjectID: String(existing.id)
+                ),
                 at: now, on: connection)
             return (existing.id, false)
         }

@@ -7,24 +7,6 @@ import Store
 enum NoticesCommandSupport {
     /// sysexits.h EX_TEMPFAIL: the run was fine but work is left for the next timer run.
 
-    /// Opens an existing, migrated database. The batch job never migrates: the server's unit does that, and two
-    /// processes migrating at once could trip over each other.
-    static func openDatabase(_ options: CommandLineOptions, _ environment: [String: String]) throws -> Database {
-        let path = CommonOptions.databasePath(options, environment)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure(message: "no database at \(path); run madoguchi migrate first")
-        }
-        let database = try Database(path: path)
-        let migrated = try database.read { connection in
-            try connection.queryFirst("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'notice_requests'")
-        }
-        guard migrated != nil else {
-            database.close()
-            throw CommandFailure(message: "the database at \(path) has no notices tables; run madoguchi migrate first")
-        }
-        return database
-    }
-
     /// The CHECK on notices.title.
     static let maximumTitleLength = 200
 
@@ -162,7 +144,8 @@ enum NoticesSendCommand: Command {
         sigaddset(&stopSignals, SIGINT)
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
-        let database = try NoticesCommandSupport.openDatabase(options, environment)
+        let database = try CommonOptions.openExistingDatabase(
+            options, environment, requiring: "notice_requests", tables: "no notices tables")
         defer { database.close() }
         let output = NoticesProgressOutput(terminal: isatty(STDOUT_FILENO) == 1)
         let reportProgress: @Sendable (NoticesProgress) -> Void = { output.progress($0) }
@@ -391,7 +374,8 @@ enum NoticesCreateCommand: Command {
             }
             sendAt = date
         }
-        let database = try NoticesCommandSupport.openDatabase(options, environment)
+        let database = try CommonOptions.openExistingDatabase(
+            options, environment, requiring: "notice_requests", tables: "no notices tables")
         defer { database.close() }
         let draft = NoticeDraft(
             title: title, messages: messages, placeholderValues: values, audience: audiences[0], sendAt: sendAt,

@@ -58,7 +58,8 @@ public enum CommonOptions {
 
     /// Opens the database and applies pending migrations, so the first admin can be created on a fresh
     /// install before the server has ever started.
-    public static func openMigratedDatabase(_ options: CommandLineOptions, _ environment: [String: String]) throws -> Database
+    public static func openMigratedDatabase(_ options: CommandLineOptions, _ environment: [String: String]) throws
+        -> Database
     {
         let path = CommonOptions.databasePath(options, environment)
         try CommonOptions.ensureParentDirectory(of: path)
@@ -70,6 +71,27 @@ public enum CommonOptions {
         } catch {
             database.close()
             throw error
+        }
+        return database
+    }
+
+    /// Opens an existing database that already has `table`; never creates an empty file where the operator
+    /// mistyped a path, and never migrates (the server's unit does that: two processes migrating at once could
+    /// trip over each other). `tables` names what is missing in the error, e.g. "no audit log".
+    public static func openExistingDatabase(
+        _ options: CommandLineOptions, _ environment: [String: String], requiring table: String, tables: String
+    ) throws -> Database {
+        let path = databasePath(options, environment)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure(message: "no database at \(path); run madoguchi migrate first")
+        }
+        let database = try Database(path: path)
+        let migrated = try database.read { connection in
+            try connection.queryFirst("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", table)
+        }
+        guard migrated != nil else {
+            database.close()
+            throw CommandFailure(message: "the database at \(path) has \(tables) yet; run madoguchi migrate first")
         }
         return database
     }

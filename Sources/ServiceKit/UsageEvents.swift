@@ -72,4 +72,3 @@ public enum UsageEvents {
         return Hex.encode(Digest.hmacSHA256(key: secret, message: Array(person.keyMaterial.utf8)))
     }
 }
-

@@ -6,24 +6,6 @@ import Store
 
 /// Shared by the `audit` subcommands.
 enum AuditCommandSupport {
-    /// Opens an existing, migrated database; never creates an empty file where the operator mistyped a path.
-    static func openDatabase(_ options: CommandLineOptions, _ environment: [String: String]) throws -> Database {
-        let path = CommonOptions.databasePath(options, environment)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure(message: "no database at \(path)")
-        }
-        let database = try Database(path: path)
-        let hasAuditLog = try database.read {
-            try $0.scalar(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'audit_log'", as: Int.self)
-        }
-        guard hasAuditLog == 1 else {
-            database.close()
-            throw CommandFailure(message: "\(path) has no audit log yet; run madoguchi migrate first")
-        }
-        return database
-    }
-
     /// The first instant of the Asia/Tokyo calendar day `YYYY-MM-DD`, or nil for anything else, including
     /// dates that don't exist such as 2026-02-30.
     static func startOfTokyoDay(_ text: String) -> Date? { JapanTime.startOfDay(text) }
@@ -50,7 +32,8 @@ enum AuditVerifyCommand: Command {
     static let valuedOptions: Set<String> = ["db"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
-        let database = try AuditCommandSupport.openDatabase(options, environment)
+        let database = try CommonOptions.openExistingDatabase(
+            options, environment, requiring: "audit_log", tables: "no audit log")
         defer { database.close() }
         let (verification, head) = try AuditLog.verifyChain(database)
         switch verification {
@@ -95,7 +78,8 @@ enum AuditExportCommand: Command {
         guard from < to else {
             throw CommandLineOptions.UsageError(message: "--from must not be after --to")
         }
-        let database = try AuditCommandSupport.openDatabase(options, environment)
+        let database = try CommonOptions.openExistingDatabase(
+            options, environment, requiring: "audit_log", tables: "no audit log")
         defer { database.close() }
         let csv = try AuditLog.exportCSV(from: from, to: to, database: database)
         if let out = options.value("out") {

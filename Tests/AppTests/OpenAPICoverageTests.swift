@@ -9,7 +9,8 @@ import Testing
 struct OpenAPICoverageTests {
     /// `path → methods` from the `paths:` section, read from its fixed two- and four-space indentation.
     static func describedOperations() throws -> [String: Set<String>] {
-        let text = try String(contentsOf: RepositoryPaths.schemas.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: RepositoryPaths.schemas.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         var operations: [String: Set<String>] = [:]
         var inPaths = false
         var current: String?
@@ -48,7 +49,9 @@ struct OpenAPICoverageTests {
         var registered: [String: Set<String>] = [:]
         for route in application.routes where route.pattern.hasPrefix("/api/v1/") {
             // `:id` in our patterns is `{id}` in OpenAPI.
-            let path = route.pattern.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+            let path = route.pattern.split(separator: "/").map {
+                $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0)
+            }
             registered["/" + path.joined(separator: "/"), default: []].insert(route.method)
         }
         #expect(!registered.isEmpty)
@@ -59,7 +62,9 @@ struct OpenAPICoverageTests {
         }
         for (path, methods) in described where path.hasPrefix("/api/v1/") {
             for method in methods {
-                #expect(registered[path]?.contains(method) == true, "openapi.yaml describes \(method) \(path), which the app lacks")
+                #expect(
+                    registered[path]?.contains(method) == true,
+                    "openapi.yaml describes \(method) \(path), which the app lacks")
             }
         }
     }

@@ -1,8 +1,8 @@
 import Foundation
 import HTTP
 import HTTPClient
-import TestSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// Routes used by every server test: echo handlers that show what the server parsed.

@@ -84,7 +84,8 @@ struct SharedWritersTests {
                 (.guest(record: "application", id: 7), firstDayOfFY2026),
             ] {
                 try UsageEvents.record(
-                    UsageEvent(source: "applications", kind: "submitted", channel: .web, person: person,
+                    UsageEvent(
+                        source: "applications", kind: "submitted", channel: .web, person: person,
                         subjectCode: "water-stop"), at: time, on: connection)
             }
         }

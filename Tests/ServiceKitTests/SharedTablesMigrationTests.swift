@@ -53,7 +53,8 @@ struct SharedTablesMigrationTests {
         #expect(applied.contains(7))
         let (rows, noticeMessage, violations, usageColumns) = try database.read { connection in
             (
-                try connection.query("SELECT id, source, record_id, delivery_channel FROM resident_messages ORDER BY id"),
+                try connection.query(
+                    "SELECT id, source, record_id, delivery_channel FROM resident_messages ORDER BY id"),
                 try connection.scalar("SELECT resident_message_id FROM notices WHERE id = 3", as: Int64.self),
                 try connection.query("PRAGMA foreign_key_check").count,
                 try connection.query("PRAGMA table_info(usage_events)").map { try $0.get("name", as: String.self) }
