@@ -241,11 +241,14 @@ extension NoticeStore {
         public let receivedAt: Date
     }
 
-    /// Events not processed yet, oldest first.
+    /// Events not processed yet, in the order they happened (LINE's timestamp), then as received.
     public func fetchUnprocessedWebhookEvents(limit: Int) throws -> [StoredWebhookEvent] {
         try database.read { connection in
             try connection.query(
-                "SELECT id, payload, received_at FROM line_webhook_events WHERE processed_at IS NULL ORDER BY id LIMIT ?",
+                """
+                SELECT id, payload, received_at FROM line_webhook_events WHERE processed_at IS NULL
+                ORDER BY coalesce(json_extract(payload, '$.timestamp'), 0), id LIMIT ?
+                """,
                 limit
             ).compactMap { row in
                 guard let event = WebhookEvent(json: Data(try row.get("payload", as: String.self).utf8)) else {
@@ -254,6 +257,18 @@ extension NoticeStore {
                 return StoredWebhookEvent(id: try row.get("id"), event: event, receivedAt: try row.get("received_at"))
             }
         }
+    }
+
+    /// The newest `timestamp` among this LINE user's processed events with one of `outcomes`, or nil.
+    static func newestAppliedEventTimestamp(lineUserID: String, outcomes: [String], on connection: Connection) throws
+        -> Int64?
+    {
+        try connection.scalar(
+            """
+            SELECT max(json_extract(payload, '$.timestamp')) FROM line_webhook_events
+            WHERE source_user_id = ? AND processed_at IS NOT NULL
+              AND outcome IN (SELECT value FROM json_each(?))
+            """, lineUserID, jsonText(outcomes), as: Int64?.self) ?? nil
     }
 
     /// Marks an event done with its outcome and replaces the stored payload with `redactedPayload` (the

@@ -33,10 +33,11 @@ struct WebhookTests {
     }
 
     static func event(
-        _ type: String, user: String, id: String = eventID(), redelivery: Bool = false, text: String? = nil
+        _ type: String, user: String, id: String = eventID(), redelivery: Bool = false, text: String? = nil,
+        timestamp: Int64 = 1_775_001_600_000
     ) -> [String: Any] {
         var event: [String: Any] = [
-            "type": type, "mode": "active", "timestamp": 1_775_001_600_000, "webhookEventId": id,
+            "type": type, "mode": "active", "timestamp": timestamp, "webhookEventId": id,
             "deliveryContext": ["isRedelivery": redelivery], "source": ["type": "user", "userId": user],
         ]
         if type == "follow" {
@@ -288,6 +289,36 @@ struct WebhookTests {
         try deliver([Self.event("follow", user: Fixtures.lineUserID(42))])
         try processor.processPendingEvents()
         #expect(try store.fetchActiveLink(residentID: residents[41])?.lineUserID == Fixtures.lineUserID(42))
+    }
+
+    @Test func aLateRedeliveredUnfollow_olderThanTheFollowAlreadyApplied_changesNothing() throws {
+        let residents = try Fixtures.makeResidents(store.database, count: 1)
+        let user = Fixtures.lineUserID(1)
+        let blockedAt: Int64 = 1_775_001_600_000
+        // The resident blocks and unblocks; LINE delivers the follow, but the unfollow only as a late redelivery.
+        let follow = Self.event("follow", user: user, timestamp: blockedAt + 60_000)
+        let lateUnfollow = Self.event("unfollow", user: user, redelivery: true, timestamp: blockedAt)
+        try deliver([follow])
+        try processor.processPendingEvents()
+        try deliver([lateUnfollow])
+        try processor.processPendingEvents()
+        #expect(
+            try store.fetchWebhookEventOutcome(webhookEventID: lateUnfollow["webhookEventId"] as! String)?.outcome
+                == "stale")
+        #expect(try store.fetchActiveLink(residentID: residents[0])?.lineUserID == user, "the newer follow stands")
+
+        // Delivered together out of order, they apply in the order they happened: block, then unblock.
+        let block = Self.event("unfollow", user: user, timestamp: blockedAt + 120_000)
+        let unblock = Self.event("follow", user: user, timestamp: blockedAt + 180_000)
+        try deliver([unblock, block])
+        try processor.processPendingEvents()
+        #expect(try store.fetchActiveLink(residentID: residents[0])?.lineUserID == user)
+        #expect(try store.fetchLinkHistory(residentID: residents[0]).map(\.unlinkedReason) == [nil, .unfollow])
+
+        // A newer unfollow still applies.
+        try deliver([Self.event("unfollow", user: user, timestamp: blockedAt + 240_000)])
+        try processor.processPendingEvents()
+        #expect(try store.fetchActiveLink(residentID: residents[0]) == nil)
     }
 
     @Test func theBackgroundProcessor_handlesWhatTheWebhookStored_beforeItStops() throws {
