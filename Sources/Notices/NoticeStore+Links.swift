@@ -134,7 +134,8 @@ extension NoticeStore {
 
     /// Ends the LINE user's active link (unlink keyword or unfollow). After an unfollow, residents whose
     /// requests have not gone out yet are put on the fallback list as well: LINE would accept the request
-    /// and never show it to them. Returns the ended link, if there was one.
+    /// and never show it to them. A pending request left with no recipient to reach by LINE (a push to this
+    /// user) is dropped, never sent. Returns the ended link, if there was one.
     static func deactivateLink(lineUserID: String, reason: UnlinkReason, now: Date, on connection: Connection) throws
         -> ChangedLink?
     {
@@ -158,6 +159,15 @@ extension NoticeStore {
                 RETURNING request_id
                 """, lineUserID
             ).map { try $0.get("request_id", as: Int64.self) }
+            try connection.run(
+                """
+                UPDATE notice_requests
+                SET state = 'dropped',
+                    failure_reason = 'every recipient unfollowed before it was sent; they are on the fallback list'
+                WHERE id IN (SELECT value FROM json_each(?)) AND state = 'pending'
+                  AND NOT EXISTS (SELECT 1 FROM notice_recipients nr
+                                  WHERE nr.request_id = notice_requests.id AND nr.delivery = 'line')
+                """, jsonText(requestIDs))
             try refreshNoticeStatus(forRequests: requestIDs, on: connection)
         }
         return ended

@@ -321,6 +321,29 @@ struct WebhookTests {
         #expect(try store.fetchActiveLink(residentID: residents[0]) == nil)
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aPushFrozenBeforeAnUnfollow_isNeverSent_andItsResidentIsOnTheFallbackList() throws {
+        let residents = try Fixtures.makeResidents(store.database, count: 3)
+        let created = try store.createNotice(
+            NoticesFixtures.draft(.residents(residents), messages: ["{氏名} 様、{日時}に窓口へどうぞ。"]), now: clock.now())
+        #expect(created.requestCount == 3, "one push each, frozen")
+        try deliver([Self.event("unfollow", user: Fixtures.lineUserID(2))])
+        try processor.processPendingEvents()
+
+        let fake = try FakeLINEAPI()
+        let summary = try makeJob(store, fake, clock: clock).run()
+        #expect(summary.progress.sent == 2)
+        #expect(summary.workRemains == false)
+        #expect(fake.stats.requests == 2, "no push for the resident who unfollowed")
+        #expect(Set(fake.deliveredTexts.keys) == [Fixtures.lineUserID(1), Fixtures.lineUserID(3)])
+        let fallback = try store.fetchFallbackList(noticeID: created.id)
+        #expect(fallback.map(\.residentID) == [residents[1]])
+        #expect(fallback.first?.reason == .unfollowed)
+        #expect(fallback.first?.text == "町民2 様、4月1日 9時に窓口へどうぞ。")
+        #expect(try store.fetchRequests(noticeID: created.id).map(\.state) == [.sent, .dropped, .sent])
+        #expect(try store.fetchNotice(id: created.id)?.status == .done)
+    }
+
     @Test func theBackgroundProcessor_handlesWhatTheWebhookStored_beforeItStops() throws {
         let residents = try Fixtures.makeResidents(store.database, count: 1)
         processor.start(idleInterval: 60)
