@@ -28,7 +28,9 @@ enum LINELinkPages {
             el("ol") {
                 el("li") { "LINEアプリで、町の公式アカウントを「友だち追加」します。" }
                 el("li") { "公式アカウントのトーク画面で、上のコード（8文字）を送ります。" }
-                el("li") { "「連携しました」と返事が来たら完了です。" }
+                // No reply comes in LINE (the server holds no channel access token to send one); the page
+                // itself shows the link once the code has been received.
+                el("li") { "送ったあと、このページを開き直して「LINEと連携しています」と表示されたら完了です。" }
             }
             el("p") { "このコードは \(JapanTime.format(code.expiresAt)) まで（30分間）使えます。一度だけ使えます。" }
         }

@@ -29,6 +29,9 @@ public struct WebhookEvent: Sendable, Equatable {
     /// `source.userId` when the source is a user.
     public let userID: String?
     public let isRedelivery: Bool
+    /// When the event happened, in milliseconds since 1970 (LINE's `timestamp`). A redelivered event can
+    /// arrive after newer ones; this, not the arrival order, says which came first.
+    public let timestamp: Int64?
     /// `active` or `standby` (another module has the channel; we must not act).
     public let mode: String?
     public let messageType: String?
@@ -48,6 +51,7 @@ public struct WebhookEvent: Sendable, Equatable {
         self.type = type
         let source = object["source"] as? [String: Any]
         userID = source?["type"] as? String == "user" ? source?["userId"] as? String : nil
+        timestamp = (object["timestamp"] as? NSNumber)?.int64Value
         isRedelivery = ((object["deliveryContext"] as? [String: Any])?["isRedelivery"] as? Bool) ?? false
         mode = object["mode"] as? String
         let message = object["message"] as? [String: Any]

@@ -132,8 +132,10 @@ public enum NoticeValidationError: Error, Equatable, Sendable, CustomStringConve
 /// The life of one frozen LINE request (see the migration for the state diagram).
 public enum NoticeRequestState: String, Sendable, CaseIterable, Codable {
     case pending, sending, sent, failed, unknown
+    /// Never sent: every recipient unfollowed before it went out, and they are on the fallback list.
+    case dropped
 
-    public var isFinal: Bool { self == .sent || self == .failed || self == .unknown }
+    public var isFinal: Bool { self != .pending && self != .sending }
 }
 
 /// A notice's overall state, kept up to date as its requests finish.

@@ -237,6 +237,7 @@ enum NoticeConsolePages {
         case .sent: "送信済み"
         case .failed: "失敗"
         case .unknown: "不明（要確認）"
+        case .dropped: "送信せず（ブロック済み）"
         }
     }
 

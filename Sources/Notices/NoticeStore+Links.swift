@@ -134,7 +134,8 @@ extension NoticeStore {
 
     /// Ends the LINE user's active link (unlink keyword or unfollow). After an unfollow, residents whose
     /// requests have not gone out yet are put on the fallback list as well: LINE would accept the request
-    /// and never show it to them. Returns the ended link, if there was one.
+    /// and never show it to them. A pending request left with no recipient to reach by LINE (a push to this
+    /// user) is dropped, never sent. Returns the ended link, if there was one.
     static func deactivateLink(lineUserID: String, reason: UnlinkReason, now: Date, on connection: Connection) throws
         -> ChangedLink?
     {
@@ -158,6 +159,15 @@ extension NoticeStore {
                 RETURNING request_id
                 """, lineUserID
             ).map { try $0.get("request_id", as: Int64.self) }
+            try connection.run(
+                """
+                UPDATE notice_requests
+                SET state = 'dropped',
+                    failure_reason = 'every recipient unfollowed before it was sent; they are on the fallback list'
+                WHERE id IN (SELECT value FROM json_each(?)) AND state = 'pending'
+                  AND NOT EXISTS (SELECT 1 FROM notice_recipients nr
+                                  WHERE nr.request_id = notice_requests.id AND nr.delivery = 'line')
+                """, jsonText(requestIDs))
             try refreshNoticeStatus(forRequests: requestIDs, on: connection)
         }
         return ended
@@ -241,11 +251,14 @@ extension NoticeStore {
         public let receivedAt: Date
     }
 
-    /// Events not processed yet, oldest first.
+    /// Events not processed yet, in the order they happened (LINE's timestamp), then as received.
     public func fetchUnprocessedWebhookEvents(limit: Int) throws -> [StoredWebhookEvent] {
         try database.read { connection in
             try connection.query(
-                "SELECT id, payload, received_at FROM line_webhook_events WHERE processed_at IS NULL ORDER BY id LIMIT ?",
+                """
+                SELECT id, payload, received_at FROM line_webhook_events WHERE processed_at IS NULL
+                ORDER BY coalesce(json_extract(payload, '$.timestamp'), 0), id LIMIT ?
+                """,
                 limit
             ).compactMap { row in
                 guard let event = WebhookEvent(json: Data(try row.get("payload", as: String.self).utf8)) else {
@@ -254,6 +267,18 @@ extension NoticeStore {
                 return StoredWebhookEvent(id: try row.get("id"), event: event, receivedAt: try row.get("received_at"))
             }
         }
+    }
+
+    /// The newest `timestamp` among this LINE user's processed events with one of `outcomes`, or nil.
+    static func newestAppliedEventTimestamp(lineUserID: String, outcomes: [String], on connection: Connection) throws
+        -> Int64?
+    {
+        try connection.scalar(
+            """
+            SELECT max(json_extract(payload, '$.timestamp')) FROM line_webhook_events
+            WHERE source_user_id = ? AND processed_at IS NOT NULL
+              AND outcome IN (SELECT value FROM json_each(?))
+            """, lineUserID, jsonText(outcomes), as: Int64?.self) ?? nil
     }
 
     /// Marks an event done with its outcome and replaces the stored payload with `redactedPayload` (the

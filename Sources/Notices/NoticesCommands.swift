@@ -105,7 +105,8 @@ enum NoticesSendCommand: Command {
           1    a request failed or became unknown (its residents are on the fallback list), LINE rejected
                the token, or the run could not start: a person should look
           64   usage error
-          75   work remains (retries, leases of a stopped run, or the time limit): the next run continues
+          75   work remains (retries, leases of a stopped run, or the time limit): the next run continues;
+               or another notices send is running on the database, and this run sent nothing
         """
     static let valuedOptions: Set<String> = [
         "db", "max-seconds", "lease-seconds", "request-timeout-ms", "concurrency", "log-level",
@@ -171,7 +172,13 @@ enum NoticesSendCommand: Command {
         watcher.name = "madoguchi.notices-signals"
         watcher.start()
 
-        let summary = try job.run()
+        let summary: NoticesRunSummary
+        do {
+            summary = try job.run()
+        } catch let busy as NoticesSenderBusy {
+            FileHandle.standardError.write(Data("madoguchi: \(busy)\n".utf8))
+            return .temporaryFailure
+        }
         let exitCode: ExitCode =
             summary.needsAttention ? .failure : summary.workRemains ? .temporaryFailure : .success
         output.summary(summary, exitCode: exitCode.rawValue)

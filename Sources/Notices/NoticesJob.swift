@@ -17,6 +17,10 @@ public struct NoticesJobConfiguration: Sendable {
     /// How long a claimed request stays ours without news. Longer than `requestTimeout`, so a slow but live
     /// sender keeps its requests; short enough that a crashed sender's requests come back soon.
     public var leaseDuration: TimeInterval = 120
+    /// How long the sender lease (one sender per database) stays ours without renewal; a run renews it every
+    /// second. The run uses at most `leaseDuration`, so a run started with short request leases takes over
+    /// from a killed sender as soon as that sender's requests come back.
+    public var senderLeaseDuration: TimeInterval = 15
     /// The run stops claiming after this long; what is left is for the next timer run (exit 75).
     public var maximumRunDuration: TimeInterval = 300
     /// The longest the run waits, idle, for a retry or a foreign lease to come due before leaving it to the
@@ -31,6 +35,8 @@ public struct NoticesJobConfiguration: Sendable {
     public init(accessToken: ChannelAccessToken) {
         self.accessToken = accessToken
     }
+
+    var effectiveSenderLeaseDuration: TimeInterval { max(1, min(senderLeaseDuration, leaseDuration)) }
 
     func ratePerSecond(_ endpoint: LINEEndpoint) -> Double {
         max(0.1, (endpointLimits[endpoint] ?? endpoint.requestsPerSecond) * min(1, max(0.01, headroom)))
@@ -60,6 +66,9 @@ public struct NoticesRunSummary: Sendable, Equatable {
         case stopRequested = "stop_requested"
         /// LINE answered 401 or 403: the channel access token is wrong or lacks permission.
         case tokenRejected = "token_rejected"
+        /// Our sender lease ran out (the run stalled) and another sender took it: this run stopped sending so
+        /// that only one sender paces itself against LINE's rate limit.
+        case senderLeaseLost = "sender_lease_lost"
     }
 
     public var progress: NoticesProgress
@@ -75,6 +84,18 @@ public struct NoticesRunSummary: Sendable, Equatable {
     /// A person must look: a request failed or became unknown in this run, or the token was rejected.
     public var needsAttention: Bool {
         progress.failed > 0 || progress.unknown > 0 || ending == .tokenRejected
+    }
+}
+
+/// `run()` found the sender lease held by another live `notices send` on the same database. Two senders would
+/// each send at the full rate and together exceed LINE's limit, so this run sent nothing; the next timer run
+/// continues (exit 75).
+public struct NoticesSenderBusy: Error, CustomStringConvertible, Sendable {
+    public let holder: String
+
+    public var description: String {
+        "another notices send is running on this database (\(holder)); this run sent nothing and leaves the work "
+            + "to the next run"
     }
 }
 
@@ -147,7 +168,14 @@ public final class NoticesJob {
 
     // MARK: The run
 
+    /// Throws `NoticesSenderBusy`, before sending anything, when another sender holds the sender lease.
     public func run() throws -> NoticesRunSummary {
+        try acquireSenderLease()
+        defer {
+            do { try store.releaseSenderLease(owner: owner) } catch {
+                logger.warning("could not release the sender lease; the next run waits for it to run out")
+            }
+        }
         var state = RunState(configuration: configuration, startedAt: clock(), monotonicStart: MonotonicClock.seconds())
         let multi = MultiHandle(maximumConnectionsPerHost: configuration.maximumConcurrentRequests)
         stopSignal.attach(multi.waker)
@@ -282,9 +310,43 @@ public final class NoticesJob {
         var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
     }
 
+    /// Takes the sender lease. A lease held by another owner is watched until it runs out: a live holder renews
+    /// it every second, so a change means it is running (`NoticesSenderBusy`); a killed holder's lease is taken
+    /// over once it has run out.
+    private func acquireSenderLease() throws {
+        let duration = configuration.effectiveSenderLeaseDuration
+        // Bounded by the monotonic clock too, so a clock that stands still (tests) cannot make it wait forever.
+        let giveUpAt = MonotonicClock.seconds() + duration + 1
+        var observed: NoticeStore.SenderLease?
+        while true {
+            let now = clock()
+            guard
+                let holder = try store.acquireSenderLease(
+                    owner: owner, now: now, until: now.addingTimeInterval(duration))
+            else { return }
+            if let observed, observed != holder { throw NoticesSenderBusy(holder: holder.owner) }
+            if observed == nil {
+                logger.info(
+                    "sender lease held; waiting to see whether its holder is alive",
+                    ["holder": .string(holder.owner)])
+            }
+            observed = holder
+            guard !stopSignal.isRequested, MonotonicClock.seconds() < giveUpAt else {
+                throw NoticesSenderBusy(holder: holder.owner)
+            }
+            Thread.sleep(forTimeInterval: min(0.2, max(0.02, holder.expiresAt.timeIntervalSince(now))))
+        }
+    }
+
     /// Requeues dead senders' requests, retires requests whose key window is over, and keeps our own leases
     /// fresh.
     private func maintain(_ state: inout RunState, now: Date) throws {
+        let renewed = try store.renewSenderLease(
+            owner: owner, until: now.addingTimeInterval(configuration.effectiveSenderLeaseDuration))
+        if !renewed, state.ending == nil {
+            logger.error("the sender lease ran out and another sender took it; stopping")
+            state.ending = .senderLeaseLost
+        }
         let requeued = try store.requeueExpiredLeases(now: now)
         if requeued > 0 { logger.warning("requeued requests with expired leases", ["count": .int(requeued)]) }
         let unknown = try store.markUnknownAfterKeyWindow(

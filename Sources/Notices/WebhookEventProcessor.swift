@@ -15,6 +15,13 @@ public final class WebhookEventProcessor: @unchecked Sendable {
         case linked, alreadyLinked = "already_linked", linkCodeRejected = "link_code_rejected"
         case linkCodeRateLimited = "link_code_rate_limited"
         case unlinked, notLinked = "not_linked", relinked, followed, ignored, failed
+        /// Older than an event of the same LINE user that was already applied (a late redelivery): applying
+        /// it would undo the newer one, so it changes nothing.
+        case stale
+
+        /// The outcomes of events that set a LINE user's follow or link state; only these make later-arriving
+        /// older events stale.
+        static let stateChanges: [Outcome] = [.linked, .alreadyLinked, .unlinked, .notLinked, .relinked, .followed]
     }
 
     private let store: NoticeStore
@@ -145,9 +152,27 @@ public final class WebhookEventProcessor: @unchecked Sendable {
         }
     }
 
+    /// Follow, unfollow, and texts carrying the unlink keyword or a link code: the events whose order matters.
+    static func changesState(_ event: WebhookEvent) -> Bool {
+        switch event.type {
+        case "follow", "unfollow": return true
+        case "message":
+            guard event.messageType == "text", let text = event.messageText else { return false }
+            return AccountLinking.isUnlinkRequest(text) || AccountLinking.code(inMessage: text) != nil
+        default: return false
+        }
+    }
+
     static func apply(_ event: WebhookEvent, now: Date, on connection: Connection) throws -> Outcome {
         // In standby another module owns the channel's replies and state changes.
         guard event.mode != "standby", let userID = event.userID else { return .ignored }
+        if changesState(event), let timestamp = event.timestamp,
+            let newest = try NoticeStore.newestAppliedEventTimestamp(
+                lineUserID: userID, outcomes: Outcome.stateChanges.map(\.rawValue), on: connection),
+            timestamp < newest
+        {
+            return .stale
+        }
         switch event.type {
         case "follow":
             guard let restored = try NoticeStore.reactivateLinkAfterFollow(lineUserID: userID, now: now, on: connection)

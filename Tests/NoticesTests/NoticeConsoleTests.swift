@@ -164,6 +164,37 @@ struct NoticeConsoleTests {
         #expect(dashboard.text.contains("LINEのお知らせ") && dashboard.text.contains("/staff/notices"))
     }
 
+    @Test func theCodePage_promisesOnlyWhatHappens_theReloadedPageShowsTheLink() throws {
+        let app = try TestApplication()
+        let resident = try Fixtures.makeResident(
+            app.database, loginID: "b@example.jp", profile: Self.profile(name: "連携 二子"))
+        let browser = app.browser()
+        try browser.signInAsResident("b@example.jp")
+        _ = try browser.get("/mypage/line")
+        let issued = try browser.submit("/mypage/line/code", form: [])
+        #expect(!issued.text.contains("返事が来たら"), "no reply is sent in LINE, so none is promised")
+        let promise = "このページを開き直して「LINEと連携しています」と表示されたら完了です。"
+        #expect(issued.text.contains(promise))
+        let code = try #require(
+            issued.text.range(of: "[A-HJ-NP-Y2-9]{4}-[A-HJ-NP-Y2-9]{4}", options: .regularExpression).map {
+                String(issued.text[$0])
+            })
+
+        // The resident sends the code in LINE; the webhook stores it and the processor links.
+        let store = NoticeStore(database: app.database)
+        let event = Data(
+            """
+            {"type":"message","mode":"active","timestamp":1775001600000,"webhookEventId":"01JLINKPROMISE0000000000AB",
+             "replyToken":"r","deliveryContext":{"isRedelivery":false},
+             "source":{"type":"user","userId":"\(Fixtures.lineUserID(9))"},
+             "message":{"type":"text","id":"1","quoteToken":"q","text":"\(code)"}}
+            """.utf8)
+        try store.insertWebhookEvents([try #require(WebhookEvent(json: event))], now: app.clock.now())
+        try WebhookEventProcessor(store: store, clock: app.clock.function).processPendingEvents()
+        #expect(try store.fetchActiveLink(residentID: resident)?.lineUserID == Fixtures.lineUserID(9))
+        #expect(try browser.get("/mypage/line").text.contains("LINEと連携しています"), "what the promise names")
+    }
+
     @Test func myPage_issuesACode_andUnlinks_andTheCounterIssuesOne() throws {
         let app = try TestApplication()
         let resident = try Fixtures.makeResident(

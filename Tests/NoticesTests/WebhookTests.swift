@@ -33,10 +33,11 @@ struct WebhookTests {
     }
 
     static func event(
-        _ type: String, user: String, id: String = eventID(), redelivery: Bool = false, text: String? = nil
+        _ type: String, user: String, id: String = eventID(), redelivery: Bool = false, text: String? = nil,
+        timestamp: Int64 = 1_775_001_600_000
     ) -> [String: Any] {
         var event: [String: Any] = [
-            "type": type, "mode": "active", "timestamp": 1_775_001_600_000, "webhookEventId": id,
+            "type": type, "mode": "active", "timestamp": timestamp, "webhookEventId": id,
             "deliveryContext": ["isRedelivery": redelivery], "source": ["type": "user", "userId": user],
         ]
         if type == "follow" {
@@ -288,6 +289,59 @@ struct WebhookTests {
         try deliver([Self.event("follow", user: Fixtures.lineUserID(42))])
         try processor.processPendingEvents()
         #expect(try store.fetchActiveLink(residentID: residents[41])?.lineUserID == Fixtures.lineUserID(42))
+    }
+
+    @Test func aLateRedeliveredUnfollow_olderThanTheFollowAlreadyApplied_changesNothing() throws {
+        let residents = try Fixtures.makeResidents(store.database, count: 1)
+        let user = Fixtures.lineUserID(1)
+        let blockedAt: Int64 = 1_775_001_600_000
+        // The resident blocks and unblocks; LINE delivers the follow, but the unfollow only as a late redelivery.
+        let follow = Self.event("follow", user: user, timestamp: blockedAt + 60_000)
+        let lateUnfollow = Self.event("unfollow", user: user, redelivery: true, timestamp: blockedAt)
+        try deliver([follow])
+        try processor.processPendingEvents()
+        try deliver([lateUnfollow])
+        try processor.processPendingEvents()
+        #expect(
+            try store.fetchWebhookEventOutcome(webhookEventID: lateUnfollow["webhookEventId"] as! String)?.outcome
+                == "stale")
+        #expect(try store.fetchActiveLink(residentID: residents[0])?.lineUserID == user, "the newer follow stands")
+
+        // Delivered together out of order, they apply in the order they happened: block, then unblock.
+        let block = Self.event("unfollow", user: user, timestamp: blockedAt + 120_000)
+        let unblock = Self.event("follow", user: user, timestamp: blockedAt + 180_000)
+        try deliver([unblock, block])
+        try processor.processPendingEvents()
+        #expect(try store.fetchActiveLink(residentID: residents[0])?.lineUserID == user)
+        #expect(try store.fetchLinkHistory(residentID: residents[0]).map(\.unlinkedReason) == [nil, .unfollow])
+
+        // A newer unfollow still applies.
+        try deliver([Self.event("unfollow", user: user, timestamp: blockedAt + 240_000)])
+        try processor.processPendingEvents()
+        #expect(try store.fetchActiveLink(residentID: residents[0]) == nil)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aPushFrozenBeforeAnUnfollow_isNeverSent_andItsResidentIsOnTheFallbackList() throws {
+        let residents = try Fixtures.makeResidents(store.database, count: 3)
+        let created = try store.createNotice(
+            NoticesFixtures.draft(.residents(residents), messages: ["{氏名} 様、{日時}に窓口へどうぞ。"]), now: clock.now())
+        #expect(created.requestCount == 3, "one push each, frozen")
+        try deliver([Self.event("unfollow", user: Fixtures.lineUserID(2))])
+        try processor.processPendingEvents()
+
+        let fake = try FakeLINEAPI()
+        let summary = try makeJob(store, fake, clock: clock).run()
+        #expect(summary.progress.sent == 2)
+        #expect(summary.workRemains == false)
+        #expect(fake.stats.requests == 2, "no push for the resident who unfollowed")
+        #expect(Set(fake.deliveredTexts.keys) == [Fixtures.lineUserID(1), Fixtures.lineUserID(3)])
+        let fallback = try store.fetchFallbackList(noticeID: created.id)
+        #expect(fallback.map(\.residentID) == [residents[1]])
+        #expect(fallback.first?.reason == .unfollowed)
+        #expect(fallback.first?.text == "町民2 様、4月1日 9時に窓口へどうぞ。")
+        #expect(try store.fetchRequests(noticeID: created.id).map(\.state) == [.sent, .dropped, .sent])
+        #expect(try store.fetchNotice(id: created.id)?.status == .done)
     }
 
     @Test func theBackgroundProcessor_handlesWhatTheWebhookStored_beforeItStops() throws {

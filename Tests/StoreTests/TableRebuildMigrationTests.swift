@@ -5,8 +5,8 @@ import Testing
 
 /// 0007 rebuilds resident_messages inside a transaction with foreign keys on: the notices that point at messages
 /// must point at the same messages afterwards, and a message whose notice would lose it must stop the migration.
-@Suite("Migration 0007: the shared tables")
-struct SharedTablesMigrationTests {
+@Suite("Migrations that rebuild a table keep its rows and whatever points at them")
+struct TableRebuildMigrationTests {
     let directory = TemporaryDirectory()
 
     /// A migrations folder holding only the files up to `version`, so a database can stop before 0007.
@@ -67,5 +67,53 @@ struct SharedTablesMigrationTests {
         #expect(noticeMessage == 7)
         #expect(violations == 0)
         #expect(usageColumns.contains("subject_code") && !usageColumns.contains("procedure_code"))
+    }
+
+    /// 0008 rebuilds notice_requests the same way; the recipients that point at a request keep pointing at it.
+    @Test func theOutboxRebuild_keepsRequestsAndTheirRecipients() throws {
+        let database = try Database(path: directory.path("outbox.sqlite"))
+        defer { database.close() }
+        try Migrator(directory: try migrations(through: 7)).migrate(database)
+        try database.write { connection in
+            try connection.run("INSERT INTO districts (code, name, kana) VALUES ('biratori', '平取', 'ビラトリ')")
+            try connection.run(
+                """
+                INSERT INTO residents (id, login_id, full_name, full_name_kana, birth_date, postal_code, address,
+                    district_code, contact_channel, registered_via, created_at, updated_at)
+                VALUES (5, 'r@example.jp', '平取 花子', 'ビラトリ ハナコ', '1950-04-01', '055-0192', '平取町',
+                    'biratori', 'line', 'web', '2026-05-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z')
+                """)
+            try connection.run(
+                """
+                INSERT INTO notices (id, title, messages, audience_kind, audience, personalised, send_at, created_by,
+                    created_at, recipient_count, fallback_count)
+                VALUES (3, 'お知らせ', '["本文"]', 'resident', '{}', 0, '2026-05-01T00:00:00.000Z', 'job',
+                    '2026-05-01T00:00:00.000Z', 1, 0)
+                """)
+            try connection.run(
+                """
+                INSERT INTO notice_requests (id, notice_id, endpoint, recipients, recipient_count, payload, retry_key,
+                    state, next_attempt_at, sent_at, created_at)
+                VALUES (11, 3, 'push', '["U0123"]', 1, '{}', '123e4567-e89b-12d3-a456-426614174000', 'sent',
+                    '2026-05-01T00:00:00.000Z', '2026-05-01T00:00:01.000Z', '2026-05-01T00:00:00.000Z')
+                """)
+            try connection.run(
+                """
+                INSERT INTO notice_recipients (notice_id, resident_id, line_user_id, request_id, delivery)
+                VALUES (3, 5, 'U0123', 11, 'line')
+                """)
+        }
+        let applied = try Migrator(directory: RepositoryPaths.migrations).migrate(database)
+        #expect(applied.contains(8))
+        let (state, recipientRequest, violations) = try database.read { connection in
+            (
+                try connection.scalar("SELECT state FROM notice_requests WHERE id = 11", as: String.self),
+                try connection.scalar("SELECT request_id FROM notice_recipients WHERE notice_id = 3", as: Int64.self),
+                try connection.query("PRAGMA foreign_key_check").count
+            )
+        }
+        #expect(state == "sent")
+        #expect(recipientRequest == 11)
+        #expect(violations == 0)
     }
 }
