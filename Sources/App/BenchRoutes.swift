@@ -46,26 +46,32 @@ struct BenchRoutes: RouteCollection {
     func register(in routes: inout Routes) {
         // Inline with a deferred response: the polling thread queues the write and moves on; the 201 goes out
         // once the group commit holding the row is durable.
-        routes.post("/bench/rows", maximumBodyBytes: 4096, execution: .inline) { [database] request in
-            let row = try request.readJSON(NewRow.self)
-            let now = request.receivedAt
-            return .deferred { complete in
-                database.write(
-                    { connection in
-                        try connection.run("INSERT INTO bench_rows (note, created_at) VALUES (?, ?)", row.note, now)
-                        return connection.lastInsertRowID
-                    }, completion: complete)
-            } render: { (id: Int64) in
-                .json(CreatedRow(id: id), status: 201)
-            }
+        routes.post("/bench/rows", maximumBodyBytes: 4096, execution: .inline, insertRow)
+        routes.get("/bench/rows/:id", showRow)
+    }
+
+    // MARK: Handlers
+
+    func insertRow(_ request: Request) throws -> Response {
+        let row = try request.readJSON(NewRow.self)
+        let now = request.receivedAt
+        return .deferred { [database] complete in
+            database.write(
+                { connection in
+                    try connection.run("INSERT INTO bench_rows (note, created_at) VALUES (?, ?)", row.note, now)
+                    return connection.lastInsertRowID
+                }, completion: complete)
+        } render: { (id: Int64) in
+            .json(CreatedRow(id: id), status: 201)
         }
-        routes.get("/bench/rows/:id") { [database] request in
-            guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
-            let row = try database.read { connection in
-                try connection.queryFirst("SELECT id, note FROM bench_rows WHERE id = ?", id)
-            }
-            guard let row else { throw HTTPError.notFound }
-            return .json(StoredRow(id: try row.get("id"), note: try row.get("note")))
+    }
+
+    func showRow(_ request: Request) throws -> Response {
+        guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
+        let row = try database.read { connection in
+            try connection.queryFirst("SELECT id, note FROM bench_rows WHERE id = ?", id)
         }
+        guard let row else { throw HTTPError.notFound }
+        return .json(StoredRow(id: try row.get("id"), note: try row.get("note")))
     }
 }

@@ -42,9 +42,11 @@ public struct GuestForm: Sendable {
 /// Who is calling, and whether they may: the handler wrappers every module uses.
 ///
 /// ```swift
-/// routes.get("/applications", auth.resident { request, resident in … })          // → /login, or 401 JSON under /api/
-/// routes.post("/staff/queue/:id", auth.staff(minimum: .supervisor) { request, staff in … })  // 403 below the role
-/// routes.post("/api/v1/notices", auth.apiToken(scope: "notices:send") { request, token in … })  // 401/403 JSON
+/// routes.get("/mypage/applications", auth.resident(showApplications))      // → /login, or 401 JSON under /api/
+/// routes.post("/staff/templates", auth.staff(minimum: .supervisor, saveTemplate))  // 403 below the role
+/// routes.post("/api/v1/notices", auth.apiToken(scope: "notices:send", createNotice))  // 401/403 JSON
+///
+/// Each handler is a named method taking the request and who is calling (docs/modules.md).
 /// ```
 ///
 /// Every wrapper that admits a cookie session also checks the CSRF token of state-changing requests

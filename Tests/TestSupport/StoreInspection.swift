@@ -1,7 +1,10 @@
 import Foundation
 import Store
 
-@testable import Notices
+// Debug builds only: `bench/line-send` builds the fake LINE server (which links TestSupport) in release, where
+// no module is compiled for testing.
+#if DEBUG
+    @testable import Notices
 
 // Reads only tests need: how the outbox, the links and the webhook log look after an operation. They were
 // NoticeStore's public API with no caller in Sources.
@@ -66,3 +69,4 @@ extension Database {
         try read { try $0.scalar("PRAGMA integrity_check", as: String.self) ?? "no result" }
     }
 }
+#endif
