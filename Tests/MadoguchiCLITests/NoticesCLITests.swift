@@ -16,9 +16,7 @@ struct NoticesCLITests {
     }
 
     private func environment(_ fake: FakeLINEAPI) throws -> [String: String] {
-        let tokenFile = directory.path("token")
-        try (fake.configuration.accessToken + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        return ["MADOGUCHI_LINE_API_BASE": fake.baseURL, "MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": tokenFile]
+        try fake.senderEnvironment(in: directory)
     }
 
     /// 「{氏名} 様」 to every linked resident: one push each.

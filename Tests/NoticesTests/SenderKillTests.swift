@@ -16,11 +16,7 @@ struct SenderKillTests {
             database.close()
         }
         let fake = try FakeLINEAPI()
-        let tokenFile = directory.path("line-token")
-        try fake.configuration.accessToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let environment = [
-            "MADOGUCHI_LINE_API_BASE": fake.baseURL, "MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": tokenFile,
-        ]
+        let environment = try fake.senderEnvironment(in: directory)
 
         // Two notices, created as an operator would: 2,000 personalised pushes and 4 multicasts.
         let personal = try ProcessRunner.run(

@@ -18,11 +18,7 @@ struct SenderLeaseTests {
             database.close()
         }
         let fake = try FakeLINEAPI()
-        let tokenFile = directory.path("line-token")
-        try fake.configuration.accessToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let environment = [
-            "MADOGUCHI_LINE_API_BASE": fake.baseURL, "MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": tokenFile,
-        ]
+        let environment = try fake.senderEnvironment(in: directory)
         let sendArguments = [
             "notices", "send", "--db", databasePath, "--lease-seconds", "3", "--request-timeout-ms", "1000",
         ]

@@ -114,6 +114,14 @@ public final class FakeLINEAPI: @unchecked Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(server.port)" }
 
+    /// What `madoguchi notices send` needs to talk to this fake: its base URL, and a token file written in
+    /// `directory` the way an operator writes one (with a trailing line break).
+    public func senderEnvironment(in directory: TemporaryDirectory) throws -> [String: String] {
+        let tokenFile = directory.path("line-token")
+        try (configuration.accessToken + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        return ["MADOGUCHI_LINE_API_BASE": baseURL, "MADOGUCHI_LINE_CHANNEL_TOKEN_FILE": tokenFile]
+    }
+
     /// Decides, per validated request, whether to misbehave; nil means behave. Called on server threads.
     public func setPlan(_ plan: (@Sendable (RequestInfo) -> Fault?)?) {
         state.setPlan(plan)
