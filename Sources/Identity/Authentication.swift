@@ -42,9 +42,9 @@ public struct GuestForm: Sendable {
 /// Who is calling, and whether they may: the handler wrappers every module uses.
 ///
 /// ```swift
-/// routes.get("/mypage/applications", auth.resident(showApplications))      // → /login, or 401 JSON under /api/
-/// routes.post("/staff/templates", auth.staff(minimum: .supervisor, saveTemplate))  // 403 below the role
-/// routes.post("/api/v1/notices", auth.apiToken(scope: "notices:send", createNotice))  // 401/403 JSON
+/// routes.get("/applications/:reference", auth.resident(showStatus))       // → /login, or 401 JSON under /api/
+/// routes.post("/staff/notices/templates", auth.staff(minimum: .supervisor, saveTemplate))  // 403 below the role
+/// routes.post("/api/v1/…", auth.apiToken(scope: "notices:send", createNotice))  // 401/403 JSON
 ///
 /// Each handler is a named method taking the request and who is calling (docs/modules.md).
 /// ```

@@ -3,6 +3,7 @@ import HTTP
 import Security
 import ServiceKit
 import Store
+import Web
 
 /// Identity as a service module: the account, login, マイページ, staff and audit pages, the `staff` and `token`
 /// commands and the demo accounts. Unlike the other modules it is also infrastructure: App creates its
@@ -74,6 +75,21 @@ struct IdentityServices: Sendable {
     let logger: Logger
 
     func now() -> Date { authentication.now() }
+
+    /// One module's block of マイページ or the dashboard. A module that fails shows `unavailable` in its place and
+    /// is logged as `failure`, with its title under `titleField` and the request id, never personal data: one
+    /// failing module must not take the whole page down with it.
+    func renderModuleBlock(
+        _ title: String, failure: String, titleField: String, unavailable: String, request: Request,
+        _ render: () throws -> [Node]
+    ) -> (String, [Node]) {
+        do {
+            return (title, try render())
+        } catch {
+            logger.error(failure, [titleField: .string(title), "request_id": .string(request.requestID)])
+            return (title, [el("p", .class("hint")) { unavailable }])
+        }
+    }
 
     func fetchDistricts() throws -> [District] {
         try database.read { try ResidentStore.fetchDistricts(on: $0) }

@@ -67,22 +67,13 @@ struct ResidentAccountRoutes: RouteCollection {
     }
 
     func showMyPage(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
-        let sectionsToRender = services.myPageSections
-        let logger = services.logger
-        let page = try services.database.read { connection -> (Resident, [District], [(String, [Node])])? in
+        let page = try services.database.read { [services] connection -> (Resident, [District], [(String, [Node])])? in
             guard let record = try ResidentStore.fetchResident(id: resident.id, on: connection) else { return nil }
-            var sections: [(String, [Node])] = []
-            for section in sectionsToRender {
-                // One failing module must not take マイページ down with it.
-                do {
-                    sections.append(
-                        (section.title, try section.render(residentID: resident.id, connection: connection)))
-                } catch {
-                    logger.error(
-                        "my page section failed",
-                        ["section": .string(section.title), "request_id": .string(request.requestID)])
-                    sections.append((section.title, [el("p", .class("hint")) { "この欄はただいま表示できません。" }]))
-                }
+            let sections = services.myPageSections.map { section in
+                services.renderModuleBlock(
+                    section.title, failure: "my page section failed", titleField: "section",
+                    unavailable: "この欄はただいま表示できません。", request: request
+                ) { try section.render(residentID: resident.id, connection: connection) }
             }
             return (record, try ResidentStore.fetchDistricts(on: connection), sections)
         }

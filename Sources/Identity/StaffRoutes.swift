@@ -76,18 +76,12 @@ struct StaffRoutes: RouteCollection {
 
     func showDashboard(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let tiles = services.dashboardTiles.filter { staff.role >= $0.minimumRole }
-        let logger = services.logger
-        let rendered = try services.database.read { connection in
-            tiles.map { tile -> (String, [Node]) in
-                // One failing module must not take the dashboard down with it.
-                do {
-                    return (tile.title, try tile.render(staff: staff.viewer, connection: connection))
-                } catch {
-                    logger.error(
-                        "dashboard tile failed",
-                        ["tile": .string(tile.title), "request_id": .string(request.requestID)])
-                    return (tile.title, [el("p", .class("hint")) { "ただいま表示できません。" }])
-                }
+        let rendered = try services.database.read { [services] connection in
+            tiles.map { tile in
+                services.renderModuleBlock(
+                    tile.title, failure: "dashboard tile failed", titleField: "tile", unavailable: "ただいま表示できません。",
+                    request: request
+                ) { try tile.render(staff: staff.viewer, connection: connection) }
             }
         }
         return StaffPages.dashboard(staff: staff, tiles: rendered).response()
