@@ -22,6 +22,11 @@ struct SystemRoutes: RouteCollection {
         guard readiness.server?.isDraining == false else {
             return .text("draining\n", status: 503)
         }
+        // Unready while writes fail for lack of space: a load balancer sends residents elsewhere (or to the
+        // maintenance page) rather than to forms that cannot be saved.
+        guard database.isAcceptingWrites else {
+            return .text("storage full: writes are failing\n", status: 503)
+        }
         do {
             _ = try database.read { try $0.scalar("SELECT count(*) FROM schema_migrations", as: Int.self) }
             return .text("ready\n")
@@ -36,6 +41,9 @@ struct SystemRoutes: RouteCollection {
         text += "# HELP madoguchi_db_writer_queue_depth Writes waiting for the serial writer.\n"
         text += "# TYPE madoguchi_db_writer_queue_depth gauge\n"
         text += "madoguchi_db_writer_queue_depth \(writer.queueDepth)\n"
+        text += "# HELP madoguchi_db_writes_failing 1 while writes fail for lack of space or an I/O error.\n"
+        text += "# TYPE madoguchi_db_writes_failing gauge\n"
+        text += "madoguchi_db_writes_failing \(database.isAcceptingWrites ? 0 : 1)\n"
         text += "# HELP madoguchi_db_group_commit_batch_size Writes per committed transaction.\n"
         text += "# TYPE madoguchi_db_group_commit_batch_size histogram\n"
         for (bound, count) in zip(WriterStatistics.batchSizeBuckets, writer.batchSizeCounts) {

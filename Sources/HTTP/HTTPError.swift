@@ -8,10 +8,13 @@ public protocol HTTPResponseError: Error {
     var message: String { get }
     /// Extra headers, e.g. `Allow` on a 405.
     var headers: [(String, String)] { get }
+    /// The heading of the Japanese error page, when the status alone would say too little.
+    var title: String? { get }
 }
 
 extension HTTPResponseError {
     public var headers: [(String, String)] { [] }
+    public var title: String? { nil }
 }
 
 public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible {

@@ -223,7 +223,11 @@ public final class Authentication: Sendable {
         else { return nil }
         let now = timeSource.now()
         if now.timeIntervalSince(token.lastUsedAt ?? .distantPast) >= settings.touchInterval {
-            try database.write { try APITokenStore.touchToken(id: token.id, at: now, on: $0) }
+            do {
+                try database.write { try APITokenStore.touchToken(id: token.id, at: now, on: $0) }
+            } catch is StorageUnavailableError {
+                // Only bookkeeping: on a full disk a token's reads keep working without it.
+            }
         }
         return token
     }

@@ -80,6 +80,11 @@ public final class Database: Sendable {
 
     public var writerStatistics: WriterStatistics { writer.snapshot() }
 
+    /// False while writes fail for lack of space or with an I/O error, from the failing write until a batch
+    /// commits again or the writer's once-a-second check finds room (see `StorageReserve`). `/readyz` answers
+    /// 503 meanwhile; reads keep working.
+    public var isAcceptingWrites: Bool { writer.isAcceptingWrites }
+
     deinit {
         close()
     }

@@ -16,6 +16,9 @@ public struct DatabaseConfiguration: Sendable {
     public var groupCommit = true
     /// Upper bound on writes folded into one commit, so one huge batch cannot delay its first caller forever.
     public var maximumBatchSize = 512
+    /// Bytes held in `<database>-reserve` so the WAL can be checkpointed once the disk is full (see
+    /// `StorageReserve`, where the size is measured). 0 turns the reserve off.
+    public var storageReserveBytes = StorageReserve.defaultSize
     /// Debug builds ask this before a blocking `write` waits: true means the calling thread must never wait for a
     /// commit (App answers "an HTTP polling thread": a wait there stalls every connection on it). Release builds
     /// never ask. The staff detail page once ran its audited read inline while its JSON twin was offloaded;

@@ -33,6 +33,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         extendedCode == 2067 || extendedCode == 1555
     }
     public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    /// The database cannot store the write: SQLITE_FULL (the OS said ENOSPC, or `max_page_count` was reached)
+    /// or any SQLITE_IOERR, which on the writer means a write, fsync or truncate the storage refused.
+    public var isStorageFailure: Bool { code == SQLITE_FULL || code == SQLITE_IOERR }
 
     public var description: String {
         var text = "SQLite error \(extendedCode): \(message)"

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 
 /// The only connection that writes. It runs on its own thread; callers queue closures and wait.
@@ -18,11 +19,22 @@ final class SerialWriter: @unchecked Sendable {
     private var thread: Thread?
     /// Only the writer thread touches it (see `ReadLockAnchor`); nil if it could not be opened.
     private var anchor: ReadLockAnchor?
+    /// Only the writer thread touches the reserve and `lastStorageProbe`.
+    private let reserve: StorageReserve
+    private var lastStorageProbe = Date.distantPast
+    /// True from a write that failed for lack of space (or an I/O error) until a batch commits again or the
+    /// idle probe finds room. Guarded by `condition`; `/readyz` reads it.
+    private var writesFailing = false
 
     init(connection: Connection, path: String, configuration: DatabaseConfiguration) {
         self.connection = connection
         self.configuration = configuration
         self.anchor = try? ReadLockAnchor(path: path, configuration: configuration)
+        self.reserve = StorageReserve(databasePath: path, size: configuration.storageReserveBytes)
+        // A disk too full for the reserve at start-up is a full disk: writes wait until there is room.
+        if !reserve.ensure() && !(reserve.freeBytes.map { $0 >= reserve.resumeFreeBytes } ?? true) {
+            writesFailing = true
+        }
         // The thread keeps the writer alive until `stop()` lets the loop end.
         let thread = Thread { self.runLoop() }
         thread.qualityOfService = .userInitiated
@@ -44,6 +56,12 @@ final class SerialWriter: @unchecked Sendable {
     }
 
     var isCurrentThread: Bool { Thread.current === thread }
+
+    var isAcceptingWrites: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !writesFailing
+    }
 
     func snapshot() -> WriterStatistics {
         condition.lock()
@@ -80,14 +98,21 @@ final class SerialWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while queue.isEmpty && !stopping {
-                if let anchor {
-                    // Idle: wake up now and then to move the anchor to the latest snapshot (another
-                    // process may have written meanwhile).
-                    let deadline = anchor.lastAttempt.addingTimeInterval(ReadLockAnchor.refreshInterval)
+                // Idle: wake up now and then to move the anchor to the latest snapshot (another process may
+                // have written meanwhile) and, while writes fail, to look whether space is back, so readiness
+                // recovers without traffic.
+                let probeDeadline =
+                    writesFailing ? lastStorageProbe.addingTimeInterval(ReadLockAnchor.refreshInterval) : nil
+                let anchorDeadline = anchor.map { $0.lastAttempt.addingTimeInterval(ReadLockAnchor.refreshInterval) }
+                if let deadline = [probeDeadline, anchorDeadline].compactMap({ $0 }).min() {
                     if !condition.wait(until: deadline) && queue.isEmpty && !stopping {
                         condition.unlock()
-                        anchor.release()
-                        anchor.hold()
+                        let now = Date()
+                        if let probeDeadline, now >= probeDeadline { probeStorage() }
+                        if let anchor, let anchorDeadline, now >= anchorDeadline {
+                            anchor.release()
+                            anchor.hold()
+                        }
                         condition.lock()
                     }
                 } else {
@@ -145,20 +170,31 @@ final class SerialWriter: @unchecked Sendable {
     private static let schedBatch: Int32 = 3
 
     private func commit(_ batch: [any PendingWrite]) {
+        if isFailing(), !filesystemHasRoom() {
+            // The disk is still short: trying would only spend the space the checkpoint needs.
+            answer(batch, with: [Error?](repeating: StorageUnavailableError(underlying: nil), count: batch.count))
+            return
+        }
         do {
             try connection.run("BEGIN IMMEDIATE")
         } catch {
-            answer(batch, with: [Error?](repeating: error, count: batch.count))
+            fail(batch, with: error)
             return
         }
         var outcomes: [Error?] = []
         outcomes.reserveCapacity(batch.count)
-        if batch.count == 1 {
+        for write in batch {
             // A lone write needs no savepoint: a throw rolls back the whole transaction below.
-            outcomes.append(batch[0].execute(on: connection))
-        } else {
-            for write in batch {
-                outcomes.append(runInSavepoint(write))
+            let outcome = batch.count == 1 ? write.execute(on: connection) : runInSavepoint(write)
+            outcomes.append(outcome)
+            if !connection.isInTransaction {
+                // SQLite rolled the whole transaction back (it may on SQLITE_FULL or SQLITE_IOERR,
+                // https://sqlite.org/lang_transaction.html): the writes before this one are gone too, and
+                // the ones after would run outside any transaction. Nobody in the batch may hear "done".
+                fail(
+                    batch,
+                    with: outcome ?? SQLiteError(code: SQLITE_ABORT | (2 << 8), message: "transaction rolled back"))
+                return
             }
         }
         do {
@@ -171,10 +207,84 @@ final class SerialWriter: @unchecked Sendable {
             // The commit failed (disk full, I/O error): nothing in the batch is durable, so nobody may be
             // told it succeeded.
             if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-            answer(batch, with: [Error?](repeating: error, count: batch.count))
+            fail(batch, with: error)
             return
         }
-        answer(batch, with: outcomes)
+        let storageFailure = outcomes.contains { ($0 as? SQLiteError)?.isStorageFailure == true }
+        if storageFailure { storageFailed() } else { setFailing(false) }
+        answer(batch, with: outcomes.map(Self.storageMapped))
+    }
+
+    /// Answers every write of the batch with `error`, after handling a storage failure.
+    private func fail(_ batch: [any PendingWrite], with error: Error) {
+        if (error as? SQLiteError)?.isStorageFailure == true { storageFailed() }
+        answer(batch, with: [Error?](repeating: Self.storageMapped(error), count: batch.count))
+    }
+
+    private static func storageMapped(_ error: Error?) -> Error? {
+        guard let sqliteError = error as? SQLiteError, sqliteError.isStorageFailure else { return error }
+        return StorageUnavailableError(underlying: sqliteError)
+    }
+
+    // MARK: Full disk
+
+    private func isFailing() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return writesFailing
+    }
+
+    private func setFailing(_ failing: Bool) {
+        condition.lock()
+        writesFailing = failing
+        condition.unlock()
+    }
+
+    /// A write could not be stored. If the filesystem is short, hand the reserve to a checkpoint, so the WAL's
+    /// pages move into the main file and the WAL shrinks to nothing (see `StorageReserve`). When the failure
+    /// came from SQLite's own page limit and the disk has room, the reserve stays where it is.
+    private func storageFailed() {
+        setFailing(true)
+        lastStorageProbe = Date()
+        if reserve.isEnabled, let free = reserve.freeBytes, free < reserve.resumeFreeBytes - reserve.size {
+            reserve.release()
+        }
+        checkpointTruncating()
+    }
+
+    /// Runs with the anchor released (between batches, or from the idle probe), so no snapshot of this process
+    /// holds the checkpoint back.
+    private func checkpointTruncating() {
+        _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Room to write again on the filesystem: with the reserve in place, as much again free; without it,
+    /// room for the reserve and as much again, and then the reserve is re-created before anything else.
+    private func filesystemHasRoom() -> Bool {
+        guard let free = reserve.freeBytes else { return true }
+        if reserve.isPresent { return free >= reserve.resumeFreeBytes - reserve.size }
+        return free >= reserve.resumeFreeBytes && reserve.ensure()
+    }
+
+    /// The idle check while writes fail, once a second: checkpoint whatever the WAL still holds, then ready
+    /// again when the filesystem has room (statvfs, and the reserve re-created: posix_fallocate proves the
+    /// blocks can be had) and SQLite's page limit leaves room for a few pages. Both are looked up, not
+    /// written: a probe write would grow the WAL on a disk that is short, once a second, to learn no more than
+    /// the free-space count says. A write that still fails (an I/O error with space free) sets it back at once.
+    private func probeStorage() {
+        lastStorageProbe = Date()
+        anchor?.release()
+        checkpointTruncating()
+        anchor?.hold()
+        if filesystemHasRoom() && pageLimitHasRoom() { setFailing(false) }
+    }
+
+    private func pageLimitHasRoom() -> Bool {
+        guard let limit = try? connection.scalar("PRAGMA max_page_count", as: Int.self),
+            let count = try? connection.scalar("PRAGMA page_count", as: Int.self),
+            let free = try? connection.scalar("PRAGMA freelist_count", as: Int.self)
+        else { return false }
+        return limit - count + free >= 16
     }
 
     /// Counts the batch, then tells its callers. Counting first: a caller that has its answer must find its

@@ -47,7 +47,7 @@ public enum WebPages {
     /// Renders any HTTP error as a Japanese page; API paths keep the JSON form.
     public static let errorRenderer: Server.ErrorRenderer = { request, error in
         if request.isAPI { return Server.defaultErrorRenderer(request, error) }
-        let title =
+        let statusTitle =
             switch error.status {
             case 404: "ページが見つかりません"
             case 403: "この操作は許可されていません"
@@ -55,6 +55,7 @@ public enum WebPages {
             case 400..<500: "入力内容を確認してください"
             default: "システムエラー"
             }
+        let title = error.title ?? statusTitle
         // Staff see their own frame: a resident header and "back to the start page" would lose them.
         let isStaff = request.path == "/staff" || request.path.hasPrefix("/staff/")
         let home = isStaff ? "/staff/" : "/"

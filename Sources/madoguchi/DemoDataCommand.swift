@@ -5,13 +5,13 @@ import ServiceKit
 /// `demo-data --dev`: every module seeds its own demo data, in module order (Madoguchi.seedDemoData).
 enum DemoDataCommand: Command {
     static let name = "demo-data"
-    static let summary = "Development only: create demo districts, a demo admin and a demo resident."
+    static let summary = "Development only: create demo districts, a demo admin, a demo clerk and a demo resident."
     static let usage = """
         USAGE: madoguchi demo-data --dev [--db PATH] [--schemas DIR]
 
-        Creates the districts 平取, 振内 and 貫気別, the staff admin 'admin' and the resident
-        'hanako@example.jp', each with a new random password printed here. Safe to run again: nothing is
-        created twice, and both accounts get fresh passwords. Refuses to run outside development mode,
+        Creates the districts 平取, 振内 and 貫気別, the staff admin 'admin', the 建設水道課 clerk 'clerk' and
+        the resident 'hanako@example.jp' with four applications, each account with a new random password
+        printed here. Safe to run again: nothing is created twice, and every account gets a fresh password. Refuses to run outside development mode,
         because it prints working passwords.
 
         OPTIONS:

@@ -90,6 +90,15 @@ struct CLITests {
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains("changed after it was applied"))
     }
+
+    /// `demo-data` makes a clerk too (the README's `make run` section shows its password); its help says so.
+    @Test func demoDataHelp_namesEveryAccountItMakes() throws {
+        let help = try ProcessRunner.run(["demo-data", "--help"])
+        #expect(help.exitCode == 0)
+        for account in ["'admin'", "'clerk'", "'hanako@example.jp'"] {
+            #expect(help.stdout.contains(account), "demo-data --help names \(account)")
+        }
+    }
 }
 
 enum LiveCheck {

@@ -157,6 +157,44 @@ struct WriterTests {
         database.close()
         #expect(throws: DatabaseClosedError.self) { try database.write { _ in 1 } }
     }
+
+    /// A full database (SQLite's page limit, which fails a write with SQLITE_FULL as a full disk does) in the
+    /// middle of a group commit. SQLite answers SQLITE_FULL on a one-row INSERT by rolling back the whole
+    /// transaction (https://sqlite.org/lang_transaction.html), so the writes before the failing one in the
+    /// batch are gone too: none of them may be acknowledged, every one is refused with
+    /// `StorageUnavailableError`, and nothing refused is stored. Writes stay refused until one commits again.
+    @Test func groupCommit_onAFullDatabase_acknowledgesNothingSQLiteRolledBack() async throws {
+        let database = try Fixtures.makeDatabase(in: directory)
+        try await database.write { try $0.execute("CREATE TABLE item (n INTEGER NOT NULL, body BLOB NOT NULL)") }
+        #expect(FileManager.default.fileExists(atPath: directory.path("test.sqlite-reserve")))
+        try await database.write { connection in
+            let pages = try connection.scalar("PRAGMA page_count", as: Int.self) ?? 0
+            _ = try connection.scalar("PRAGMA max_page_count = \(pages + 40)", as: Int.self)
+        }
+
+        let results = try await queueBehindABlockedWrite(database, count: 200) { index in
+            try await database.write { connection in
+                try connection.run("INSERT INTO item VALUES (?, zeroblob(3000))", index)
+                return Int64(index)
+            }
+        }
+
+        let acknowledged = Set(results.compactMap { try? $0.get() }.map(Int.init))
+        #expect(acknowledged.count < 200)
+        for result in results {
+            if case .failure(let error) = result { #expect(error is StorageUnavailableError, "\(error)") }
+        }
+        let stored = try database.read {
+            Set(try $0.query("SELECT n FROM item").map { try $0.get("n", as: Int.self) })
+        }
+        #expect(stored == acknowledged)
+        #expect(!database.isAcceptingWrites)
+
+        try await database.write { _ = try $0.scalar("PRAGMA max_page_count = 1073741823", as: Int.self) }
+        #expect(database.isAcceptingWrites)
+        try await database.write { try $0.run("INSERT INTO item VALUES (-1, zeroblob(3000))") }
+        #expect(try database.read { try $0.scalar("PRAGMA integrity_check", as: String.self) } == "ok")
+    }
 }
 
 /// Results gathered from the writer thread.

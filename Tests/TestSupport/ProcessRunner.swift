@@ -12,12 +12,15 @@ public enum ProcessRunner {
         public let stderr: String
     }
 
-    /// Runs `madoguchi arguments…` to the end.
+    /// Runs `madoguchi arguments…` to the end; `executable` runs another program (a copy of the binary
+    /// elsewhere, or /bin/sh for a README line) the same way.
     public static func run(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        workingDirectory: URL = RepositoryPaths.root
+        workingDirectory: URL = RepositoryPaths.root, executable: URL = RepositoryPaths.madoguchiBinary
     ) throws -> Result {
-        let child = try start(arguments, environment: environment, stdin: stdin, workingDirectory: workingDirectory)
+        let child = try start(
+            arguments, environment: environment, stdin: stdin, workingDirectory: workingDirectory,
+            executable: executable)
         let exitCode = child.waitForExit()
         return Result(exitCode: exitCode, stdout: child.stdout, stderr: child.stderr)
     }
@@ -25,9 +28,11 @@ public enum ProcessRunner {
     /// Starts `madoguchi arguments…` and returns at once, for tests that signal or kill it mid-run.
     public static func start(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        workingDirectory: URL = RepositoryPaths.root
+        workingDirectory: URL = RepositoryPaths.root, executable: URL = RepositoryPaths.madoguchiBinary
     ) throws -> ChildProcess {
-        try ChildProcess(arguments, environment: environment, stdin: stdin, workingDirectory: workingDirectory)
+        try ChildProcess(
+            arguments, environment: environment, stdin: stdin, workingDirectory: workingDirectory,
+            executable: executable)
     }
 
     static func cleanEnvironment(adding extra: [String: String]) -> [String: String] {
@@ -42,11 +47,14 @@ public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
     private let files = TemporaryDirectory("madoguchi-child")
 
-    init(_ arguments: [String], environment: [String: String], stdin: String?, workingDirectory: URL) throws {
+    init(
+        _ arguments: [String], environment: [String: String], stdin: String?, workingDirectory: URL,
+        executable: URL = RepositoryPaths.madoguchiBinary
+    ) throws {
         for name in ["stdout", "stderr"] {
             _ = FileManager.default.createFile(atPath: files.path(name), contents: nil)
         }
-        process.executableURL = RepositoryPaths.madoguchiBinary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = workingDirectory
         process.environment = ProcessRunner.cleanEnvironment(adding: environment)
