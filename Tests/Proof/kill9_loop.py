@@ -7,7 +7,8 @@ API, each as one of three people in turn:
   - the signed-in demo resident going through the HTML form (multipart form → confirmation → 申請する), with
     the session cookie and the session's CSRF token,
   - a guest or the resident posting multipart/form-data with a PNG attached (the resident with X-CSRF-Token).
-At seeded random moments the server gets SIGKILL and is started again on the same file, with no repair step.
+At seeded random moments the server gets SIGKILL and is started again on the same file, with no repair step;
+in about one round in five (--startup-kills) the new process is killed once more while it starts.
 A submission is acknowledged when an answer carried its reference number (201/200 JSON, or the completion page);
 an answer lost to the kill is retried with the same submission token until it is acknowledged. After every
 restart, and at the end after a clean stop, a read-only sqlite3 connection checks that every acknowledged
@@ -39,6 +40,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seeds the kill moments and the clients")
     parser.add_argument("--min-seconds", type=float, default=0.5, help="shortest run before a kill (default 0.5)")
     parser.add_argument("--max-seconds", type=float, default=6.0, help="longest run before a kill (default 6)")
+    parser.add_argument("--startup-kills", type=float, default=0.2,
+                        help="chance per round of one more SIGKILL while the server starts (default 0.2)")
     parser.add_argument("--restart-timeout", type=float, default=30, help="a slower restart fails (default 30 s)")
     arguments = parser.parse_args()
     if arguments.rounds < 1 or arguments.clients < 3 or not 0 < arguments.min_seconds <= arguments.max_seconds:
@@ -46,7 +49,7 @@ def main():
     proofkit.binary()
     moments = random.Random(arguments.seed)
     began = time.monotonic()
-    failures, restarts, checks, integrity = [], [], 0, "ok"
+    failures, restarts, checks, integrity, startup_kills = [], [], 0, "ok", 0
 
     def look(moment, acknowledged):
         nonlocal checks, integrity
@@ -74,6 +77,9 @@ def main():
                 acknowledged = load.ledger.snapshot()
                 rounds += 1
                 try:
+                    if moments.random() < arguments.startup_kills:
+                        server.kill_during_start(moments.uniform(0, 0.3))
+                        startup_kills += 1
                     restarts.append(server.start(arguments.restart_timeout))
                     server.wait_ready(arguments.restart_timeout)
                 except proofkit.ProofFailure as failure:
@@ -112,6 +118,7 @@ def main():
         "lost": len(final["lost"]),
         "incomplete": len(final["incomplete"]) + final["missing_usage"],
         "integrity": integrity if integrity != "ok" else final["integrity"],
+        "startup_kills": startup_kills,
         "checks": checks,
         "by_kind": load.kinds(),
         "unanswered_attempts": load.ledger.unanswered,
@@ -124,7 +131,7 @@ def main():
         print(f"FAIL {failure}", file=sys.stderr)
     proofkit.print_proof(
         "kill9_loop",
-        f"{rounds} rounds of SIGKILL under {arguments.clients} clients: {figures['acknowledged']} acknowledged, "
+        f"{rounds} rounds of SIGKILL (+{startup_kills} during start-up) under {arguments.clients} clients: {figures['acknowledged']} acknowledged, "
         f"{figures['verified']} verified, {figures['lost']} lost, integrity {figures['integrity']}, "
         f"slowest restart {figures['slowest_restart_s']} s, {figures['seconds']} s",
         figures)

@@ -6,7 +6,8 @@ cookies and CSRF tokens, read-only looks at the SQLite file, and the PROOF line.
     run_cli(*arguments)           runs a madoguchi command; raises ProofFailure with its stderr when it fails
     prepare_database(folder)      migrate + demo-data --dev; returns (database path, demo accounts)
     add_staff(database, ...)      `madoguchi staff add`; returns the generated password
-    Server(database)              `serve --dev` on loopback: start(), kill() (SIGKILL), stop() (SIGTERM), restart()
+    Server(database)              `serve --dev` on loopback: start(), kill() (SIGKILL), stop() (SIGTERM),
+                                  restart(), kill_during_start(seconds); dies with the harness
     fetch(base_url, method, path) one request on a fresh connection; returns Answer(status, headers, body)
     Client(base_url)              a keep-alive connection that carries cookies, for a simulated person
     sign_in_resident(...)         the HTML /login flow with its pre-session CSRF token; returns a signed-in Client
@@ -29,6 +30,7 @@ Submissions under load, for checks that write while something happens to the ser
 
 import collections
 import contextlib
+import ctypes
 import hashlib
 import hmac
 import http.client
@@ -87,6 +89,8 @@ def child_environment():
 
 @contextlib.contextmanager
 def work_directory(prefix):
+    # SIGTERM (a CI timeout) unwinds like an error, so the folder goes and the servers are stopped.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     folder = Path(tempfile.mkdtemp(prefix=f"madoguchi-{prefix}-"))
     try:
         yield folder
@@ -149,6 +153,15 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def _die_with_parent():
+    # A harness killed or interrupted must not leave servers behind on the shared machine: the kernel sends the
+    # child SIGKILL when the harness goes (prctl PR_SET_PDEATHSIG, Linux).
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 class Server:
     """`madoguchi serve --dev` on one loopback port. The port stays the same across restarts, so clients that
     lost their connection reconnect to the restarted process; its log (JSON lines) goes to `log_path`."""
@@ -183,13 +196,17 @@ class Server:
         self.starts += 1
         return time.monotonic() - began
 
-    def _start_once(self, deadline):
+    def _spawn(self):
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [binary(), "serve", "--dev", "--listen", f"127.0.0.1:{self.port}",
                  *database_options(self.database), *self.extra_arguments],
                 cwd=REPO, env=child_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                preexec_fn=_die_with_parent,
             )
+
+    def _start_once(self, deadline):
+        self._spawn()
         ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))
         line = self.process.stdout.readline().decode(errors="replace").strip() if ready else ""
         if self.LISTENING.fullmatch(line):
@@ -202,6 +219,13 @@ class Server:
         if "in use" in self.log_tail(400).lower():
             return "address in use"
         return f"exit {code}, first line {line!r}" if ready else "no listening line"
+
+    def kill_during_start(self, after):
+        """Starts serve and SIGKILLs it `after` seconds later, whether it listens by then or not (a crash while
+        it opens the database, recovers the WAL or checks the migrations)."""
+        self._spawn()
+        time.sleep(after)
+        self.kill()
 
     def kill(self):
         """SIGKILL, as a power cut or the OOM killer would: no drain, no checkpoint, no cleanup."""
