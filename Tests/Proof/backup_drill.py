@@ -3,10 +3,11 @@
 
 `madoguchi serve` runs on a migrated temp database with the demo data while C clients submit applications
 through the real API (a guest's JSON, the demo resident's HTML form flow with session cookie and CSRF token,
-multipart with a PNG). Meanwhile `madoguchi backup --to FILE` runs B times, at seeded random moments. Each copy
-is then restored the way the README's "Back up and restore" section says — its `madoguchi restore` line, read
-from README.md, run from an unrelated folder with the production paths mapped onto a fresh database path, then
-the server started on it — and checked:
+multipart with a PNG). Meanwhile the README's manual `madoguchi backup` line runs B times, at seeded random
+moments. Each copy is then restored the way the README's "Back up and restore" section says — its `madoguchi
+restore` line onto a fresh database path, then the server started on it — and checked. Both lines are read from
+README.md and run through bash from an unrelated folder with the production paths mapped, so a README that
+would not work for an operator fails the drill. The checks:
   - the backup file is readable by its owner only (it holds personal data),
   - PRAGMA integrity_check of the restored database is ok (sqlite3, read-only),
   - `madoguchi audit verify` passes on it, and its head row is in the live database's chain unchanged,
@@ -37,6 +38,7 @@ sys.dont_write_bytecode = True  # keep proofkit's bytecode out of the repository
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import proofkit  # noqa: E402
 
+LIVE_DATABASE = "/var/lib/madoguchi/madoguchi.sqlite"
 AUDIT_HEAD = re.compile(r"audit log intact: (\d+) rows, head ([0-9a-f]{64})")
 
 
@@ -49,9 +51,9 @@ def take_backups(count, database, folder, load, moments, gap):
         if load.stopped_early():
             break
         acknowledged = load.ledger.snapshot()
-        target = folder / f"madoguchi-{number:03}.sqlite"
         began = time.monotonic()
-        proofkit.run_cli("backup", "--to", target, "--db", database)
+        # One folder per backup: the README's file name has one-second resolution and backup never overwrites.
+        target = backup_as_readme_says(database, folder / f"{number:03}", folder / "elsewhere")
         taken.append((target, acknowledged, time.monotonic() - began))
         print(f"backup {number}/{count}: {len(acknowledged)} acknowledged before it, "
               f"{target.stat().st_size // 1024} KB in {taken[-1][2]:.2f} s", flush=True)
@@ -71,51 +73,59 @@ def table_counts(database):
         }
 
 
-README_PATHS = {"/var/lib/madoguchi/madoguchi.sqlite": "database", "/var/backups/madoguchi/<file>.sqlite": "backup"}
-
-
-def readme_restore_command():
-    """The `madoguchi restore` line of the README's "Back up and restore" section, as words, so the drill runs
-    what an operator would type and a wrong README fails it."""
+def readme_command(verb):
+    """The one `madoguchi VERB` line of the README's "Back up and restore" section (continuations joined), so
+    the drill runs what an operator would type and a wrong README fails it."""
     section = (proofkit.REPO / "README.md").read_text().split("## Back up and restore", 1)[1].split("\n## ", 1)[0]
-    commands = [
-        line
+    lines = [
+        line.strip()
         for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
         for line in block.replace("\\\n", " ").splitlines()
-        if re.search(r"\bmadoguchi restore\b", line)
+        if re.search(rf"\bmadoguchi {verb}\b", line)
     ]
-    if len(commands) != 1:
-        raise proofkit.ProofFailure(f"the README's restore section shows {len(commands)} restore commands, not one")
-    words = shlex.split(commands[0])
-    program = next((i for i, word in enumerate(words) if word.endswith("/madoguchi")), None)
-    if program is None:
-        raise proofkit.ProofFailure(f"no madoguchi binary in the README's restore command: {commands[0]}")
-    return words[program + 1:]
+    if len(lines) != 1:
+        raise proofkit.ProofFailure(f"the README's backup section shows {len(lines)} `madoguchi {verb}` lines, not one")
+    return lines[0]
+
+
+def run_as_readme_says(verb, paths, scratch):
+    """Runs the README's `madoguchi VERB` line through bash from an unrelated folder (`scratch`), as an operator
+    would from wherever they stand, with the production paths replaced: `paths` maps each README path (or
+    folder, ending in /) to the drill's. Returns the command as run."""
+    line = re.sub(r"^sudo -u madoguchi\s+", "", readme_command(verb))
+    line = re.sub(r"^(/opt/madoguchi/bin/)?madoguchi(?=\s)", shlex.quote(proofkit.binary()), line)
+    for production, drill_path in sorted(paths.items(), key=lambda item: -len(item[0])):
+        line = line.replace(production, shlex.quote(str(drill_path)) + ("/" if production.endswith("/") else ""))
+    unmapped = re.search(r"(/var/|/opt/|/etc/|<)\S*", line)
+    if unmapped:
+        raise proofkit.ProofFailure(f"the README's {verb} line names {unmapped.group(0)}, which the drill cannot map")
+    scratch.mkdir(exist_ok=True)
+    result = subprocess.run(
+        ["bash", "-c", line], cwd=scratch, env=proofkit.child_environment(), capture_output=True, text=True,
+        timeout=300)
+    if result.returncode != 0:
+        raise proofkit.ProofFailure(f"the README's {verb} line exited {result.returncode}: {result.stderr.strip()}")
+    return line
 
 
 def restore_as_readme_says(backup, restored, scratch):
-    """Runs the README's restore command with its production paths mapped to `backup` and `restored`, from an
-    unrelated folder (`scratch`), as `sudo -u madoguchi` would from wherever the operator stands."""
-    mapping = {"database": str(restored), "backup": str(backup)}
-    arguments = []
-    for word in readme_restore_command():
-        if word in README_PATHS:
-            arguments.append(mapping[README_PATHS[word]])
-        elif word.startswith(("/var/", "/opt/", "/etc/")) or "<" in word:
-            raise proofkit.ProofFailure(f"the README's restore command names {word}, which the drill cannot map")
-        else:
-            arguments.append(word)
-    scratch.mkdir(exist_ok=True)
-    result = subprocess.run(
-        [proofkit.binary(), *arguments], cwd=scratch, env=proofkit.child_environment(), capture_output=True,
-        text=True, timeout=120)
-    if result.returncode != 0:
-        raise proofkit.ProofFailure(f"madoguchi {' '.join(arguments)} exited {result.returncode}: {result.stderr.strip()}")
-    if not restored.exists():
+    line = run_as_readme_says(
+        "restore", {"/var/backups/madoguchi/<file>.sqlite": backup, LIVE_DATABASE: restored}, scratch)
+    if not restored.exists() or restored.stat().st_size == 0:
         strays = [str(path.relative_to(scratch)) for path in scratch.rglob("*.sqlite")]
         raise proofkit.ProofFailure(
-            f"the README's restore command ({' '.join(arguments)}) did not write the database it is about; "
-            f"it wrote {strays or 'nothing'} under the folder it ran in")
+            f"the README's restore line ({line}) did not write the database it names; it wrote "
+            f"{strays or 'nothing'} under the folder it ran in")
+
+
+def backup_as_readme_says(database, folder, scratch):
+    """The README's manual backup line into an empty `folder`; returns the one file it made there."""
+    folder.mkdir(mode=0o700)
+    run_as_readme_says("backup", {"/var/backups/madoguchi/": folder, LIVE_DATABASE: database}, scratch)
+    made = sorted(folder.glob("*.sqlite"))
+    if len(made) != 1:
+        raise proofkit.ProofFailure(f"the README's backup line made {len(made)} files in the backup folder, not one")
+    return made[0]
 
 
 def drill(backup, acknowledged, restored, live_hashes):
@@ -196,7 +206,7 @@ def main():
             failures.append(f"only {len(taken)} of {arguments.backups} backups were taken")
 
         live_hashes = live_audit_hashes(database)
-        restored_ok, checked_rows, integrity = 0, 0, "ok"
+        restored_ok, checked_rows, integrity = 0, 0, "ok" if taken else "not checked"
         for number, (backup, acknowledged, _) in enumerate(taken, start=1):
             restored = folder / f"restored-{number:03}" / "madoguchi.sqlite"
             restored.parent.mkdir()

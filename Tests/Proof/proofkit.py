@@ -77,7 +77,7 @@ def binary():
             file=sys.stderr,
         )
         sys.exit(2)
-    return path
+    return os.path.abspath(path)  # commands may run from another folder
 
 
 def child_environment():
