@@ -2,7 +2,7 @@
 """kill -9 loop (issue #15, harness item 1): no acknowledged submission is ever lost to a crash.
 
 `madoguchi serve` runs on a migrated temp database with the demo data while C clients submit through the real
-API, each as one of three people in turn:
+API, a third of them each way:
   - a guest posting JSON to POST /api/v1/applications,
   - the signed-in demo resident going through the HTML form (multipart form → confirmation → 申請する), with
     the session cookie and the session's CSRF token,
