@@ -8,11 +8,15 @@ APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB ?= var/madoguchi.sqlite
 
-.PHONY: help deps build run test bench format lint clean
+.PHONY: help deps build run test proof bench format lint clean
+
+# The proof harness (Tests/Proof, docs/PROOF.md) runs against the debug binary the tests built.
+PROOF := PYTHONDONTWRITEBYTECODE=1 MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3
 
 help:
 	@echo "make run     install what is missing, build, migrate $(DB), add demo accounts and serve on http://127.0.0.1:8080 (development mode)"
 	@echo "make test    install what is missing, build and run every test"
+	@echo "make proof   the long proof harness: 50 kill -9 rounds, 50,000 hostile requests, full disk, backups (docs/PROOF.md)"
 	@echo "make bench   build a release binary and measure it against nginx (bench/run)"
 	@echo "make format  format Sources and Tests with swift format"
 
@@ -43,6 +47,16 @@ test: deps
 	swift build --build-tests
 	swift test
 	PYTHONDONTWRITEBYTECODE=1 MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3 -m pytest -q -p no:cacheprovider Tests/Browser
+	$(PROOF) Tests/Proof/kill9_loop.py --rounds 5 --clients 200 --seed 1
+	$(PROOF) Tests/Proof/backup_drill.py --backups 3 --clients 100 --seed 1
+	$(PROOF) Tests/Proof/full_disk.py ci --allow-skip
+
+# The same checks at full size; about half an hour on two cores. Figures go into docs/PROOF.md by hand.
+proof: deps
+	swift build --product madoguchi
+	$(PROOF) Tests/Proof/kill9_loop.py --rounds 50 --clients 200 --seed 1
+	$(PROOF) Tests/Proof/backup_drill.py --backups 20 --clients 100 --seed 1
+	$(PROOF) Tests/Proof/full_disk.py proof
 
 # bench/run exits 2 when a target ratio is missed; the table is still written, and line-send still runs.
 bench: deps
