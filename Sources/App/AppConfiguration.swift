@@ -5,6 +5,7 @@ import Notices
 import Security
 import ServiceKit
 import Store
+import Web
 
 /// Everything the server needs to start, resolved from flags and environment by the CLI.
 public struct AppConfiguration: Sendable {
@@ -23,6 +24,9 @@ public struct AppConfiguration: Sendable {
     /// Plain-HTTP loopback development (`serve --dev`, `MADOGUCHI_DEV=1`): the session cookie is named
     /// `madoguchi` and lacks `Secure`, so a browser keeps it on http://127.0.0.1:8080. Never in production.
     public var developmentMode = false
+    /// The town profile (name, numbers, hours, address) the pages show; nil reads `town.json` in the schemas
+    /// folder, whose values are marked examples (`serve --town FILE`, `MADOGUCHI_TOWN_FILE`).
+    public var townProfileFile: URL?
     /// PBKDF2 iterations for new password hashes. Production keeps the OWASP minimum; tests lower it.
     public var passwordIterations = PasswordHasher.minimumProductionIterations
 
@@ -54,6 +58,10 @@ public struct AppConfiguration: Sendable {
         if environment[LINECredentialFile.secretVariable] != nil {
             lineChannelSecret = try LINECredentialFile.channelSecret(environment: environment)
         }
+    }
+
+    public func loadTownProfile() throws -> TownProfile {
+        try TownProfile.load(from: townProfileFile ?? schemasDirectory.appendingPathComponent("town.json"))
     }
 
     public var identitySettings: IdentitySettings {

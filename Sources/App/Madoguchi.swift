@@ -39,6 +39,11 @@ public final class Madoguchi: Sendable {
         self.configuration = configuration
         let logger = logger ?? Logger(minimumLevel: configuration.logLevel)
         self.logger = logger
+        let town = try configuration.loadTownProfile()
+        if town.example {
+            logger.warning("the town profile holds example values; set MADOGUCHI_TOWN_FILE to the town's own")
+        }
+        TownProfile.current = town
         let database = try Self.openMigratedDatabase(configuration, logger: logger)
         self.database = database
         do {

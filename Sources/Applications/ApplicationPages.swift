@@ -46,6 +46,16 @@ public enum ApplicationPages {
         }
     }
 
+    /// 「建設水道課 電話 01457-2-0000（平日 8:45〜17:30）」: every "please call" names the number and the hours.
+    static func contactLine(_ department: String) -> Node {
+        let town = TownProfile.current
+        return .fragment([
+            .text("\(department) 電話 "),
+            el("span", .class("phone")) { town.phone(for: department) },
+            .text("（\(town.openingHours)）"),
+        ])
+    }
+
     // MARK: The form
 
     /// Describes a procedure above its form: what it is, fee, whether a visit is still needed.
@@ -55,6 +65,8 @@ public enum ApplicationPages {
             el("dl", .class("summary")) {
                 el("dt") { "担当課" }
                 el("dd") { procedure.department }
+                el("dt") { "お問い合わせ" }
+                el("dd") { contactLine(procedure.department) }
                 el("dt") { "手数料" }
                 el("dd") { procedure.feeNote ?? procedure.feeText }
                 el("dt") { "来庁" }
@@ -130,8 +142,8 @@ public enum ApplicationPages {
             let options = (field.options ?? []).map { FormOption($0.value, $0.label) }
             if options.count <= 4 {
                 return Form.radios(
-                    name: name, legend: field.label + (optional ? "（任意）" : ""), options: options, selected: value,
-                    hint: hint, error: error)
+                    name: name, legend: field.label, options: options, selected: value, hint: hint, error: error,
+                    optional: optional)
             }
             return Form.select(
                 name: name, label: field.label, options: options, selected: value, hint: hint, error: error,
@@ -150,7 +162,11 @@ public enum ApplicationPages {
                             Attribute("type", "checkbox"), .id(name), Attribute("name", name),
                             Attribute("value", "true"),
                         ] + (checked ? [.flag("checked")] : []))
-                    el("label", Attribute("for", name)) { field.label }
+                    // Unchecked is an answer too, so only a box that must be ticked (an agreement) is marked.
+                    el("label", Attribute("for", name)) {
+                        field.label
+                        if !optional { Form.requirementMark(optional: false) }
+                    }
                 }
             }
         case .file:
@@ -179,7 +195,10 @@ public enum ApplicationPages {
         let name = field.name
         return el("div", .class(error == nil ? "field" : "field has-error")) {
             el("fieldset") {
-                el("legend") { field.label + (optional ? "（任意）" : "") }
+                el("legend") {
+                    field.label
+                    Form.requirementMark(optional: optional)
+                }
                 if let hint { el("p", .class("hint"), .id(name + "-hint")) { hint } }
                 if let error { Form.errorMessage(name: name, error) }
                 for (index, option) in (field.options ?? []).enumerated() {
@@ -331,7 +350,7 @@ public enum ApplicationPages {
         el("ol", .class("history")) {
             for event in events where forStaff || event.kind == .status {
                 el("li") {
-                    el("span", .class("muted")) { JapanTime.format(event.at) + " " }
+                    el("span", .class("date")) { JapanTime.format(event.at) + " " }
                     switch event.kind {
                     case .status:
                         if event.fromStatus == .draft {
@@ -368,6 +387,10 @@ public enum ApplicationPages {
                 el("dd") { application.status.label }
                 el("dt") { "申請日時" }
                 el("dd") { application.submittedAt.map(JapanTime.format) ?? "" }
+                if let procedure {
+                    el("dt") { "お問い合わせ" }
+                    el("dd") { contactLine(procedure.department) }
+                }
             },
             application.status == .returned
                 ? IdentityPages.notice("担当課から訂正の依頼があります。内容を確認し、訂正して再度送信してください。") : .fragment([]),
@@ -392,11 +415,42 @@ public enum ApplicationPages {
                 el("p") { el("a", .class("button"), .href("/applications/\(reference)/edit")) { "訂正して再送信する" } }
             }
             if ApplicationRules.residentMayWithdraw(application.status) {
-                Form.button(
-                    action: "/applications/\(reference)/withdraw", csrfToken: resident.csrfToken, label: "この申請を取り下げる",
-                    secondary: true)
+                // A GET form: the button opens the confirmation page, which withdraws only when asked again.
+                el("form", Attribute("method", "get"), Attribute("action", "/applications/\(reference)/withdraw")) {
+                    Form.submit("この申請を取り下げる", secondary: true)
+                }
             }
             el("p") { el("a", .href("/mypage")) { "マイページへ戻る" } }
+        }
+    }
+
+    /// 「本当に取り下げますか」: the second step, so one stray tap on a phone does not end an application.
+    static func confirmWithdrawal(
+        application: StoredApplication, procedure: Procedure?, action: String, hidden: [(String, String)],
+        back: String?, csrfToken: String, resident: AuthenticatedResident?
+    ) -> Page {
+        IdentityPages.residentPage(title: "申請の取り下げの確認", resident: resident) {
+            el("h1") { "この申請を取り下げますか" }
+            el("dl", .class("summary")) {
+                el("dt") { "手続き" }
+                el("dd") { procedure?.name ?? application.procedureCode }
+                el("dt") { "受付番号" }
+                el("dd", .class("reference")) { application.reference.map(ReferenceNumber.display) ?? "" }
+            }
+            el("p") { "取り下げると、この申請は審査されません。元に戻すことはできません。もう一度申請するときは、最初から入力してください。" }
+            Form.post(action: action, csrfToken: csrfToken) {
+                for (name, value) in hidden { Form.hidden(name: name, value: value) }
+                Form.submit("取り下げる")
+            }
+            if let back {
+                el("p") { el("a", .href(back)) { "取り下げずに申請の状況へ戻る" } }
+            } else {
+                // A guest's status page is the answer to a POST; Back would ask to resend it, so look it up again.
+                Form.post(action: "/applications/lookup", csrfToken: csrfToken) {
+                    for (name, value) in hidden { Form.hidden(name: name, value: value) }
+                    Form.submit("取り下げずに申請の状況へ戻る", secondary: true)
+                }
+            }
         }
     }
 
@@ -441,7 +495,7 @@ public enum ApplicationPages {
                 }
             }
             if ApplicationRules.residentMayWithdraw(application.status) {
-                Form.post(action: "/applications/lookup/withdraw", csrfToken: csrfToken) {
+                Form.post(action: "/applications/lookup/confirm-withdrawal", csrfToken: csrfToken) {
                     Form.hidden(name: "reference", value: reference)
                     Form.hidden(name: "guest_secret", value: secret)
                     Form.submit("この申請を取り下げる", secondary: true)

@@ -80,6 +80,8 @@ struct ApplicationRoutes: RouteCollection {
         // Literal routes are matched before `:reference`, so these are not taken for references.
         routes.get("/applications/lookup", auth.residentOrGuest(showLookupForm))
         routes.post("/applications/lookup", auth.residentOrGuest(lookUpAsGuest))
+        // 取下げ asks first (one tap used to withdraw): the status page's button leads to a confirmation page.
+        routes.post("/applications/lookup/confirm-withdrawal", auth.residentOrGuest(confirmWithdrawalAsGuest))
         routes.post("/applications/lookup/withdraw", auth.residentOrGuest(withdrawAsGuest))
         routes.post("/applications/lookup/edit", auth.residentOrGuest(showEditFormAsGuest))
         routes.post(
@@ -87,6 +89,7 @@ struct ApplicationRoutes: RouteCollection {
             auth.acceptingMultipart(auth.residentOrGuest(resubmitAsGuest)))
 
         routes.get("/applications/:reference", auth.resident(showStatus))
+        routes.get("/applications/:reference/withdraw", auth.resident(confirmWithdrawal))
         routes.post("/applications/:reference/withdraw", auth.resident(withdrawApplication))
         routes.get("/applications/:reference/edit", auth.resident(showEditForm))
         routes.post(
@@ -206,11 +209,31 @@ struct ApplicationRoutes: RouteCollection {
         return try guestStatus(application, secret: secret, visitor: visitor)
     }
 
+    func confirmWithdrawalAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
+        let form = try request.form()
+        let secret = form["guest_secret"] ?? ""
+        guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret)
+        else { throw HTTPError.notFound }
+        guard ApplicationRules.residentMayWithdraw(application.status) else {
+            return try guestStatus(
+                application, secret: secret, visitor: visitor, notice: Self.withdrawnNotice(application))
+        }
+        return ApplicationPages.confirmWithdrawal(
+            application: application, procedure: catalog.procedure(code: application.procedureCode),
+            action: "/applications/lookup/withdraw",
+            hidden: [("reference", application.reference ?? ""), ("guest_secret", secret)],
+            back: nil, csrfToken: visitor.csrfToken, resident: visitor.resident
+        ).response()
+    }
+
     func withdrawAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let form = try request.form()
         let secret = form["guest_secret"] ?? ""
         guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret)
         else { throw HTTPError.notFound }
+        if application.status == .withdrawn {
+            return try guestStatus(application, secret: secret, visitor: visitor, notice: Self.alreadyWithdrawn)
+        }
         try workflow.withdraw(
             applicationID: application.id, applicant: .guest, origin: request.origin, at: authentication.now())
         return try guestStatus(reloaded(application), secret: secret, visitor: visitor, notice: "申請を取り下げました。")
@@ -259,6 +282,7 @@ struct ApplicationRoutes: RouteCollection {
             switch request.query("done") {
             case "resubmitted": "訂正した内容で再送信しました。"
             case "withdrawn": "申請を取り下げました。"
+            case "already-withdrawn": Self.alreadyWithdrawn
             default: nil
             }
         return ApplicationPages.status(
@@ -267,8 +291,26 @@ struct ApplicationRoutes: RouteCollection {
         ).response()
     }
 
+    func confirmWithdrawal(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        let application = try owned(request, by: resident)
+        let reference = application.reference ?? ""
+        guard ApplicationRules.residentMayWithdraw(application.status) else {
+            let done = application.status == .withdrawn ? "?done=already-withdrawn" : ""
+            return .redirect(to: "/applications/\(reference)\(done)")
+        }
+        return ApplicationPages.confirmWithdrawal(
+            application: application, procedure: catalog.procedure(code: application.procedureCode),
+            action: "/applications/\(reference)/withdraw", hidden: [], back: "/applications/\(reference)",
+            csrfToken: resident.csrfToken, resident: resident
+        ).response()
+    }
+
     func withdrawApplication(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
         let application = try owned(request, by: resident)
+        // A second tap (or the Back button and a resend) says it is done, not that review has started.
+        if application.status == .withdrawn {
+            return .redirect(to: "/applications/\(application.reference ?? "")?done=already-withdrawn")
+        }
         try workflow.withdraw(
             applicationID: application.id, applicant: .resident(id: resident.id), origin: request.origin,
             at: authentication.now())
@@ -329,6 +371,12 @@ struct ApplicationRoutes: RouteCollection {
     }
 
     /// The application as stored now, after a step changed it.
+    static let alreadyWithdrawn = "この申請はすでに取り下げ済みです。"
+
+    static func withdrawnNotice(_ application: StoredApplication) -> String? {
+        application.status == .withdrawn ? alreadyWithdrawn : nil
+    }
+
     func reloaded(_ application: StoredApplication) throws -> StoredApplication {
         try database.read { try ApplicationStore.fetchApplication(id: application.id, on: $0) }!
     }

@@ -181,6 +181,9 @@ public struct ApplicationWorkflow: Sendable {
             guard let application = try ApplicationStore.fetchApplication(id: applicationID, on: connection) else {
                 throw ApplicationStepRefused.notFound
             }
+            if application.status == .withdrawn {
+                throw ApplicationStepRefused.conflict("この申請はすでに取り下げ済みです。")
+            }
             guard ApplicationRules.residentMayWithdraw(application.status),
                 try ApplicationStore.updateStatus(
                     id: applicationID, from: application.status, to: .withdrawn, at: now, on: connection)

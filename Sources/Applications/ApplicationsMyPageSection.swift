@@ -30,7 +30,9 @@ struct ApplicationsMyPageSection: MyPageSection {
                             el("a", .href("/applications/\(application.reference ?? "")")) {
                                 catalog.procedure(code: application.procedureCode)?.name ?? application.procedureCode
                             }
-                            "（受付番号 \(application.reference.map(ReferenceNumber.display) ?? "")）：\(application.status.label)"
+                            "（受付番号 "
+                            ReferenceNumber.inline(application.reference ?? "")
+                            "）：\(application.status.label)"
                             if application.status == .returned { el("strong") { " 訂正をお願いします" } }
                             el("details") {
                                 el("summary") { "状況の履歴" }
@@ -47,8 +49,8 @@ struct ApplicationsMyPageSection: MyPageSection {
                     for message in messages {
                         el("li") {
                             el("strong") { message.subject }
-                            el("span", .class("muted")) { "（\(JapanTime.format(message.createdAt))）" }
-                            el("p") { message.body }
+                            el("span", .class("date")) { "（\(JapanTime.format(message.createdAt))）" }
+                            el("p") { ReferenceNumber.inlineText(message.body) }
                         }
                     }
                 })

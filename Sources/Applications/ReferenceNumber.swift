@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import Identity
 import Security
+import Web
 
 /// The 8-character reference residents read out on the phone or type into the lookup form: 7 random
 /// characters and a check character, shown as `ABCD-EFGH`.
@@ -62,6 +63,25 @@ public enum ReferenceNumber {
     }
 
     /// `ABCD-EFGH`, for people.
+    /// The reference inside running text, kept on one line: a phone used to break it at the hyphen
+    /// (「ABCD-」 / 「2345」), and residents read out half a number.
+    public static func inline(_ reference: String) -> Node {
+        el("span", .class("reference-number")) { display(reference) }
+    }
+
+    /// `text` with every displayed reference in it (a message body's 「受付番号 ABCD-2345 で…」) kept on one line.
+    public static func inlineText(_ text: String) -> [Node] {
+        var nodes: [Node] = []
+        var rest = text[...]
+        while let match = rest.firstMatch(of: /[A-HJ-NPR-Y2-9]{4}-[A-HJ-NPR-Y2-9]{4}/) {
+            if match.range.lowerBound > rest.startIndex { nodes.append(.text(String(rest[..<match.range.lowerBound]))) }
+            nodes.append(el("span", .class("reference-number")) { String(match.output) })
+            rest = rest[match.range.upperBound...]
+        }
+        if !rest.isEmpty { nodes.append(.text(String(rest))) }
+        return nodes
+    }
+
     public static func display(_ reference: String) -> String {
         guard reference.count == length else { return reference }
         return String(reference.prefix(4)) + "-" + String(reference.suffix(4))

@@ -33,7 +33,7 @@ enum StaffQueuePages {
                     el("a", .href("/staff/templates")) { "定型文の編集" }
                 }
             }
-            el("form", Attribute("method", "get"), Attribute("action", "/staff/applications")) {
+            el("form", Attribute("method", "get"), Attribute("action", "/staff/applications"), .class("filters")) {
                 Form.select(
                     name: "department", label: "担当課",
                     options: [FormOption("all", "すべての課")]
@@ -65,7 +65,7 @@ enum StaffQueuePages {
                 Form.submit("絞り込む", secondary: true)
             }
             el("p") { "\(items.count) 件" }
-            el("table") {
+            Table.scrolling(label: "申請の一覧") {
                 el("thead") {
                     el("tr") {
                         el("th") { "受付番号" }
@@ -80,7 +80,7 @@ enum StaffQueuePages {
                         el("tr") {
                             el("td") {
                                 el("a", .href("/staff/applications/\(item.id)")) {
-                                    ReferenceNumber.display(item.reference)
+                                    ReferenceNumber.inline(item.reference)
                                 }
                             }
                             el("td") {
@@ -225,14 +225,14 @@ enum StaffQueuePages {
             el("form", Attribute("method", "get"), Attribute("action", "/staff/applications/export.csv")) {
                 Form.select(
                     name: "procedure", label: "手続き", options: catalog.procedures.map { FormOption($0.code, $0.name) })
-                Form.date(name: "from", label: "受付日（開始）")
-                Form.date(name: "to", label: "受付日（終了）")
+                Form.date(name: "from", label: "受付日（開始）", optional: true)
+                Form.date(name: "to", label: "受付日（終了）", optional: true)
                 Form.radios(
                     name: "encoding", legend: "文字コード",
                     options: [
                         FormOption("utf8", "UTF-8（BOM付き、Excel 2016以降）"), FormOption("sjis", "Shift_JIS（古いExcel向け）"),
                     ],
-                    selected: "utf8")
+                    selected: "utf8", marked: false)
                 Form.submit("書き出す")
             }
         }
@@ -248,10 +248,10 @@ enum StaffQueuePages {
                 el("h2") { "\(template.toStatus?.label ?? "共通")：\(template.title)" }
                 Form.post(action: "/staff/templates", csrfToken: staff.csrfToken) {
                     Form.hidden(name: "id", value: String(template.id))
-                    Form.text(name: "title", label: "件名", value: template.title)
+                    Form.text(name: "title", id: "title-\(template.id)", label: "件名", value: template.title)
                     Form.select(
-                        name: "to_status", label: "使う場面", options: statusOptions, selected: template.toStatus?.rawValue,
-                        optional: true, placeholder: "共通")
+                        name: "to_status", id: "to_status-\(template.id)", label: "使う場面", options: statusOptions,
+                        selected: template.toStatus?.rawValue, optional: true, placeholder: "共通")
                     Form.field(name: "body-\(template.id)", label: "本文", hint: nil, error: nil, optional: false) {
                         described in
                         el(

@@ -88,7 +88,10 @@ enum AuditPages {
             el("p") {
                 "職員による住民記録の閲覧・変更、ログインなどの記録です。記録は改ざんを検出できる形（ハッシュチェーン）で保存されています。"
             }
-            el("form", Attribute("method", "get"), Attribute("action", "/staff/audit"), .flag("novalidate")) {
+            el(
+                "form", Attribute("method", "get"), Attribute("action", "/staff/audit"), .flag("novalidate"),
+                .class("filters")
+            ) {
                 Form.date(
                     name: "from", label: "開始日", value: values["from"] ?? "", error: errors["from"], optional: true)
                 Form.date(name: "to", label: "終了日", value: values["to"] ?? "", error: errors["to"], optional: true)
@@ -113,7 +116,7 @@ enum AuditPages {
             if records.isEmpty {
                 el("p") { "該当する記録はありません。" }
             } else {
-                el("table") {
+                Table.scrolling(label: "監査ログの記録") {
                     el("thead") {
                         el("tr") {
                             for heading in ["日時", "操作者", "操作", "対象", "接続元", "リクエストID"] {

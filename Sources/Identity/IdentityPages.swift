@@ -5,8 +5,8 @@ import Web
 /// The frame of resident and staff pages: the shared `Page` plus a navigation bar that knows who is signed
 /// in. Modules use these so every page offers the same way home and out.
 public enum IdentityPages {
-    public static let residentSiteName = "窓口（オンライン窓口）"
-    public static let staffSiteName = "窓口 職員用"
+    public static var residentSiteName: String { Page.residentSiteName }
+    public static var staffSiteName: String { Page.staffSiteName }
 
     /// A resident-side page. With errors, the title starts with "エラー：" so screen-reader users hear it first.
     public static func residentPage(
@@ -24,10 +24,12 @@ public enum IdentityPages {
         title: String, staff: AuthenticatedStaff?, errors: FormErrors = FormErrors(), @NodeBuilder body: () -> [Node]
     ) -> Page {
         let content = body()
-        return Page(title: errors.isEmpty ? title : "エラー：" + title, siteName: staffSiteName, homePath: "/staff/") {
+        var page = Page(title: errors.isEmpty ? title : "エラー：" + title, siteName: staffSiteName, homePath: "/staff/") {
             staffNavigation(staff)
             content
         }
+        page.wide = true
+        return page
     }
 
     static func residentNavigation(_ resident: AuthenticatedResident?) -> Node {

@@ -64,7 +64,7 @@ enum StaffPages {
             el("h1") { "職員管理" }
             if let notice { IdentityPages.success(notice) }
             el("h2") { "職員アカウント一覧" }
-            el("table") {
+            Table.scrolling(label: "職員アカウント一覧") {
                 el("thead") {
                     el("tr") {
                         el("th", Attribute("scope", "col")) { "ログインID" }
@@ -148,7 +148,7 @@ enum StaffPages {
                     if results.count >= limit {
                         IdentityPages.notice("先頭の\(limit)件だけを表示しています。条件を詳しくしてください。")
                     }
-                    el("table") {
+                    Table.scrolling(label: "住民の検索結果") {
                         el("thead") {
                             el("tr") {
                                 el("th", Attribute("scope", "col")) { "氏名" }

@@ -49,7 +49,7 @@ enum NoticeConsolePages {
             if notices.isEmpty {
                 el("p") { "まだお知らせはありません。" }
             } else {
-                el("table") {
+                Table.scrolling(label: "最近のお知らせ") {
                     el("caption") { "最近のお知らせ（人数）" }
                     el("thead") {
                         el("tr") {
@@ -269,7 +269,7 @@ enum NoticeConsolePages {
             if requests.isEmpty {
                 el("p") { "LINEで送る相手はいません。" }
             } else {
-                el("table") {
+                Table.scrolling(label: "LINEへの送信") {
                     el("thead") {
                         el("tr") {
                             for heading in ["送信番号", "方法", "人数", "状態", "試行回数", "最後の応答", "理由", "送信日時"] {

@@ -99,17 +99,20 @@ public enum Form {
         }
     }
 
-    /// A one-line text input. `type` may be `text`, `email`, `tel` or `search`.
+    /// A one-line text input. `type` may be `text`, `email`, `tel` or `search`. `id` defaults to the name; a
+    /// page with several forms of the same fields (one per template) gives each its own.
     public static func text(
-        name: String, label: String, value: String = "", type: String = "text", hint: String? = nil,
-        error: String? = nil, optional: Bool = false, autocomplete: String? = nil, inputMode: String? = nil
+        name: String, id: String? = nil, label: String, value: String = "", type: String = "text",
+        hint: String? = nil, error: String? = nil, optional: Bool = false, autocomplete: String? = nil,
+        inputMode: String? = nil
     ) -> Node {
+        let id = id ?? name
         var attributes = [
-            Attribute("type", type), .id(name), Attribute("name", name), Attribute("value", value),
+            Attribute("type", type), .id(id), Attribute("name", name), Attribute("value", value),
         ]
         if let autocomplete { attributes.append(Attribute("autocomplete", autocomplete)) }
         if let inputMode { attributes.append(Attribute("inputmode", inputMode)) }
-        return field(name: name, label: label, hint: hint, error: error, optional: optional) { described in
+        return field(name: id, label: label, hint: hint, error: error, optional: optional) { described in
             void("input", attributes: attributes + described)
         }
     }
@@ -141,12 +144,16 @@ public enum Form {
         }
     }
 
+    /// A select without a placeholder always has a value, so it carries no 必須/任意 mark.
     public static func select(
-        name: String, label: String, options: [FormOption], selected: String? = nil, hint: String? = nil,
-        error: String? = nil, optional: Bool = false, placeholder: String? = "選択してください"
+        name: String, id: String? = nil, label: String, options: [FormOption], selected: String? = nil,
+        hint: String? = nil, error: String? = nil, optional: Bool = false, placeholder: String? = "選択してください"
     ) -> Node {
-        field(name: name, label: label, hint: hint, error: error, optional: optional) { described in
-            el("select", attributes: [.id(name), Attribute("name", name)] + described) {
+        let id = id ?? name
+        return field(
+            name: id, label: label, hint: hint, error: error, optional: optional, marked: optional || placeholder != nil
+        ) { described in
+            el("select", attributes: [.id(id), Attribute("name", name)] + described) {
                 if let placeholder {
                     el("option", Attribute("value", "")) { placeholder }
                 }
@@ -162,10 +169,11 @@ public enum Form {
     }
 
     /// Radio buttons in a `fieldset` whose `legend` is the question. Each radio has its own label; the
-    /// first radio's id is the field name, so the error summary's link lands on the group.
+    /// first radio's id is the field name, so the error summary's link lands on the group. The legend is marked
+    /// 必須 or 任意 like a label; `marked: false` for a group that always arrives with a choice made.
     public static func radios(
         name: String, legend: String, options: [FormOption], selected: String? = nil, hint: String? = nil,
-        error: String? = nil
+        error: String? = nil, optional: Bool = false, marked: Bool = true
     ) -> Node {
         let describedBy = describedByIDs(name: name, hint: hint, error: error)
         return el("div", .class(error == nil ? "field" : "field has-error")) {
@@ -173,7 +181,10 @@ public enum Form {
                 "fieldset",
                 attributes: describedBy.map { [Attribute("aria-describedby", $0)] } ?? []
             ) {
-                el("legend") { legend }
+                el("legend") {
+                    legend
+                    if marked { requirementMark(optional: optional) }
+                }
                 if let hint { el("p", .class("hint"), .id(name + "-hint")) { hint } }
                 if let error { errorMessage(name: name, error) }
                 for (index, option) in options.enumerated() {
@@ -198,7 +209,7 @@ public enum Form {
     /// `aria-describedby` / `aria-invalid` attributes to put on the input. Public so modules with controls of
     /// their own (file inputs, number fields) keep the same frame.
     public static func field(
-        name: String, label: String, hint: String?, error: String?, optional: Bool,
+        name: String, label: String, hint: String?, error: String?, optional: Bool, marked: Bool = true,
         control: ([Attribute]) -> Node
     ) -> Node {
         var described: [Attribute] = []
@@ -209,12 +220,20 @@ public enum Form {
         return el("div", .class(error == nil ? "field" : "field has-error")) {
             el("label", Attribute("for", name)) {
                 label
-                if optional { el("span", .class("optional")) { "（任意）" } }
+                if marked { requirementMark(optional: optional) }
             }
             if let hint { el("p", .class("hint"), .id(name + "-hint")) { hint } }
             if let error { errorMessage(name: name, error) }
             control(described)
         }
+    }
+
+    /// 「（必須）」 or 「（任意）」 after a label or legend. Only 任意 used to be marked, and residents could not
+    /// tell a required field from one the page had simply not explained.
+    public static func requirementMark(optional: Bool) -> Node {
+        optional
+            ? el("span", .class("optional")) { "（任意）" }
+            : el("span", .class("required")) { "（必須）" }
     }
 
     public static func errorMessage(name: String, _ message: String) -> Node {

@@ -8,14 +8,35 @@ public struct Page: Sendable {
     public var homePath: String
     public var siteName: String
     public var body: [Node]
+    /// Staff pages: staff work at desks, so at desktop width the page uses the screen (filters in one row,
+    /// tables full width) instead of the phone-sized column residents get.
+    public var wide = false
 
     public init(
-        title: String, siteName: String = "窓口（オンライン窓口）", homePath: String = "/", @NodeBuilder body: () -> [Node]
+        title: String, siteName: String? = nil, homePath: String = "/", @NodeBuilder body: () -> [Node]
     ) {
         self.title = title
-        self.siteName = siteName
+        self.siteName = siteName ?? Self.residentSiteName
         self.homePath = homePath
         self.body = body()
+    }
+
+    /// 「平取町 オンライン窓口」: the header names the town, so nobody wonders whose site this is.
+    public static var residentSiteName: String { "\(TownProfile.current.name) オンライン窓口" }
+    public static var staffSiteName: String { "\(TownProfile.current.name) 窓口 職員用" }
+
+    /// Where to go or call, on every page: the office, its address, the number and the hours.
+    static func footer(_ town: TownProfile) -> Node {
+        el("footer", .class("site")) {
+            el("p") { "お困りのときは\(town.office)の窓口、またはお電話でお問い合わせください。" }
+            el("p") {
+                "電話 "
+                el("span", .class("phone")) { town.phone }
+                "（受付時間：\(town.openingHours)）"
+            }
+            el("p") { "\(town.office)　\(town.address)" }
+            if town.example { el("p") { "※ 電話番号・住所・受付時間は設定例です（Schemas/town.json）。" } }
+        }
     }
 
     public func render() -> String {
@@ -31,14 +52,28 @@ public struct Page: Sendable {
                 }
                 el("body") {
                     el("header", .class("site")) { el("a", .href(homePath)) { siteName } }
-                    el("main", .id("main")) { body }
-                    el("footer", .class("site")) { "お困りのときは役場の窓口またはお電話でお問い合わせください。" }
+                    el("main", attributes: [.id("main")] + (wide ? [.class("wide")] : [])) { body }
+                    Self.footer(TownProfile.current)
                 }
             }.render()
     }
 
     public func response(status: Int = 200) -> Response {
         .html(Data(render().utf8), status: status)
+    }
+}
+
+/// A table wider than the screen scrolls inside its own box instead of zooming the page out. The box is a
+/// named, focusable region (axe scrollable-region-focusable: a keyboard user must be able to scroll it), and the
+/// table inside keeps `display: table`, so on a desk it uses the full width.
+public enum Table {
+    public static func scrolling(label: String, @NodeBuilder rows: () -> [Node]) -> Node {
+        el(
+            "div", .class("table-scroll"), Attribute("role", "region"), Attribute("tabindex", "0"),
+            Attribute("aria-label", label)
+        ) {
+            el("table", attributes: [], children: rows)
+        }
     }
 }
 
@@ -59,12 +94,17 @@ public enum WebPages {
         // Staff see their own frame: a resident header and "back to the start page" would lose them.
         let isStaff = request.path == "/staff" || request.path.hasPrefix("/staff/")
         let home = isStaff ? "/staff/" : "/"
-        return Page(title: title, siteName: isStaff ? "窓口 職員用" : "窓口（オンライン窓口）", homePath: home) {
+        let town = TownProfile.current
+        var page = Page(title: title, siteName: isStaff ? Page.staffSiteName : Page.residentSiteName, homePath: home) {
             el("h1") { title }
             el("p") { error.message }
-            el("p", .class("hint")) { "お問い合わせの際は、次の番号をお伝えください：\(request.requestID)" }
+            el("p", .class("hint")) {
+                "\(town.office)（電話 \(town.phone)）へお問い合わせの際は、次の番号をお伝えください：\(request.requestID)"
+            }
             el("p") { el("a", .href(home)) { isStaff ? "職員用トップへ戻る" : "トップページへ戻る" } }
-        }.response(status: error.status)
+        }
+        page.wide = isStaff
+        return page.response(status: error.status)
     }
 
     public static let stylesheetRoutes = StylesheetRoutes()

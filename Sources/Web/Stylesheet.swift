@@ -12,14 +12,17 @@ public enum Stylesheet {
         header.site a { color: var(--accent-ink); text-decoration: none; font-weight: bold; font-size: 1.2rem; }
         main { max-width: 46rem; margin: 0 auto; padding: 1rem; }
         footer.site { max-width: 46rem; margin: 2rem auto; padding: 1rem; color: var(--muted);
-                      border-top: 1px solid var(--line); font-size: 0.9rem; }
+                      border-top: 1px solid var(--line); }
+        footer.site p { margin: 0.3rem 0; }
+        .phone { white-space: nowrap; font-weight: bold; }
         h1 { font-size: 1.6rem; line-height: 1.3; }
         h2 { font-size: 1.3rem; }
         a { color: var(--accent); }
         a:focus, button:focus, input:focus, select:focus, textarea:focus, summary:focus {
             outline: 3px solid #ffbf47; outline-offset: 2px; }
         label { display: block; font-weight: bold; margin-top: 1rem; }
-        .hint { color: var(--muted); font-size: 0.95rem; margin: 0.2rem 0; }
+        /* Hints and the footer stay at the 18 px body size: they say what to type and whom to call. */
+        .hint { color: var(--muted); margin: 0.2rem 0; }
         input, select, textarea { font: inherit; width: 100%; padding: 0.6rem; border: 2px solid var(--ink);
                                   border-radius: 4px; background: var(--paper); color: var(--ink); }
         input[type=checkbox], input[type=radio] { width: 1.5rem; height: 1.5rem; vertical-align: middle; }
@@ -33,8 +36,9 @@ public enum Stylesheet {
         .field.has-error input, .field.has-error select, .field.has-error textarea { border-color: var(--error); }
         .notice { background: var(--soft); border-left: 6px solid var(--accent); padding: 0.8rem 1rem; }
         table { border-collapse: collapse; width: 100%; }
-        /* Wide tables (the audit log) scroll inside themselves, so a phone never zooms the whole page out. */
-        main table { display: block; max-width: 100%; overflow-x: auto; }
+        /* Wide tables (the audit log) scroll inside their focusable box, so a phone never zooms the page out. */
+        .table-scroll { max-width: 100%; overflow-x: auto; margin: 1rem 0; }
+        .table-scroll:focus { outline: 3px solid #ffbf47; outline-offset: 2px; }
         /* An error-summary link lands on the input; keep its label, hint and message on screen above it. */
         input, select, textarea, fieldset { scroll-margin-top: 9rem; }
         .one-time-code, .reference { white-space: nowrap; }
@@ -43,6 +47,9 @@ public enum Stylesheet {
         .visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
                            clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
         .optional { font-weight: normal; color: var(--muted); }
+        .required { font-weight: normal; color: var(--error); }
+        .reference-number { white-space: nowrap; }
+        .date { color: var(--ink); }
         .field { margin-bottom: 0.4rem; }
         fieldset { border: 0; padding: 0; margin: 1rem 0 0; }
         legend { font-weight: bold; padding: 0; }
@@ -57,12 +64,24 @@ public enum Stylesheet {
                  list-style: none; }
         .tile { border: 2px solid var(--line); border-radius: 4px; padding: 1rem; }
         .tile h2 { margin-top: 0; }
-        dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: 0.3rem 1rem; }
+        /* A long term (転出先住所（納付書の送付先）) as max-content pushed /staff/applications/N to 439 px on a
+           390 px phone: terms take at most 45% and wrap, descriptions wrap anywhere. */
+        dl.summary { display: grid; grid-template-columns: fit-content(45%) minmax(0, 1fr); gap: 0.3rem 1rem; }
+        dl.summary dd { overflow-wrap: anywhere; }
         dl.summary dt { font-weight: bold; }
         dl.summary dd { margin: 0; }
         .success { background: #e8f5e9; border-left: 6px solid #1b5e20; padding: 0.8rem 1rem; }
         .one-time-code { font-family: ui-monospace, monospace; font-size: 2.4rem; letter-spacing: 0.2em; }
         .muted { color: var(--muted); }
+        /* Staff work at desks: the console uses the screen, filters sit in one row. */
+        @media (min-width: 60rem) {
+            main.wide { max-width: 90rem; }
+            main.wide + footer.site { max-width: 90rem; }
+            form.filters { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: flex-end; }
+            form.filters .field { flex: 1 1 10rem; margin-bottom: 0; }
+            form.filters .radio { margin-bottom: 0.8rem; }
+            form.filters button { margin-bottom: 0.2rem; }
+        }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 

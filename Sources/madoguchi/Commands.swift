@@ -9,7 +9,7 @@ enum ServeCommand: Command {
     static let summary = "Migrate the database and serve HTTP until SIGTERM or SIGINT."
     static let usage = """
         USAGE: madoguchi serve [--db PATH] [--listen HOST:PORT] [--schemas DIR] [--log-level LEVEL]
-                               [--threads N] [--no-group-commit] [--bench-routes] [--dev]
+                               [--threads N] [--town FILE] [--no-group-commit] [--bench-routes] [--dev]
 
         OPTIONS:
           --db PATH            SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
@@ -18,13 +18,15 @@ enum ServeCommand: Command {
           --log-level LEVEL    debug, info, warning or error (env MADOGUCHI_LOG_LEVEL; default info)
           --threads N          HTTP polling threads (env MADOGUCHI_THREADS; default one per core). Handlers that
                                block, such as durable writes, run on a separate pool of 64 threads
+          --town FILE          The town profile shown on every page: name, phone numbers, hours, address
+                               (env MADOGUCHI_TOWN_FILE; default town.json in the schemas folder, example values)
           --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
           --bench-routes       Mount /bench/rows for bench/run; never in production
           --dev                Plain-HTTP development on loopback: the session cookie is `madoguchi` without
                                Secure instead of `__Host-madoguchi` (env MADOGUCHI_DEV=1); never in production
           --help               Show this help
         """
-    static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads"]
+    static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads", "town"]
     static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes", "dev"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
@@ -45,6 +47,9 @@ enum ServeCommand: Command {
         configuration.groupCommit =
             !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
         configuration.benchRoutes = options.has("bench-routes")
+        if let town = options.value("town") ?? environment["MADOGUCHI_TOWN_FILE"], !town.isEmpty {
+            configuration.townProfileFile = URL(fileURLWithPath: town)
+        }
         try configuration.readSecretFiles(environment: environment)
         configuration.developmentMode = CommonOptions.isDevelopmentMode(options, environment)
         try CommonOptions.ensureParentDirectory(of: configuration.databasePath)

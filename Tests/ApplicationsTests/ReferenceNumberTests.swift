@@ -1,4 +1,5 @@
 import Testing
+import Web
 
 @testable import Applications
 
@@ -61,5 +62,14 @@ struct ReferenceNumberTests {
         let hash = GuestSecret.hash(secret)
         #expect(GuestSecret.matches(secret.lowercased().replacingOccurrences(of: "-", with: ""), hash: hash))
         #expect(!GuestSecret.matches(GuestSecret.generate(), hash: hash))
+    }
+
+    @Test func referencesInRunningText_stayOnOneLine_andTheTextStaysEscaped() {
+        let html = Node.fragment(ReferenceNumber.inlineText("受付番号 ABCD-2345 で<受付>、ABCD-EFGH も")).render()
+        #expect(
+            html
+                == "受付番号 <span class=\"reference-number\">ABCD-2345</span> で&lt;受付&gt;、"
+                + "<span class=\"reference-number\">ABCD-EFGH</span> も")
+        #expect(Node.fragment(ReferenceNumber.inlineText("番号なし")).render() == "番号なし")
     }
 }

@@ -313,8 +313,11 @@ class Browser:
     # Forms, found by their visible labels
 
     def field(self, label):
-        """The control whose <label for> reads `label` (exactly, as shown, e.g. "電話番号（任意）")."""
-        found = self._one(f"//label[normalize-space(.)='{label}']", f"label {label!r}")
+        """The control whose <label for> reads `label` (exactly, as shown, e.g. "電話番号（任意）"); a required
+        field's label may add its "（必須）" mark, which test_inclusion checks where it matters."""
+        found = self._one(
+            f"//label[normalize-space(.)='{label}' or normalize-space(.)='{label}（必須）']", f"label {label!r}"
+        )
         target = found.get_attribute("for")
         assert target, f"label {label!r} has no for attribute"
         return self.driver.find_element(By.ID, target)
@@ -337,7 +340,7 @@ class Browser:
     def choose(self, label):
         """Taps a radio button's label, which a browser turns into a choice without any script."""
         control = self.field(label)
-        self._one(f"//label[normalize-space(.)='{label}']", f"label {label!r}").click()
+        self.driver.find_element(By.CSS_SELECTOR, f"label[for='{control.get_attribute('id')}']").click()
         assert control.is_selected(), f"tapping {label!r} did not select it"
         return self
 

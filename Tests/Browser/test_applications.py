@@ -71,7 +71,7 @@ def queue_row(browser, reference):
 
 def move(clerk, to, message=None, template=None):
     """Changes the status on the clerk's detail page; the only choice is already selected."""
-    choices = clerk.driver.find_elements(By.XPATH, "//fieldset[legend='変更後の状態']//input[@type='radio']")
+    choices = clerk.driver.find_elements(By.XPATH, "//fieldset[starts-with(normalize-space(legend),'変更後の状態')]//input[@type='radio']")
     if len(choices) > 1:
         clerk.choose(to)
     else:

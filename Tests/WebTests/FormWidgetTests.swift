@@ -6,7 +6,7 @@ struct FormWidgetTests {
     @Test func textField_tiesLabelHintAndErrorToTheInput() {
         let html = Form.text(name: "address", label: "住所", value: "<b>", hint: "例", error: "住所を入力してください。")
             .render()
-        #expect(html.contains("<label for=\"address\">住所</label>"))
+        #expect(html.contains("<label for=\"address\">住所<span class=\"required\">（必須）</span></label>"))
         #expect(html.contains("id=\"address\""))
         #expect(html.contains("aria-describedby=\"address-hint address-error\""))
         #expect(html.contains("aria-invalid=\"true\""))
@@ -90,11 +90,40 @@ struct FormWidgetTests {
     @Test func radiosAndSelect_markTheChosenOption() {
         let options = [FormOption("email", "メール"), FormOption("post", "郵便")]
         let radios = Form.radios(name: "contact_channel", legend: "連絡方法", options: options, selected: "post").render()
-        #expect(radios.contains("<legend>連絡方法</legend>"))
+        #expect(radios.contains("<legend>連絡方法<span class=\"required\">（必須）</span></legend>"))
         #expect(radios.contains("id=\"contact_channel\" name=\"contact_channel\" value=\"email\">"))
         #expect(radios.contains("id=\"contact_channel-2\" name=\"contact_channel\" value=\"post\" checked>"))
         #expect(radios.contains("<label for=\"contact_channel-2\">郵便</label>"))
         let select = Form.select(name: "district", label: "地区", options: options, selected: "email").render()
         #expect(select.contains("<option value=\"email\" selected>メール</option>"))
+    }
+
+    // Only 任意 used to be marked, so a resident could not tell which fields had to be filled in.
+    @Test func requiredFieldsAreMarked_andChoicesThatAlwaysHaveAValueAreNot() {
+        let options = [FormOption("a", "A"), FormOption("b", "B")]
+        #expect(
+            Form.password(name: "password", label: "パスワード").render().contains(
+                "パスワード<span class=\"required\">（必須）</span>"))
+        #expect(
+            Form.date(name: "d", label: "日付", optional: true).render().contains(
+                "日付<span class=\"optional\">（任意）</span>"))
+        let chosen = Form.select(name: "s", label: "担当課", options: options, placeholder: nil).render()
+        #expect(chosen.contains("<label for=\"s\">担当課</label>"), "no empty choice, nothing to fill in")
+        let open = Form.select(name: "s", label: "地区", options: options).render()
+        #expect(open.contains("地区<span class=\"required\">（必須）</span>"))
+        let optionalRadios = Form.radios(name: "r", legend: "種類", options: options, optional: true).render()
+        #expect(optionalRadios.contains("<legend>種類<span class=\"optional\">（任意）</span></legend>"))
+        let preset = Form.radios(name: "r", legend: "文字コード", options: options, selected: "a", marked: false).render()
+        #expect(preset.contains("<legend>文字コード</legend>"))
+    }
+
+    @Test func aFieldsIDCanDifferFromItsName_soRepeatedFormsKeepIDsUnique() {
+        let text = Form.text(name: "title", id: "title-3", label: "件名").render()
+        #expect(text.contains("<label for=\"title-3\">"))
+        #expect(text.contains("id=\"title-3\" name=\"title\""))
+        let select = Form.select(name: "to_status", id: "to_status-3", label: "使う場面", options: [], optional: true)
+            .render()
+        #expect(select.contains("<label for=\"to_status-3\">"))
+        #expect(select.contains("<select id=\"to_status-3\" name=\"to_status\">"))
     }
 }
