@@ -47,12 +47,12 @@ struct InFlightWindowTests {
         observe(&window, count: 5_000, fast: 3, slowEvery: Int.max, slow: 0)
         #expect(window.size(forRate: 1_800) == 64, "every answer timing out: capped at --concurrency")
         observe(&window, count: 10_000, fast: 0.002, slowEvery: Int.max, slow: 0)
-        #expect(window.size(forRate: 1_800) == 8, "LINE recovered: the window shrinks back")
+        #expect(window.size(forRate: 1_800) == 32, "LINE recovered: the window shrinks back to the minimum")
     }
 
     @Test func beforeAnyAnswer_theWindowAssumes100ms() {
         let window = InFlightWindow(maximum: 512)
         #expect(window.size(forRate: 1_800) == 360)
-        #expect(window.size(forRate: 0) == 8)
+        #expect(window.size(forRate: 0) == 32)
     }
 }
