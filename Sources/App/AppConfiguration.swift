@@ -29,6 +29,8 @@ public struct AppConfiguration: Sendable {
     public var townProfileFile: URL?
     /// PBKDF2 iterations for new password hashes. Production keeps the OWASP minimum; tests lower it.
     public var passwordIterations = PasswordHasher.minimumProductionIterations
+    /// Password derivations at once and waiting (`KeyDerivationPool`); tests make it small to saturate it.
+    public var keyDerivationLimits = KeyDerivationPool.Limits()
 
     public init(
         databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
@@ -65,7 +67,9 @@ public struct AppConfiguration: Sendable {
     }
 
     public var identitySettings: IdentitySettings {
-        IdentitySettings(developmentMode: developmentMode, passwordIterations: passwordIterations)
+        var settings = IdentitySettings(developmentMode: developmentMode, passwordIterations: passwordIterations)
+        settings.keyDerivation = keyDerivationLimits
+        return settings
     }
 
     /// Parses `host:port` or `[v6]:port`.

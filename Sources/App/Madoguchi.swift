@@ -62,7 +62,9 @@ public final class Madoguchi: Sendable {
         let metrics = HTTPMetrics()
         let readiness = Readiness()
         var routes = Routes()
-        routes.register(SystemRoutes(database: database, metrics: metrics, readiness: readiness))
+        routes.register(
+            SystemRoutes(
+                database: database, metrics: metrics, readiness: readiness, keyDerivation: identity.keyDerivation))
         routes.register(WebPages.stylesheetRoutes)
         routes.register(HomeRoutes(authentication: identity.authentication))
         for module in modules { routes.register(module) }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Identity
 import Store
 
 /// Liveness, readiness and metrics: what systemd, nginx health checks and Prometheus ask.
@@ -7,6 +8,7 @@ struct SystemRoutes: RouteCollection {
     let database: Database
     let metrics: HTTPMetrics
     let readiness: Readiness
+    let keyDerivation: KeyDerivationPool
 
     func register(in routes: inout Routes) {
         routes.get("/healthz", showLiveness)
@@ -52,8 +54,28 @@ struct SystemRoutes: RouteCollection {
         text += "madoguchi_db_group_commit_batch_size_bucket{le=\"+Inf\"} \(writer.commits)\n"
         text += "madoguchi_db_group_commit_batch_size_sum \(writer.writes)\n"
         text += "madoguchi_db_group_commit_batch_size_count \(writer.commits)\n"
+        text += keyDerivationMetrics()
         return Response(
             status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
             body: Data(text.utf8))
+    }
+
+    private func keyDerivationMetrics() -> String {
+        let pool = keyDerivation.statistics
+        return """
+            # HELP madoguchi_key_derivation_refused_total Password derivations refused with 503: the queue was full.
+            # TYPE madoguchi_key_derivation_refused_total counter
+            madoguchi_key_derivation_refused_total \(pool.refused)
+            # HELP madoguchi_key_derivation_completed_total Password derivations run.
+            # TYPE madoguchi_key_derivation_completed_total counter
+            madoguchi_key_derivation_completed_total \(pool.completed)
+            # HELP madoguchi_key_derivation_waiting Password derivations waiting for a slot.
+            # TYPE madoguchi_key_derivation_waiting gauge
+            madoguchi_key_derivation_waiting \(pool.waiting)
+            # HELP madoguchi_key_derivation_running Password derivations running.
+            # TYPE madoguchi_key_derivation_running gauge
+            madoguchi_key_derivation_running \(pool.running)
+
+            """
     }
 }

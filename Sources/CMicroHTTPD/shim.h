@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdarg.h>
 #include <microhttpd.h>
+// glibc's allocator controls (mallopt, malloc_trim), which Swift's Glibc module leaves out: the server sets
+// them for large request bodies (Sources/HTTP/RequestBodyBudget.swift).
+#include <malloc.h>
 
 // MHD_get_connection_info is variadic, which Swift cannot call; we only ever ask for the client address.
 // https://www.gnu.org/software/libmicrohttpd/manual/html_node/microhttpd_002dinfo-conn.html

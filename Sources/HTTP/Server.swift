@@ -32,6 +32,10 @@ public final class Server: @unchecked Sendable {
         public var shutdownGraceSeconds = 20.0
         /// Take the client address from X-Forwarded-For when the peer is loopback (nginx in front).
         public var trustLoopbackProxy = true
+        /// Request bodies at least this long count against `largeBodyBudgetBytes` (`RequestBodyBudget`).
+        public var largeBodyThresholdBytes = 256 * 1024
+        /// Large bodies in memory at once: three 10 MB uploads, with their parsed copies under 128 MB RSS.
+        public var largeBodyBudgetBytes = 32 * 1_048_576
 
         public init() {}
     }
@@ -58,6 +62,7 @@ public final class Server: @unchecked Sendable {
     // Read on every request, so atomics rather than the lock.
     private let draining = Atomic<Bool>(false)
     private let blockingPool: BlockingWorkPool
+    private let bodyBudget: RequestBodyBudget
     private let requestCounter = Atomic<UInt64>(0)
     /// Connections suspended while a blocking handler runs; shutdown must resume them before stopping.
     private let suspendedLock = NSLock()
@@ -76,6 +81,8 @@ public final class Server: @unchecked Sendable {
         self.routeSeries = routes.routes.map { metrics.series(method: $0.method, route: $0.pattern) }
         self.errorRenderer = errorRenderer ?? Server.defaultErrorRenderer
         self.blockingPool = BlockingWorkPool(threads: configuration.blockingThreads)
+        self.bodyBudget = RequestBodyBudget(
+            threshold: configuration.largeBodyThresholdBytes, capacity: configuration.largeBodyBudgetBytes)
     }
 
     /// The port actually bound: differs from the configured one when that was 0.
@@ -210,6 +217,9 @@ public final class Server: @unchecked Sendable {
             if let declared = exchange.declaredLength, declared > exchange.bodyLimit {
                 // Answering now makes libmicrohttpd close the connection instead of reading the body.
                 return respond(exchange, connection, error: HTTPError.payloadTooLarge(limit: exchange.bodyLimit))
+            }
+            if !reserveBodyMemory(exchange) {
+                return respond(exchange, connection, error: RequestBodyBudget.busy)
             }
             return .YES
         }
@@ -428,7 +438,29 @@ public final class Server: @unchecked Sendable {
         return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
     }
 
+    // MARK: Large bodies
+
+    /// Reserves the declared body's bytes in the budget when it is large. Bodies without a length (chunked)
+    /// are bounded by the route's limit only.
+    private func reserveBodyMemory(_ exchange: Exchange) -> Bool {
+        guard let declared = exchange.declaredLength, declared >= bodyBudget.threshold else { return true }
+        guard bodyBudget.reserve(declared) else { return false }
+        exchange.reservedBodyBytes = declared
+        return true
+    }
+
+    /// Frees a large body and gives the memory back: without it RSS stayed at its peak after an upload burst.
+    private func releaseBodyMemory(_ exchange: Exchange) {
+        guard exchange.reservedBodyBytes > 0 else { return }
+        exchange.body = Data()
+        exchange.deferredRequest = nil
+        bodyBudget.release(exchange.reservedBodyBytes)
+        exchange.reservedBodyBytes = 0
+        ProcessMemory.returnFreedMemory()
+    }
+
     private func complete(_ exchange: Exchange) {
+        releaseBodyMemory(exchange)
         let nanoseconds = DispatchTime.now().uptimeNanoseconds - exchange.startedAt
         let status = exchange.status == 0 ? 499 : exchange.status
         let remaining = metrics.finished(exchange.series, status: status, nanoseconds: nanoseconds)
@@ -599,6 +631,8 @@ final class Exchange: @unchecked Sendable {
     var declaredLength: Int?
     var body = Data()
     var overflowBytes = 0
+    /// Bytes this body holds in the server's `RequestBodyBudget`.
+    var reservedBodyBytes = 0
     var dropConnection = false
     var pendingResponse: Response?
     var pendingDeferred: DeferredResponse?

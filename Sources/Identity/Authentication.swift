@@ -61,6 +61,7 @@ public final class Authentication: Sendable {
     let preSessionCookie: CookieWriter
     /// Signs the CSRF tokens of pages shown before login (see `guest`).
     private let preSessionKey: [UInt8]
+    let knownDevice: KnownDevice
     /// Touches queued on the writer but perhaps not committed yet, by session id. A reader can fetch the session
     /// before the writer commits its touch; without these a clerk clicking through pages could read an old
     /// `lastSeenAt` and be signed out as idle. Looked up before the session is read: an entry removed after that
@@ -78,9 +79,14 @@ public final class Authentication: Sendable {
         self.sessionCookie = CookieWriter(name: settings.sessionCookieName, secure: settings.secureCookies)
         self.preSessionCookie = CookieWriter(name: settings.preSessionCookieName, secure: settings.secureCookies)
         let now = timeSource.now()
-        self.preSessionKey = try database.write { connection in
-            try ServerSecretStore.fetchOrCreateSecret(name: "pre_session_csrf", at: now, on: connection)
+        let keys = try database.write { connection in
+            (
+                try ServerSecretStore.fetchOrCreateSecret(name: "pre_session_csrf", at: now, on: connection),
+                try ServerSecretStore.fetchOrCreateSecret(name: "known_device", at: now, on: connection)
+            )
         }
+        self.preSessionKey = keys.0
+        self.knownDevice = KnownDevice(settings: settings, key: keys.1)
     }
 
     public func now() -> Date { timeSource.now() }

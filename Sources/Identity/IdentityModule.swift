@@ -20,6 +20,8 @@ public final class IdentityModule: ServiceModule {
 
     public let authentication: Authentication
     public let login: PasswordLogin
+    /// Every password derivation of the server goes through it; `/metrics` reports its refusals.
+    public let keyDerivation: KeyDerivationPool
     let services: IdentityServices
 
     /// `hosted`: the other modules, whose マイページ sections and dashboard tiles Identity's pages show.
@@ -28,11 +30,15 @@ public final class IdentityModule: ServiceModule {
         hosting hosted: [any ServiceModule] = [], logger: Logger = .disabled
     ) {
         let hasher = settings.passwordHasher
-        let login = PasswordLogin(authentication: authentication, database: database, hasher: hasher)
+        let keyDerivation = KeyDerivationPool(limits: settings.keyDerivation)
+        let login = PasswordLogin(
+            authentication: authentication, database: database, hasher: hasher, keyDerivation: keyDerivation)
         self.authentication = authentication
         self.login = login
+        self.keyDerivation = keyDerivation
         self.services = IdentityServices(
-            database: database, authentication: authentication, login: login, hasher: hasher,
+            database: database, authentication: authentication, login: login,
+            hasher: BoundedPasswordHasher(hasher: hasher, pool: keyDerivation),
             myPageSections: hosted.flatMap(\.myPageSections), dashboardTiles: hosted.flatMap(\.dashboardTiles),
             logger: logger)
     }
@@ -48,7 +54,7 @@ public final class IdentityModule: ServiceModule {
 
     /// The districts, a demo admin and clerk, and the demo resident, each with a fresh password printed once.
     public func seedDemoData(_ demo: inout DemoDataContext) throws -> [String] {
-        let result = try IdentityDemoData.seed(database: demo.database, hasher: services.hasher, at: demo.now)
+        let result = try IdentityDemoData.seed(database: demo.database, hasher: services.hasher.hasher, at: demo.now)
         demo.residentID = result.residentID
         demo.clerkID = result.clerkID
         var lines = ["districts added: \(result.districtsAdded)"]
@@ -69,7 +75,7 @@ struct IdentityServices: Sendable {
     let database: Database
     let authentication: Authentication
     let login: PasswordLogin
-    let hasher: PasswordHasher
+    let hasher: BoundedPasswordHasher
     let myPageSections: [any MyPageSection]
     let dashboardTiles: [any StaffDashboardTile]
     let logger: Logger

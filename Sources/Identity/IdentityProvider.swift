@@ -24,6 +24,8 @@ public enum AuthenticationResult: Sendable, Equatable {
 public struct PasswordCredential: Sendable {
     public let loginID: String
     public let password: String
+    /// Where the password's key derivation waits for a slot (a known device's login has its own lane).
+    public var keyDerivationLane = KeyDerivationPool.Lane.ordinary
 
     public init(loginID: String, password: String) {
         self.loginID = loginID
@@ -36,21 +38,27 @@ public struct PasswordIdentityProvider: IdentityProvider {
     public let kind: AccountKind
     let database: Database
     let hasher: PasswordHasher
+    let keyDerivation: KeyDerivationPool
     let timeSource: any TimeSource
 
-    public init(kind: AccountKind, database: Database, hasher: PasswordHasher, timeSource: any TimeSource) {
+    public init(
+        kind: AccountKind, database: Database, hasher: PasswordHasher, keyDerivation: KeyDerivationPool,
+        timeSource: any TimeSource
+    ) {
         self.kind = kind
         self.database = database
         self.hasher = hasher
+        self.keyDerivation = keyDerivation
         self.timeSource = timeSource
     }
 
     public var method: String { "password" }
 
     public func authenticate(_ credential: PasswordCredential) throws -> AuthenticationResult {
+        let lane = credential.keyDerivationLane
         guard let loginID = Self.normalize(credential.loginID, kind: kind) else {
             // Spend the same time as a real check, so timing does not tell a malformed ID from a wrong password.
-            hasher.simulateVerification(credential.password)
+            try keyDerivation.run(lane: lane) { hasher.simulateVerification(credential.password) }
             return .rejected(knownAccount: nil)
         }
         // Read the hash on a reader and verify outside the writer: PBKDF2 takes ~0.3 s and must not hold
@@ -68,15 +76,15 @@ public struct PasswordIdentityProvider: IdentityProvider {
             }
         }
         guard let stored, let hash = stored.hash else {
-            hasher.simulateVerification(credential.password)
+            try keyDerivation.run(lane: lane) { hasher.simulateVerification(credential.password) }
             return .rejected(knownAccount: stored?.subject)
         }
-        guard hasher.verify(credential.password, against: hash) else {
+        guard try keyDerivation.run(lane: lane, { hasher.verify(credential.password, against: hash) }) else {
             return .rejected(knownAccount: stored.subject)
         }
         if hasher.needsRehash(hash) {
             // The iteration count was raised since this hash was made: upgrade it while we know the password.
-            let upgraded = hasher.hash(credential.password)
+            let upgraded = try keyDerivation.run(lane: lane) { hasher.hash(credential.password) }
             let now = timeSource.now()
             let subject = stored.subject
             try database.write { connection in

@@ -14,6 +14,8 @@ public struct IdentitySettings: Sendable {
     public var staffSessions: SessionPolicy = .staff
     public var residentSessions: SessionPolicy = .resident
     public var throttle = ThrottlePolicy()
+    /// How many password derivations run at once and how many wait (`KeyDerivationPool`).
+    public var keyDerivation = KeyDerivationPool.Limits()
     /// A session is written back ("touched") at most this often, so a busy page doesn't cost a durable
     /// write per request. The idle timeout is therefore exact to within this interval.
     public var touchInterval: TimeInterval = 60
@@ -30,6 +32,9 @@ public struct IdentitySettings: Sendable {
 
     /// The cookie carrying the nonce behind CSRF tokens of pages shown before login.
     public var preSessionCookieName: String { developmentMode ? "madoguchi-pre" : "__Host-madoguchi-pre" }
+
+    /// The cookie marking a browser that signed in to an account before (`KnownDevice`).
+    public var knownDeviceCookieName: String { developmentMode ? "madoguchi-device" : "__Host-madoguchi-device" }
 
     public var secureCookies: Bool { !developmentMode }
 

@@ -7,7 +7,8 @@ import Store
 /// What a login attempt came to. Rejections carry no reason: the person sees one message whether the ID
 /// or the password was wrong.
 public enum LoginOutcome: Sendable {
-    case succeeded(token: String, session: Session, setCookie: String)
+    /// `deviceCookie` marks the browser as one that signed in to this account (`KnownDevice`).
+    case succeeded(token: String, session: Session, setCookie: String, deviceCookie: String)
     case rejected
     /// Too many failures for this account or address; try again after `retryAfter`.
     case throttled(retryAfter: Date)
@@ -24,13 +25,14 @@ public final class PasswordLogin: Sendable {
     let database: Database
     let providers: [AccountKind: any IdentityProvider<PasswordCredential>]
 
-    init(authentication: Authentication, database: Database, hasher: PasswordHasher) {
+    init(authentication: Authentication, database: Database, hasher: PasswordHasher, keyDerivation: KeyDerivationPool) {
         self.authentication = authentication
         self.database = database
         var providers: [AccountKind: any IdentityProvider<PasswordCredential>] = [:]
         for kind in [AccountKind.staff, .resident] {
             providers[kind] = PasswordIdentityProvider(
-                kind: kind, database: database, hasher: hasher, timeSource: authentication.timeSource)
+                kind: kind, database: database, hasher: hasher, keyDerivation: keyDerivation,
+                timeSource: authentication.timeSource)
         }
         self.providers = providers
     }
@@ -44,7 +46,11 @@ public final class PasswordLogin: Sendable {
             return .throttled(retryAfter: lockedUntil)
         }
         let provider = providers[kind]!
-        switch try provider.authenticate(PasswordCredential(loginID: loginID, password: password)) {
+        var credential = PasswordCredential(loginID: loginID, password: password)
+        let knownDevice = authentication.knownDevice
+        credential.keyDerivationLane = knownDevice.lane(
+            for: request.cookie(knownDevice.cookie.name), accountKey: keys.account)
+        switch try provider.authenticate(credential) {
         case .rejected(let knownAccount):
             try recordFailure(
                 keys,
@@ -61,7 +67,9 @@ public final class PasswordLogin: Sendable {
                 try LoginThrottle.deleteStaleEntries(at: now, policy: policy, on: connection)
                 try AuditLog.append(event, at: now, on: connection)
             }
-            return .succeeded(token: started.token, session: started.session, setCookie: started.setCookie)
+            return .succeeded(
+                token: started.token, session: started.session, setCookie: started.setCookie,
+                deviceCookie: knownDevice.setCookie(accountKey: keys.account))
         }
     }
 

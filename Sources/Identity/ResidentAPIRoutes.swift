@@ -92,13 +92,15 @@ struct ResidentAPIRoutes: RouteCollection {
     func logIn(_ request: Request) throws -> Response {
         let body = try request.decodeJSON(LoginBody.self)
         switch try services.login.logIn(.resident, loginID: body.loginID, password: body.password, request: request) {
-        case .succeeded(_, let session, let setCookie):
+        case .succeeded(_, let session, let setCookie, let deviceCookie):
             var response = try Response.json(
                 SessionBody(
                     residentID: session.subject.id, csrfToken: session.csrfToken,
                     expiresAt: UTCTimestamp.format(session.absoluteExpiresAt),
                     idleTimeoutSeconds: Int(services.authentication.settings.residentSessions.idleTimeout)),
                 status: 201)
+            // The session cookie last: a client that keeps only the last `Set-Cookie` keeps the session.
+            response.headers.append(("Set-Cookie", deviceCookie))
             response.headers.append(("Set-Cookie", setCookie))
             return response
         case .rejected:

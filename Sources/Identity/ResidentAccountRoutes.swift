@@ -47,8 +47,8 @@ struct ResidentAccountRoutes: RouteCollection {
         let loginID = form["login_id"] ?? ""
         switch try services.login.logIn(.resident, loginID: loginID, password: form["password"] ?? "", request: request)
         {
-        case .succeeded(_, _, let setCookie):
-            return .redirect(to: "/mypage", settingCookie: setCookie)
+        case .succeeded(_, _, let setCookie, let deviceCookie):
+            return .redirect(to: "/mypage", settingCookie: setCookie, knownDevice: deviceCookie)
         case .rejected:
             return ResidentPages.login(
                 loginID: loginID, errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),
@@ -163,7 +163,7 @@ struct ResidentAccountRoutes: RouteCollection {
             response.headers.append(("Retry-After", String(services.login.retryAfterSeconds(until))))
             return response
         }
-        let passwordHash = services.hasher.hash(password)
+        let passwordHash = try services.hasher.hash(password)
         let residentID: Int64
         do {
             residentID = try services.database.write { connection in
@@ -231,8 +231,8 @@ struct ResidentAccountRoutes: RouteCollection {
             else { return nil }
             return (resident.id, active.id, active.codeHash)
         }
-        guard let candidate, services.hasher.verify(code, against: candidate.codeHash) else {
-            if candidate == nil { services.hasher.simulateVerification(code) }
+        guard let candidate, try services.hasher.verify(code, against: candidate.codeHash) else {
+            if candidate == nil { try services.hasher.simulateVerification(code) }
             try services.login.recordFailure(
                 keys,
                 event: AuditEvent(
@@ -245,7 +245,7 @@ struct ResidentAccountRoutes: RouteCollection {
                 csrfToken: csrfToken
             ).response(status: 422)
         }
-        let passwordHash = services.hasher.hash(password)
+        let passwordHash = try services.hasher.hash(password)
         let event = AuditEvent(
             .resident(id: candidate.residentID), "resident.password_reset", subjectType: "resident",
             subjectID: candidate.residentID, request: request)
@@ -277,5 +277,12 @@ extension Response {
     /// A 303 that also sets the session cookie, or clears it: how every sign-in and sign-out page answers.
     static func redirect(to location: String, settingCookie setCookie: String) -> Response {
         Response(status: 303, headers: [("Location", location), ("Set-Cookie", setCookie)])
+    }
+
+    /// After a sign-in: the known-device cookie too, before the session cookie (a client that keeps only the
+    /// last `Set-Cookie` of a response keeps the session).
+    static func redirect(to location: String, settingCookie setCookie: String, knownDevice: String) -> Response {
+        Response(
+            status: 303, headers: [("Location", location), ("Set-Cookie", knownDevice), ("Set-Cookie", setCookie)])
     }
 }

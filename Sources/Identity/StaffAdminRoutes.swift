@@ -36,7 +36,7 @@ struct StaffAdminRoutes: RouteCollection {
             department: form["department"] ?? "", password: form["password"] ?? "")
         var errors = validated.1
         if let member = validated.0 {
-            let passwordHash = services.hasher.hash(form["password"] ?? "")
+            let passwordHash = try services.hasher.hash(form["password"] ?? "")
             let now = services.now()
             do {
                 try services.database.write { connection in

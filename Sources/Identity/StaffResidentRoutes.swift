@@ -93,7 +93,7 @@ struct StaffResidentRoutes: RouteCollection {
     func issueResetCode(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         guard let id = Int64(request.parameter("id")) else { throw HTTPError.notFound }
         let code = PasswordResetCode.generate()
-        let codeHash = services.hasher.hash(code)
+        let codeHash = try services.hasher.hash(code)
         let now = services.now()
         let expiresAt = now.addingTimeInterval(PasswordResetCode.validity)
         let event = AuditEvent(

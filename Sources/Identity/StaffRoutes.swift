@@ -52,8 +52,8 @@ struct StaffRoutes: RouteCollection {
         let form = try request.form()
         let loginID = form["login_id"] ?? ""
         switch try services.login.logIn(.staff, loginID: loginID, password: form["password"] ?? "", request: request) {
-        case .succeeded(_, _, let setCookie):
-            return .redirect(to: "/staff/", settingCookie: setCookie)
+        case .succeeded(_, _, let setCookie, let deviceCookie):
+            return .redirect(to: "/staff/", settingCookie: setCookie, knownDevice: deviceCookie)
         case .rejected:
             return StaffPages.login(
                 loginID: loginID, errors: IdentityPages.formErrors(PasswordLogin.rejectionMessage, field: "login_id"),

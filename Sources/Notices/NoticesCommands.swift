@@ -88,8 +88,10 @@ enum NoticesSendCommand: Command {
           --dry-run                Check and print what would be sent now; send and change nothing
           --max-seconds N          Stop claiming after N seconds (default 300)
           --lease-seconds N        How long a claimed request stays this run's (default 120)
-          --request-timeout-ms N   Timeout of one LINE call (default 10000)
-          --concurrency N          LINE calls in flight at once (default 32)
+          --request-timeout-ms N   Timeout of one LINE call (default 3000); a timed-out call is retried with
+                                   its retry key
+          --concurrency N          Most LINE calls in flight at once (default 512); the run keeps rate x
+                                   time per call in flight, below this
           --log-level LEVEL        debug, info, warning or error (env MADOGUCHI_LOG_LEVEL; default info)
           --help                   Show this help
 
@@ -122,9 +124,9 @@ enum NoticesSendCommand: Command {
         let maximumRunDuration = try NoticesCommandSupport.positiveNumber(options, "max-seconds", default: 300)
         let leaseDuration = max(1, try NoticesCommandSupport.positiveNumber(options, "lease-seconds", default: 120))
         let requestTimeout =
-            try NoticesCommandSupport.numberOfAtLeastOne(options, "request-timeout-ms", default: 10_000) / 1000
+            try NoticesCommandSupport.numberOfAtLeastOne(options, "request-timeout-ms", default: 3_000) / 1000
         let maximumConcurrentRequests = try NoticesCommandSupport.wholeNumberOfAtLeastOne(
-            options, "concurrency", default: 32)
+            options, "concurrency", default: 512)
         guard requestTimeout < leaseDuration else {
             throw CommandLineOptions.UsageError(message: "--request-timeout-ms must be shorter than --lease-seconds")
         }

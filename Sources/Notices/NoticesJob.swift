@@ -12,8 +12,13 @@ public struct NoticesJobConfiguration: Sendable {
     public var endpointLimits: [LINEEndpoint: Double] = [
         .push: LINELimits.pushRequestsPerSecond, .multicast: LINELimits.multicastRequestsPerSecond,
     ]
-    public var maximumConcurrentRequests = 32
-    public var requestTimeout: TimeInterval = 10
+    /// The most LINE calls in flight (connections to one host). The run sizes its window below this from the
+    /// rate and the time calls take (`InFlightWindow`); the token buckets alone decide the rate.
+    public var maximumConcurrentRequests = 512
+    /// LINE answers a push in well under a second; an answer not there after 3 s is a bad-day slow one. With
+    /// 10 s, each slow answer held a slot for 10 s (2% slow capped a fixed 32 slots at ≈ 160/s); at 3 s it is
+    /// retried with the same retry key (a 409 if LINE had it) and costs a third of that.
+    public var requestTimeout: TimeInterval = 3
     /// How long a claimed request stays ours without news. Longer than `requestTimeout`, so a slow but live
     /// sender keeps its requests; short enough that a crashed sender's requests come back soon.
     public var leaseDuration: TimeInterval = 120
@@ -286,6 +291,9 @@ public final class NoticesJob {
         var buckets: [LINEEndpoint: TokenBucket] = [:]
         var queues: [LINEEndpoint: [NoticeStore.ClaimedRequest]] = [:]
         var inFlight: [Int: NoticeStore.ClaimedRequest] = [:]
+        /// When each in-flight call started (monotonic seconds), for the window's mean time in flight.
+        var startedAt: [Int: Double] = [:]
+        var window: InFlightWindow
         var records: [NoticeStore.RecordedOutcome] = []
         var firstRecordAt: Double?
         var ending: NoticesRunSummary.Ending?
@@ -299,6 +307,7 @@ public final class NoticesJob {
 
         init(configuration: NoticesJobConfiguration, startedAt: Date, monotonicStart: Double) {
             deadline = startedAt.addingTimeInterval(configuration.maximumRunDuration)
+            window = InFlightWindow(maximum: configuration.maximumConcurrentRequests)
             lastProgressAt = monotonicStart
             for endpoint in LINEEndpoint.allCases {
                 buckets[endpoint] = TokenBucket(
@@ -308,6 +317,9 @@ public final class NoticesJob {
         }
 
         var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
+
+        /// Slots for the buckets' current rates (lower after a 429).
+        var windowSize: Int { window.size(forRate: buckets.values.reduce(0) { $0 + $1.ratePerSecond }) }
     }
 
     /// Takes the sender lease. A lease held by another owner is watched until it runs out: a live holder renews
@@ -377,10 +389,11 @@ public final class NoticesJob {
     }
 
     private func startTransfers(_ state: inout RunState, on multi: MultiHandle, monotonic: Double) throws {
+        let windowSize = state.windowSize
         for endpoint in LINEEndpoint.allCases {
             var queue = state.queues[endpoint] ?? []
             var started = 0
-            while started < queue.count, state.inFlight.count < configuration.maximumConcurrentRequests,
+            while started < queue.count, state.inFlight.count < windowSize,
                 state.buckets[endpoint]!.tryTake(now: monotonic)
             {
                 let request = queue[started]
@@ -388,6 +401,7 @@ public final class NoticesJob {
                     sender.httpRequest(endpoint: endpoint, payload: request.payload, retryKey: request.retryKey),
                     tag: Int(request.id))
                 state.inFlight[Int(request.id)] = request
+                state.startedAt[Int(request.id)] = monotonic
                 started += 1
             }
             if started > 0 {
@@ -403,7 +417,7 @@ public final class NoticesJob {
     private func waitMilliseconds(_ state: RunState, monotonic: Double) -> Int {
         var seconds = 0.25
         if !state.inFlight.isEmpty { seconds = 0.05 }
-        if state.inFlight.count < configuration.maximumConcurrentRequests {
+        if state.inFlight.count < state.windowSize {
             for endpoint in LINEEndpoint.allCases where !(state.queues[endpoint]?.isEmpty ?? true) {
                 seconds = min(seconds, state.buckets[endpoint]!.secondsUntilAvailable(now: monotonic))
             }
@@ -417,6 +431,9 @@ public final class NoticesJob {
 
     private func handle(_ completion: MultiHandle.Completion, _ state: inout RunState) {
         guard let request = state.inFlight.removeValue(forKey: completion.tag) else { return }
+        if let startedAt = state.startedAt.removeValue(forKey: completion.tag) {
+            state.window.record(secondsInFlight: MonotonicClock.seconds() - startedAt)
+        }
         let now = clock()
         let result: NoticeStore.DeliveryResult
         switch LINESender.verdict(for: completion.result) {

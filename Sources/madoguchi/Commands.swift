@@ -54,6 +54,7 @@ enum ServeCommand: Command {
         configuration.developmentMode = CommonOptions.isDevelopmentMode(options, environment)
         try CommonOptions.ensureParentDirectory(of: configuration.databasePath)
 
+        ProcessMemory.configureAllocator()
         // Block the stop signals before any thread starts, so every thread inherits the mask and the main
         // thread alone receives them through sigwait: no async-signal-safety concerns.
         var stopSignals = sigset_t()

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import Notices
 import Store
+import Synchronization
 import TestSupport
 import Testing
 
@@ -165,6 +166,44 @@ struct NoticesJobTests {
         #expect(stats.accepted == 2_000)
         #expect(stats.injectedFaults > 50)
         #expect(try store.fetchRequests(noticeID: created.id).allSatisfy { $0.state == .sent })
+    }
+
+    /// A fixed 32 slots let 32 slow answers stop the run; the window has room for the bucket's rate, so the
+    /// slow answers cost their slots while the rest go on.
+    @Test(.timeLimit(.minutes(1)))
+    func slowAnswers_doNotHoldEverySlot_theRestGoOnAndAllArriveOnce() throws {
+        let store = try makeStore()
+        try Fixtures.makeResidents(store.database, count: 150)
+        _ = try store.createNotice(NoticesFixtures.draft(.allLinked, messages: ["{氏名} 様"]), now: Date())
+        var configuration = FakeLINEAPI.Configuration()
+        configuration.handlerThreads = 200
+        let fake = try FakeLINEAPI(configuration: configuration)
+        // The first 100 requests reach LINE, which has them, and hang until released.
+        fake.setPlan { info in info.sequence <= 100 ? .acceptThenHold : nil }
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<NoticesRunSummary, any Error>?>(nil)
+        Thread.detachNewThread {
+            let job = makeJob(store, fake) {
+                $0.endpointLimits[.push] = 1_000
+                $0.headroom = 1
+                // Longer than the test: only the release ends the held calls.
+                $0.requestTimeout = 50
+                $0.leaseDuration = 100
+            }
+            let result = Result { try job.run() }
+            outcome.withLock { $0 = result }
+            finished.signal()
+        }
+        let allReached = fake.waitUntilAccepted(atLeast: 150, timeout: 20)
+        fake.releaseHeldResponses()
+        finished.wait()
+        #expect(allReached, "all 150 reached LINE while 100 answers hung (accepted: \(fake.stats.accepted))")
+        let summary = try #require(try outcome.withLock { $0 }?.get())
+        #expect(summary.ending == .finished)
+        #expect(summary.progress.sent == 150)
+        expectExactlyOnce(fake, recipients: (1...150).map(Fixtures.lineUserID)) { recipient in
+            "町民\(Int(recipient.dropFirst(), radix: 16)!) 様"
+        }
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -1,0 +1,136 @@
+import App
+import Foundation
+import Identity
+import TestSupport
+import Testing
+
+/// The bounded password-derivation pool over HTTP. The test holds the pool's only slot itself, so the server's
+/// answers depend on the pool's state, never on timing.
+@Suite("Key derivation under a login flood")
+struct KeyDerivationPoolTests {
+    /// Occupies every slot of `pool` until `release()`.
+    final class SlotHolder: @unchecked Sendable {
+        private let entered = DispatchSemaphore(value: 0)
+        private let released = DispatchSemaphore(value: 0)
+        private let finished = DispatchSemaphore(value: 0)
+
+        init(_ pool: KeyDerivationPool) {
+            for _ in 0..<pool.limits.workers {
+                Thread.detachNewThread { [self] in
+                    _ = try? pool.run {
+                        entered.signal(); released.wait()
+                    }
+                    finished.signal()
+                }
+            }
+            for _ in 0..<pool.limits.workers { entered.wait() }
+        }
+
+        func release(_ pool: KeyDerivationPool) {
+            for _ in 0..<pool.limits.workers { released.signal() }
+            for _ in 0..<pool.limits.workers { finished.wait() }
+        }
+    }
+
+    /// Waits until `count` callers are queued in the pool (the requests sent on other threads got there).
+    private func waitUntilWaiting(_ pool: KeyDerivationPool, _ count: Int) -> Bool {
+        for _ in 0..<1_000 {
+            if pool.statistics.waiting >= count { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
+    private func loginBody(_ loginID: String, _ password: String) -> String {
+        #"{"login_id":"\#(loginID)","password":"\#(password)"}"#
+    }
+
+    @Test func aFullQueue_answers503WithRetryAfter_inJapanese_countedInMetrics_andFreesAtOnce() throws {
+        let app = try TestApplication { $0.keyDerivationLimits = KeyDerivationPool.Limits(workers: 1, queueLimit: 0) }
+        try Fixtures.makeResident(app.database)
+        let pool = app.application.identity.keyDerivation
+        let holder = SlotHolder(pool)
+
+        let browser = app.browser()
+        _ = try browser.get("/login")
+        let page = try browser.submit(
+            "/login", form: [("login_id", Fixtures.residentLoginID), ("password", Fixtures.residentPassword)])
+        #expect(page.status == 503)
+        #expect(Int(page.headers["retry-after"] ?? "").map { $0 >= 1 } == true, "Retry-After in seconds")
+        #expect(page.text.contains("ただいまログインが大変混み合っています。"))
+
+        let api = try app.browser().json(
+            "POST", "/api/v1/sessions", body: loginBody(Fixtures.residentLoginID, Fixtures.residentPassword))
+        #expect(api.status == 503)
+        #expect(api.headers["retry-after"] != nil)
+        #expect((api.jsonObject?["error"] as? [String: Any])?["code"] as? String == "busy")
+
+        let metrics = try app.request("GET", "/metrics").text
+        #expect(metrics.contains("madoguchi_key_derivation_refused_total 2\n"))
+
+        holder.release(pool)
+        _ = try browser.get("/login")
+        let signedIn = try browser.submit(
+            "/login", form: [("login_id", Fixtures.residentLoginID), ("password", Fixtures.residentPassword)])
+        #expect(signedIn.status == 303, "a refusal leaves nothing behind: the next login goes through")
+    }
+
+    @Test func aResidentWhoSignedInBefore_waitsInTheirOwnLane_whileStrangersFillTheQueue() throws {
+        let app = try TestApplication { $0.keyDerivationLimits = KeyDerivationPool.Limits(workers: 1, queueLimit: 1) }
+        try Fixtures.makeResident(app.database)
+        let pool = app.application.identity.keyDerivation
+
+        // An earlier sign-in on this phone left the known-device cookie (sent before the session cookie).
+        let connection = try RawConnection(port: app.application.server.port)
+        let body = loginBody(Fixtures.residentLoginID, Fixtures.residentPassword)
+        connection.send(
+            "POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        let raw = connection.readAll()
+        let deviceLine = try #require(
+            raw.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: __host-madoguchi-device=") })
+        let device = try #require(SetCookie.parse(String(deviceLine.dropFirst("Set-Cookie: ".count))))
+        #expect(device.has("HttpOnly") && device.has("Secure") && device.attributes["max-age"] != nil)
+
+        let holder = SlotHolder(pool)
+        // A stranger's login waits in the ordinary queue and fills it; the next stranger is refused.
+        let strangerDone = DispatchSemaphore(value: 0)
+        let baseURL = app.baseURL
+        Thread.detachNewThread {
+            _ = try? Browser(baseURL: baseURL).json(
+                "POST", "/api/v1/sessions", body: loginBody("stranger@example.jp", "guess"))
+            strangerDone.signal()
+        }
+        #expect(waitUntilWaiting(pool, 1))
+        let refused = try app.browser().json(
+            "POST", "/api/v1/sessions", body: loginBody("other@example.jp", "guess"))
+        #expect(refused.status == 503)
+        // Without the cookie the resident is a stranger too.
+        let withoutCookie = try app.browser().json("POST", "/api/v1/sessions", body: body)
+        #expect(withoutCookie.status == 503)
+
+        // With it, the resident queues in the known-device lane and is served first.
+        let resident = Browser(baseURL: baseURL)
+        resident.setCookie(device.name, device.value)
+        let residentStatus = LockedValue(0)
+        let residentDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            residentStatus.set((try? resident.json("POST", "/api/v1/sessions", body: body).status) ?? -1)
+            residentDone.signal()
+        }
+        #expect(waitUntilWaiting(pool, 2))
+        holder.release(pool)
+        residentDone.wait()
+        strangerDone.wait()
+        #expect(residentStatus.get() == 201)
+    }
+}
+
+/// A value set on one thread and read on another.
+final class LockedValue<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func set(_ newValue: Value) { lock.withLock { value = newValue } }
+    func get() -> Value { lock.withLock { value } }
+}
