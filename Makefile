@@ -4,11 +4,12 @@ SHELL := /bin/bash
 
 # Debian 12 packages the build and tests need. Installed only when missing, so repeated runs are no-ops.
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev pkg-config python3-yaml python3-jsonschema \
-	chromium chromium-driver python3-selenium python3-pytest fonts-ipafont-gothic
+	chromium chromium-driver python3-selenium python3-pytest fonts-ipafont-gothic \
+	python3-pip python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB ?= var/madoguchi.sqlite
 
-.PHONY: help deps build run test proof bench format lint clean
+.PHONY: help deps python-deps build run test proof bench format lint clean
 
 # The proof harness (Tests/Proof, docs/PROOF.md) runs against the debug binary the tests built.
 PROOF := PYTHONDONTWRITEBYTECODE=1 MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3
@@ -32,6 +33,16 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# axe-core 4.x for the accessibility check comes as a file inside a pinned PyPI wheel; its playwright dependency
+# is never imported, so it is installed without dependencies. The stamp makes a second run a no-op, offline.
+# (schemathesis goes into its own virtualenv: Tests/Proof/conformance.py installs it the same once-only way.)
+PYTHON_TARGET := .build/python
+python-deps: deps
+	@pin="$$(grep -m1 '^axe-playwright-python==' Tests/Proof/requirements.txt)"; \
+	[ -f "$(PYTHON_TARGET)/.installed-$$pin" ] || { \
+	  /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target $(PYTHON_TARGET) "$$pin" && \
+	  touch "$(PYTHON_TARGET)/.installed-$$pin"; }
+
 build: deps
 	swift build --product madoguchi
 
@@ -43,10 +54,10 @@ run: build
 	"$$(swift build --show-bin-path)/madoguchi" demo-data --dev --db $(DB)
 	exec "$$(swift build --show-bin-path)/madoguchi" serve --dev --db $(DB)
 
-test: deps
+test: deps python-deps
 	swift build --build-tests
 	swift test
-	PYTHONDONTWRITEBYTECODE=1 MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3 -m pytest -q -p no:cacheprovider Tests/Browser
+	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(PYTHON_TARGET) MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3 -m pytest -q -p no:cacheprovider Tests/Browser
 	$(PROOF) Tests/Proof/kill9_loop.py --rounds 5 --clients 200 --seed 1
 	$(PROOF) Tests/Proof/backup_drill.py --backups 3 --clients 100 --seed 1
 	$(PROOF) Tests/Proof/full_disk.py ci --allow-skip
@@ -62,6 +73,8 @@ proof: deps
 bench: deps
 	bench/run --write || [ $$? -eq 2 ]
 	bench/line-send --write
+	bench/login-flood --write || [ $$? -eq 2 ]
+	bench/upload-memory --write || [ $$? -eq 2 ]
 
 format:
 	swift format --in-place --recursive --parallel Sources Tests Package.swift
