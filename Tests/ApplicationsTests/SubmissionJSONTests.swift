@@ -96,4 +96,15 @@ struct SubmissionJSONTests {
         }
         #expect(rows == [1, 0, 1, 1, 1, 1])
     }
+
+    @Test func storedAnswers_readBackAsWritten_andAnythingElseIsRefused() throws {
+        let answers: Answers = [
+            "location": .text("本町1丁目 \"角\" /\\ \u{1F600}"), "days": .list(["mon", "tue"]), "empty": .list([]),
+            "blank": .text(""),
+        ]
+        #expect(try ApplicationStore.decodeAnswers(try ApplicationStore.encode(answers)) == answers)
+        for bad in ["", "[]", "{\"a\":1}", "{\"a\":[\"x\",null]}", "{\"a\":{}}", "{\"a\":\"x\"", "null"] {
+            #expect(throws: RowDecodingError.self, "\(bad)") { try ApplicationStore.decodeAnswers(bad) }
+        }
+    }
 }
