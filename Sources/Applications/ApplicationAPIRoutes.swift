@@ -16,19 +16,59 @@ import Store
 struct ApplicationAPIRoutes: RouteCollection {
     let workflow: ApplicationWorkflow
     let authentication: Authentication
+    let published: PublishedCatalog
 
     var catalog: ProcedureCatalog { workflow.catalog }
     var database: Database { workflow.database }
 
-    struct SubmitBody: Decodable {
+    /// Read with `JSONReadable`: JSONDecoder's generic containers were a visible part of every submission.
+    struct SubmitBody: JSONReadable, Sendable {
         let procedureCode: String
         let submissionToken: String
         let answers: [String: AnswerValue]
 
-        enum CodingKeys: String, CodingKey {
-            case procedureCode = "procedure_code"
-            case submissionToken = "submission_token"
-            case answers
+        init(json: JSONObjectReader) throws {
+            procedureCode = try json.string("procedure_code")
+            submissionToken = try json.string("submission_token")
+            let answersObject = try json.object("answers")
+            var answers: [String: AnswerValue] = [:]
+            answers.reserveCapacity(answersObject.members.count)
+            for (key, value) in answersObject.members {
+                switch value {
+                case .string(let text): answers[key] = .text(text)
+                case .array(let elements):
+                    var texts: [String] = []
+                    for element in elements {
+                        guard case .string(let text) = element else { throw Self.invalidAnswer(key) }
+                        texts.append(text)
+                    }
+                    answers[key] = .list(texts)
+                default: throw Self.invalidAnswer(key)
+                }
+            }
+            self.answers = answers
+        }
+
+        /// As JSONDecoder worded it for `[String: AnswerValue]`.
+        static func invalidAnswer(_ key: String) -> HTTPError {
+            HTTPError(status: 400, code: "invalid_field", message: "項目 answers.\(key) の型が正しくありません。")
+        }
+    }
+
+    /// Where a submission got to: answered before any write (a retry of a finished one, invalid answers), or
+    /// written.
+    enum SubmissionStep: Sendable {
+        case answered(Response)
+        case written(ApplicationWorkflow.SubmitOutcome)
+
+        func response() -> Response {
+            switch self {
+            case .answered(let response): response
+            case .written(.submitted(let application, let secret)):
+                .json(SubmittedJSON(application, secret: secret), status: 201)
+            case .written(.alreadySubmitted(let application)):
+                .json(SubmittedJSON(application, secret: nil), status: 200)
+            }
         }
     }
 
@@ -42,7 +82,8 @@ struct ApplicationAPIRoutes: RouteCollection {
         routes.get("/api/v1/procedures", listProcedures)
         routes.get("/api/v1/procedures/:code", showProcedure)
         // Room for files (multipart); JSON bodies keep the default cap, checked in `submission(of:)`.
-        routes.post("/api/v1/applications", maximumBodyBytes: uploadBodyLimit, submitApplication)
+        // Inline with a deferred answer: the submission is one queued write, and no thread waits for its commit.
+        routes.post("/api/v1/applications", maximumBodyBytes: uploadBodyLimit, execution: .inline, submitApplication)
         routes.get("/api/v1/applications", auth.resident(listApplications))
         routes.get("/api/v1/applications/:reference", auth.resident(showApplication))
         routes.post("/api/v1/applications/:reference/withdraw", auth.resident(withdrawApplication))
@@ -52,12 +93,12 @@ struct ApplicationAPIRoutes: RouteCollection {
     // MARK: Handlers
 
     func listProcedures(_ request: Request) throws -> Response {
-        try .json(["procedures": catalog.procedures.map(ProcedureJSON.init)])
+        published.procedureList.response(to: request)
     }
 
     func showProcedure(_ request: Request) throws -> Response {
-        guard let procedure = catalog.procedure(code: request.parameter("code")) else { throw HTTPError.notFound }
-        return try .json(ProcedureJSON(procedure))
+        guard let procedure = published.procedures[request.parameter("code")] else { throw HTTPError.notFound }
+        return procedure.response(to: request)
     }
 
     /// A request with a resident's session cookie submits as that resident (and must carry the CSRF header);
@@ -66,11 +107,11 @@ struct ApplicationAPIRoutes: RouteCollection {
         if try authentication.currentResident(request) != nil {
             return try authentication.resident(submitAsResident)(request)
         }
-        return try submit(request, applicant: .guest)
+        return submit(request, applicant: .guest)
     }
 
     func submitAsResident(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
-        try submit(request, applicant: .resident(id: resident.id))
+        submit(request, applicant: .resident(id: resident.id))
     }
 
     func listApplications(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
@@ -105,7 +146,9 @@ struct ApplicationAPIRoutes: RouteCollection {
     // MARK: Shared by the handlers
 
     /// The resident pages, whose ownership rule the API shares.
-    var pages: ApplicationRoutes { ApplicationRoutes(workflow: workflow, authentication: authentication) }
+    var pages: ApplicationRoutes {
+        ApplicationRoutes(workflow: workflow, authentication: authentication, published: published)
+    }
 
     func owned(_ request: Request, by resident: AuthenticatedResident) throws -> StoredApplication {
         try pages.owned(request, by: resident)
@@ -119,7 +162,49 @@ struct ApplicationAPIRoutes: RouteCollection {
     /// that same object as a part named `application` and each file as a part named after its field. Files go
     /// through the same checks and caps as the form's (`AttachmentRules`: JPEG, PNG or PDF by content, 5 MB
     /// each, 10 MB together).
-    func submit(_ request: Request, applicant: Applicant) throws -> Response {
+    ///
+    /// The route runs on a polling thread and answers once the one write is durable. A multipart body (up to
+    /// 10 MB of files to parse and check) is prepared on a global queue instead, so the polling thread keeps
+    /// serving others meanwhile.
+    func submit(_ request: Request, applicant: Applicant) -> Response {
+        let offPollingThread = request.contentType == "multipart/form-data"
+        return .deferred { complete in
+            if offPollingThread {
+                DispatchQueue.global().async { startSubmission(request, applicant: applicant, complete) }
+            } else {
+                startSubmission(request, applicant: applicant, complete)
+            }
+        } render: { (step: SubmissionStep) in
+            step.response()
+        }
+    }
+
+    func startSubmission(
+        _ request: Request, applicant: Applicant,
+        _ complete: @escaping @Sendable (Result<SubmissionStep, Error>) -> Void
+    ) {
+        do {
+            switch try prepareSubmission(request, applicant: applicant) {
+            case .answered(let response):
+                complete(.success(.answered(response)))
+            case .ready(let procedure, let form, let token):
+                workflow.submitInOneWrite(
+                    procedure: procedure, applicant: applicant, answers: form.answers, attachments: form.files,
+                    formToken: token, origin: request.origin, at: authentication.now()
+                ) { complete($0.map(SubmissionStep.written)) }
+            }
+        } catch {
+            complete(.failure(error))
+        }
+    }
+
+    enum PreparedSubmission {
+        case answered(Response)
+        case ready(Procedure, CheckedForm, token: String)
+    }
+
+    /// Everything before the write: the body, the procedure, a retry of a finished submission, the checks.
+    func prepareSubmission(_ request: Request, applicant: Applicant) throws -> PreparedSubmission {
         let (body, parts) = try submission(of: request)
         guard let procedure = catalog.procedure(code: body.procedureCode) else { throw HTTPError.notFound }
         guard (16...128).contains(body.submissionToken.count) else {
@@ -134,35 +219,22 @@ struct ApplicationAPIRoutes: RouteCollection {
             ?? false
         // A retry of a submission that went through answers at once, even if the retry left its files out.
         if let existing, isOwn, existing.status != .draft {
-            return try .json(SubmittedJSON(existing, secret: nil), status: 200)
+            return .answered(.json(SubmittedJSON(existing, secret: nil), status: 200))
         }
-        // Files stored with this token's unfinished draft count towards the per-application cap and satisfy
-        // required file fields, as on the form.
+        // Files stored with this token's unfinished draft (one an older version left) count towards the
+        // per-application cap and satisfy required file fields, as on the form.
         let ownDraft = isOwn ? existing : nil
         let storedSizes = try ownDraft.map { try workflow.storedFileSizes(applicationID: $0.id) } ?? [:]
         let form = CheckedForm(
             body.answers.mapValues(\.values), parts: parts, procedure: procedure, storedSizes: storedSizes, today: now)
         if !form.errors.isEmpty {
-            return try .json(
-                ValidationErrorJSON(
-                    error: .init(code: "invalid_answers", message: "入力内容に問題があります。", request_id: request.requestID),
-                    fields: form.errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422)
+            return .answered(
+                try .json(
+                    ValidationErrorJSON(
+                        error: .init(code: "invalid_answers", message: "入力内容に問題があります。", request_id: request.requestID),
+                        fields: form.errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422))
         }
-        let draft = try workflow.saveDraft(
-            procedure: procedure, applicant: applicant, answers: form.answers, attachments: form.files,
-            formToken: body.submissionToken, at: now)
-        switch draft {
-        case .notOwner: throw HTTPError.notFound
-        case .alreadySubmitted(let application): return try .json(SubmittedJSON(application, secret: nil), status: 200)
-        case .saved: break
-        }
-        switch try workflow.submit(
-            formToken: body.submissionToken, applicant: applicant, origin: request.origin, at: now)
-        {
-        case .submitted(let application, let secret):
-            return try .json(SubmittedJSON(application, secret: secret), status: 201)
-        case .alreadySubmitted(let application): return try .json(SubmittedJSON(application, secret: nil), status: 200)
-        }
+        return .ready(procedure, form, token: body.submissionToken)
     }
 
     /// The submit body and any file parts. JSON keeps the default 64 KB cap even though the route admits
@@ -174,7 +246,7 @@ struct ApplicationAPIRoutes: RouteCollection {
             guard request.body.count <= Routes.defaultBodyLimit else {
                 throw HTTPError.payloadTooLarge(limit: Routes.defaultBodyLimit)
             }
-            return (try request.decodeJSON(SubmitBody.self), [])
+            return (try request.readJSON(SubmitBody.self), [])
         case "multipart/form-data":
             let parts = try request.multipartParts()
             guard let part = parts.first(where: { $0.name == "application" && !$0.isFile }) else {
@@ -188,7 +260,7 @@ struct ApplicationAPIRoutes: RouteCollection {
                 method: request.method, path: request.path, headers: ["content-type": "application/json"],
                 body: part.data, clientAddress: request.clientAddress, requestID: request.requestID,
                 routePattern: request.routePattern, receivedAt: request.receivedAt)
-            return (try json.decodeJSON(SubmitBody.self), parts)
+            return (try json.readJSON(SubmitBody.self), parts)
         default:
             throw HTTPError.unsupportedMediaType(expected: "application/json または multipart/form-data")
         }
@@ -268,7 +340,7 @@ struct ApplicationJSON: Encodable {
     }
 }
 
-struct SubmittedJSON: Encodable {
+struct SubmittedJSON: Encodable, JSONWritable {
     let reference: String
     let status: String
     /// Only in the 201 of a guest submission: shown once, never stored in clear.
@@ -278,6 +350,14 @@ struct SubmittedJSON: Encodable {
         reference = application.reference ?? ""
         status = application.status.rawValue
         guest_secret = secret
+    }
+
+    func writeJSON(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.member("guest_secret", guest_secret)
+            writer.member("reference", reference)
+            writer.member("status", status)
+        }
     }
 }
 

@@ -61,6 +61,7 @@ struct CheckedForm {
 struct ApplicationRoutes: RouteCollection {
     let workflow: ApplicationWorkflow
     let authentication: Authentication
+    let published: PublishedCatalog
 
     var catalog: ProcedureCatalog { workflow.catalog }
     var database: Database { workflow.database }
@@ -75,7 +76,8 @@ struct ApplicationRoutes: RouteCollection {
         // The confirmation page's 「入力内容を修正する」: the form again, filled from the saved draft. The browser's
         // Back button would land on a POST result and ask to resend it, which strands elderly residents.
         routes.post("/applications/revise", auth.residentOrGuest(reviseDraft))
-        routes.post("/applications/submit", auth.residentOrGuest(submitDraft))
+        // Inline with a deferred answer: the confirm step is one queued write, and no thread waits for its commit.
+        routes.post("/applications/submit", execution: .inline, auth.residentOrGuest(submitDraft))
 
         // Literal routes are matched before `:reference`, so these are not taken for references.
         routes.get("/applications/lookup", auth.residentOrGuest(showLookupForm))
@@ -99,9 +101,13 @@ struct ApplicationRoutes: RouteCollection {
 
     // MARK: Handlers
 
+    /// A visitor who is not signed in and has not searched gets the page rendered at start-up (with its ETag);
+    /// a signed-in resident's page names them, so it is rendered for them and not cached.
     func showCatalog(_ request: Request) throws -> Response {
+        let query = request.query("q") ?? ""
         let resident = try authentication.currentResident(request)
-        return ApplicationPages.catalog(catalog, query: request.query("q") ?? "", resident: resident).response()
+        if resident == nil && query.isEmpty { return published.guestCatalogPage.response(to: request) }
+        return ApplicationPages.catalog(catalog, query: query, resident: resident).response()
     }
 
     func showNewForm(_ request: Request, _ visitor: Visitor) throws -> Response {
@@ -168,8 +174,15 @@ struct ApplicationRoutes: RouteCollection {
 
     func submitDraft(_ request: Request, _ visitor: Visitor) throws -> Response {
         guard let formToken = try request.form()["form_token"] else { throw HTTPError.notFound }
-        let outcome = try workflow.submit(
-            formToken: formToken, applicant: visitor.applicant, origin: request.origin, at: authentication.now())
+        let (applicant, origin, now) = (visitor.applicant, request.origin, authentication.now())
+        return .deferred { [workflow] complete in
+            workflow.submit(formToken: formToken, applicant: applicant, origin: origin, at: now, completion: complete)
+        } render: { outcome in
+            completionPage(outcome, visitor: visitor)
+        }
+    }
+
+    func completionPage(_ outcome: ApplicationWorkflow.SubmitOutcome, visitor: Visitor) -> Response {
         let (application, secret, repeated) =
             switch outcome {
             case .submitted(let application, let secret): (application, secret, false)

@@ -1,6 +1,7 @@
 import Cryptography
 import Formats
 import Foundation
+import HTTP
 import Identity
 import Security
 import ServiceKit
@@ -455,13 +456,31 @@ public enum ApplicationStore {
         String(decoding: try encoder.encode(answers), as: UTF8.self)
     }
 
+    /// Read with the project's JSON parser: a fresh JSONDecoder per row was the costliest part of reading an
+    /// application, and a submission reads its row twice inside the write (issue #10).
     static func decodeAnswers(_ text: String) throws -> Answers {
-        do {
-            return try JSONDecoder().decode(Answers.self, from: Data(text.utf8))
-        } catch {
-            throw RowDecodingError(column: "answers", reason: "not an answers object")
+        var text = text
+        let parsed = text.withUTF8 { utf8 in try? JSONValue.parse(UnsafeRawBufferPointer(utf8)) }
+        guard case .object(let members)? = parsed else { throw notAnAnswersObject }
+        var answers = Answers(minimumCapacity: members.count)
+        for (key, value) in members {
+            switch value {
+            case .string(let answer): answers[key] = .text(answer)
+            case .array(let elements):
+                var list: [String] = []
+                list.reserveCapacity(elements.count)
+                for element in elements {
+                    guard case .string(let answer) = element else { throw notAnAnswersObject }
+                    list.append(answer)
+                }
+                answers[key] = .list(list)
+            default: throw notAnAnswersObject
+            }
         }
+        return answers
     }
+
+    private static let notAnAnswersObject = RowDecodingError(column: "answers", reason: "not an answers object")
 
     private static func status(_ row: Row, _ column: String) throws -> ApplicationStatus {
         guard let status = ApplicationStatus(rawValue: try row.get(column)) else {

@@ -12,12 +12,14 @@ public struct ApplicationsModule: ServiceModule {
 
     public let workflow: ApplicationWorkflow
     let authentication: Authentication
+    let published: PublishedCatalog
 
     /// Loads `Schemas/procedures`; a bad definition stops start-up with a `CatalogError` naming file and field.
     public init(database: Database, schemasDirectory: URL, authentication: Authentication) throws {
         self.workflow = ApplicationWorkflow(
             database: database, catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory))
         self.authentication = authentication
+        self.published = try PublishedCatalog(workflow.catalog)
     }
 
     public static func loadCatalog(schemasDirectory: URL) throws -> ProcedureCatalog {
@@ -28,8 +30,8 @@ public struct ApplicationsModule: ServiceModule {
     public var dashboardTiles: [any StaffDashboardTile] { [ApplicationsDashboardTile()] }
 
     public func register(in routes: inout Routes) {
-        routes.register(ApplicationRoutes(workflow: workflow, authentication: authentication))
-        routes.register(ApplicationAPIRoutes(workflow: workflow, authentication: authentication))
+        routes.register(ApplicationRoutes(workflow: workflow, authentication: authentication, published: published))
+        routes.register(ApplicationAPIRoutes(workflow: workflow, authentication: authentication, published: published))
         routes.register(StaffQueueRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffQueueAPIRoutes(workflow: workflow, authentication: authentication))
     }

@@ -61,9 +61,11 @@ struct StaffQueueAPIRoutes: RouteCollection {
         // personal data with their audit row: on the blocking pool (see `Database.auditedRead`).
         routes.auditedGet("/api/v1/staff/applications/export.csv", auth.staff(exportCSV))
         routes.auditedGet("/api/v1/staff/applications/:id", auth.staff(showApplication))
-        routes.post("/api/v1/staff/applications/:id/claim", auth.staff(claimApplication))
+        // Claim and transitions answer with a deferred response: one queued write, no thread waiting for it.
+        routes.post("/api/v1/staff/applications/:id/claim", execution: .inline, auth.staff(claimApplication))
         routes.post("/api/v1/staff/applications/:id/release", auth.staff(releaseApplication))
-        routes.post("/api/v1/staff/applications/:id/transitions", auth.staff(moveApplication))
+        routes.post(
+            "/api/v1/staff/applications/:id/transitions", execution: .inline, auth.staff(moveApplication))
         routes.post("/api/v1/staff/applications/:id/notes", auth.staff(addNote))
         routes.get("/api/v1/staff/templates", auth.staff(listTemplates))
         // Editing the town's wording is for supervisors, as in the console (`/staff/templates`).
@@ -107,8 +109,19 @@ struct StaffQueueAPIRoutes: RouteCollection {
 
     func claimApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let id = try applicationID(request)
-        switch try workflow.claim(applicationID: id, staff: staff.id, origin: request.origin, at: authentication.now())
-        {
+        return .deferred { [workflow, authentication] complete in
+            workflow.claim(
+                applicationID: id, staff: staff.id, origin: request.origin, at: authentication.now(),
+                completion: complete)
+        } render: { outcome in
+            try claimed(id, outcome, staff: staff)
+        }
+    }
+
+    func claimed(_ id: Int64, _ outcome: ApplicationWorkflow.ClaimOutcome, staff: AuthenticatedStaff) throws
+        -> Response
+    {
+        switch outcome {
         case .claimed:
             break
         case .alreadyAssigned(let holder) where holder == staff.id:
@@ -139,8 +152,14 @@ struct StaffQueueAPIRoutes: RouteCollection {
         }
         let move = try workflow.prepareMove(
             from: from, to: to, message: body.message, templateID: body.templateID, internalNote: body.internalNote)
-        try workflow.move(applicationID: id, move, staff: staff.id, origin: request.origin, at: authentication.now())
-        return try summary(id)
+        return .deferred { [workflow, authentication] complete in
+            workflow.transition(
+                applicationID: id, staff: staff.id, from: move.from, to: move.to, message: move.message,
+                internalNote: move.internalNote, origin: request.origin, at: authentication.now(),
+                completion: complete)
+        } render: { (_: Void) in
+            try summary(id)
+        }
     }
 
     func addNote(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {

@@ -23,7 +23,7 @@ struct StaffQueueRoutes: RouteCollection {
         // Reads of personal data with their audit row: on the blocking pool (see `Database.auditedRead`).
         routes.auditedGet("/staff/applications/export.csv", auth.staff(exportCSV))
         routes.auditedGet("/staff/applications/:id", auth.staff(showApplication))
-        routes.post("/staff/applications/:id/claim", auth.staff(claimApplication))
+        routes.post("/staff/applications/:id/claim", execution: .inline, auth.staff(claimApplication))
         routes.post("/staff/applications/:id/release", auth.staff(releaseApplication))
         routes.post("/staff/applications/:id/transition", auth.staff(moveApplication))
         routes.post("/staff/applications/:id/note", auth.staff(addNote))
@@ -80,12 +80,16 @@ struct StaffQueueRoutes: RouteCollection {
 
     func claimApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let id = try applicationID(request)
-        let outcome = try workflow.claim(
-            applicationID: id, staff: staff.id, origin: request.origin, at: authentication.now())
-        if case .alreadyAssigned(let holder) = outcome, holder != staff.id {
-            throw HTTPError(status: 409, code: "already_assigned", message: "この申請はすでに他の職員が担当しています。")
+        return .deferred { [workflow, authentication] complete in
+            workflow.claim(
+                applicationID: id, staff: staff.id, origin: request.origin, at: authentication.now(),
+                completion: complete)
+        } render: { outcome in
+            if case .alreadyAssigned(let holder) = outcome, holder != staff.id {
+                throw HTTPError(status: 409, code: "already_assigned", message: "この申請はすでに他の職員が担当しています。")
+            }
+            return .redirect(to: "/staff/applications/\(id)?done=claimed")
         }
-        return .redirect(to: "/staff/applications/\(id)?done=claimed")
     }
 
     func releaseApplication(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {

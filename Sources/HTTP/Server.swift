@@ -409,9 +409,11 @@ public final class Server: @unchecked Sendable {
     private func send(_ response: Response, for exchange: Exchange, on connection: OpaquePointer) -> MHD_Result {
         exchange.status = response.status
         exchange.responseBytes = response.body.count
-        var body = response.body
-        let mhdResponse = body.withUnsafeMutableBytes { buffer in
-            MHD_create_response_from_buffer(buffer.count, buffer.baseAddress, .RESPMEM_MUST_COPY)
+        // Read-only access: a mutable one copied every shared body (a cached representation) before
+        // libmicrohttpd copied it again. MUST_COPY never writes through the pointer.
+        let mhdResponse = response.body.withUnsafeBytes { buffer in
+            MHD_create_response_from_buffer(
+                buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress), .RESPMEM_MUST_COPY)
         }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }

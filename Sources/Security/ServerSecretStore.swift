@@ -15,4 +15,9 @@ public enum ServerSecretStore {
         else { throw RowDecodingError(column: "secret", reason: "missing after insert") }
         return Array(secret)
     }
+
+    /// The named secret if it exists, without creating it.
+    public static func fetchSecret(name: String, on connection: Connection) throws -> [UInt8]? {
+        try connection.scalar("SELECT secret FROM server_secrets WHERE name = ?", name, as: Data.self).map(Array.init)
+    }
 }

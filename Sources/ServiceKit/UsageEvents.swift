@@ -3,6 +3,7 @@ import Formats
 import Foundation
 import Security
 import Store
+import Synchronization
 
 /// One online (or counter) act by a person, for the KPI module: オンラインシステム利用人数 counts distinct
 /// `person` keys per fiscal year, and indicators pick events by `source`, `kind` and `channel`.
@@ -68,7 +69,25 @@ public enum UsageEvents {
 
     /// The pseudonymous key of `person`, as stored in `usage_events.resident_key`.
     static func personKey(_ person: UsagePerson, at time: Date, on connection: Connection) throws -> String {
-        let secret = try ServerSecretStore.fetchOrCreateSecret(name: secretName, at: time, on: connection)
+        let secret = try secret(at: time, on: connection)
         return Hex.encode(Digest.hmacSHA256(key: secret, message: Array(person.keyMaterial.utf8)))
+    }
+
+    /// Committed secrets by database file. A secret never changes once stored, and fetching it (an insert
+    /// that does nothing, then a select) inside every submission's write was work on the single writer thread
+    /// (issue #10).
+    private static let committedSecrets = Mutex<[String: [UInt8]]>([:])
+
+    /// Only a secret that was already there when the write began is cached: one created by this write is
+    /// not committed yet and would be wrong to remember if the write rolled back.
+    static func secret(at time: Date, on connection: Connection) throws -> [UInt8] {
+        let path = connection.path
+        let cacheable = !path.isEmpty && path != ":memory:" && !path.hasPrefix("file:")
+        if cacheable, let cached = committedSecrets.withLock({ $0[path] }) { return cached }
+        if let existing = try ServerSecretStore.fetchSecret(name: secretName, on: connection) {
+            if cacheable { committedSecrets.withLock { $0[path] = existing } }
+            return existing
+        }
+        return try ServerSecretStore.fetchOrCreateSecret(name: secretName, at: time, on: connection)
     }
 }

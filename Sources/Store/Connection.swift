@@ -5,6 +5,9 @@ import Foundation
 /// reader pool to one thread at a time. `Database` enforces that; nothing else should hold one.
 public final class Connection {
     let handle: OpaquePointer
+    /// The database file this connection opened, as given: a key for per-database caches of values that
+    /// never change once committed (see `UsageEvents`).
+    public let path: String
     private var statementCache: [String: Statement] = [:]
     private var savepointDepth = 0
     private var isClosed = false
@@ -23,6 +26,7 @@ public final class Connection {
             throw error
         }
         self.handle = connection
+        self.path = path
         sqlite3_busy_timeout(connection, Int32(configuration.busyTimeoutMilliseconds))
         try execute("PRAGMA foreign_keys = ON")
         if readOnly {

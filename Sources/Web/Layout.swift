@@ -40,26 +40,43 @@ public struct Page: Sendable {
     }
 
     public func render() -> String {
-        "<!doctype html>"
-            + el("html", Attribute("lang", "ja")) {
-                el("head") {
-                    void("meta", Attribute("charset", "utf-8"))
-                    void(
-                        "meta", Attribute("name", "viewport"),
-                        Attribute("content", "width=device-width, initial-scale=1"))
-                    el("title") { "\(title) | \(siteName)" }
-                    void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
-                }
-                el("body") {
-                    el("header", .class("site")) { el("a", .href(homePath)) { siteName } }
-                    el("main", attributes: [.id("main")] + (wide ? [.class("wide")] : [])) { body }
-                    Self.footer(TownProfile.current)
-                }
-            }.render()
+        var output = HTMLOutput()
+        render(into: &output)
+        return output.string
+    }
+
+    func render(into output: inout HTMLOutput) {
+        output.append("<!doctype html>" as StaticString)
+        document.render(into: &output)
+    }
+
+    private var document: Node {
+        el("html", Attribute("lang", "ja")) {
+            el("head") {
+                void("meta", Attribute("charset", "utf-8"))
+                void(
+                    "meta", Attribute("name", "viewport"),
+                    Attribute("content", "width=device-width, initial-scale=1"))
+                el("title") { "\(title) | \(siteName)" }
+                void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
+            }
+            el("body") {
+                el("header", .class("site")) { el("a", .href(homePath)) { siteName } }
+                el("main", attributes: [.id("main")] + (wide ? [.class("wide")] : [])) { body }
+                Self.footer(TownProfile.current)
+            }
+        }
+    }
+
+    /// The page's bytes, rendered straight into the body: no String and no second copy.
+    public func renderData() -> Data {
+        var output = HTMLOutput()
+        render(into: &output)
+        return output.data
     }
 
     public func response(status: Int = 200) -> Response {
-        .html(Data(render().utf8), status: status)
+        .html(renderData(), status: status)
     }
 }
 
@@ -111,20 +128,17 @@ public enum WebPages {
 }
 
 public struct StylesheetRoutes: RouteCollection {
-    /// Encoded once: the stylesheet never changes while the process runs.
-    let body = Data(Stylesheet.css.utf8)
+    /// Encoded once: the stylesheet never changes while the process runs. The URL changes whenever the content
+    /// does, so a year is safe; the ETag lets a forced reload revalidate without the body.
+    let stylesheet = CachedRepresentation(
+        body: Data(Stylesheet.css.utf8), contentType: "text/css; charset=utf-8",
+        cacheControl: "public, max-age=31536000, immutable")
 
     public func register(in routes: inout Routes) {
         routes.get(Stylesheet.path, serveStylesheet)
     }
 
     func serveStylesheet(_ request: Request) -> Response {
-        Response(
-            status: 200,
-            headers: [
-                ("Content-Type", "text/css; charset=utf-8"),
-                // The URL changes whenever the content does, so a year is safe.
-                ("Cache-Control", "public, max-age=31536000, immutable"),
-            ], body: body)
+        stylesheet.response(to: request)
     }
 }
