@@ -303,6 +303,10 @@ struct StaffQueueQuery {
     /// Names of parameters whose value was not understood. The console ignores them, as any search form
     /// would; the API answers 400 so a typo is not silently read as "everything".
     var invalid: [String] = []
+    /// Names of parameters whose number was understood but lies outside its range (the API answers 422).
+    var outOfRange: [String] = []
+
+    static let olderThanDaysRange = 0...3650
 
     init(_ request: Request, staff: AuthenticatedStaff, catalog: ProcedureCatalog) {
         departmentChoice = request.query("department") ?? staff.department.rawValue
@@ -321,9 +325,17 @@ struct StaffQueueQuery {
             if filter.status == nil { invalid.append("status") }
         }
         if let days = request.query("older_than_days"), !days.isEmpty {
-            // Ten years covers every retention period; more would only overflow the date arithmetic.
-            filter.olderThanDays = Int(days).map { max(0, min($0, 3650)) }
-            if filter.olderThanDays == nil { invalid.append("older_than_days") }
+            // Ten years covers every retention period; more would only overflow the date arithmetic. Out of range
+            // is refused rather than clamped, so a client never gets a list filtered by a number it did not send.
+            if let value = Int(days) {
+                if Self.olderThanDaysRange.contains(value) {
+                    filter.olderThanDays = value
+                } else {
+                    outOfRange.append("older_than_days")
+                }
+            } else {
+                invalid.append("older_than_days")
+            }
         }
         switch request.query("mine") {
         case nil, "", "0", "false": break
