@@ -129,12 +129,17 @@ extension ApplicationWorkflow {
     public func addCheckedNote(applicationID: Int64, staff: Int64, note: String, origin: RequestOrigin, at now: Date)
         throws
     {
-        let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = note.trimmingCharacters(in: Self.blank)
         guard (1...Self.maximumMessageLength).contains(text.count) else {
             throw ApplicationStepRefused.invalid("メモを\(Self.maximumMessageLength)文字以内で入力してください。")
         }
         try addNote(applicationID: applicationID, staff: staff, note: text, origin: origin, at: now)
     }
+
+    /// What openapi.yaml's "not only spaces" (`pattern: "\\S"`) counts as space, as a validator using Python's
+    /// `re` reads it: Unicode white space and line breaks, and the separators U+001C–U+001F that Foundation's set
+    /// leaves out (schemathesis sent a title of one form feed, which the old trim of spaces alone kept).
+    static let blank = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{1C}\u{1D}\u{1E}\u{1F}"))
 
     /// Templates word the moves staff make (the table's CHECK agrees): not the resident's own submit
     /// (`received`) or withdrawal, and not a draft.
@@ -149,8 +154,8 @@ extension ApplicationWorkflow {
         id: Int64?, title: String, toStatus: ApplicationStatus?, body: String, staff: Int64, origin: RequestOrigin,
         at now: Date
     ) throws -> Int64 {
-        let title = title.trimmingCharacters(in: .whitespaces)
-        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let title = title.trimmingCharacters(in: Self.blank)
+        let body = body.trimmingCharacters(in: Self.blank)
         // Counted in Unicode scalars, as the table's CHECK (SQLite's length()) counts them: a title of 100
         // letters with combining marks is 100 characters to Swift but up to 200 to SQLite.
         guard (1...100).contains(title.unicodeScalars.count),

@@ -44,6 +44,26 @@ struct APIConformanceTests {
         #expect(response.errorCode == "bad_request")
     }
 
+    /// The description says titles, bodies and notes are "not only spaces"; a form feed or a unit separator is
+    /// space there, and was saved as a template's whole title.
+    @Test func blankTitlesBodiesAndNotes_areRefused() throws {
+        let app = try TestApplication()
+        try Fixtures.makeStaff(app.database, loginID: "chief", role: .supervisor, department: .constructionAndWater)
+        let chief = try StaffAPIClient.logIn(app, "chief")
+        for blank in ["\\f", "\\u001f", " \\n\\u3000"] {
+            let title = try chief.post("/api/v1/staff/templates", "{\"title\":\"\(blank)\",\"body\":\"本文\"}")
+            #expect(title.status == 400, "title \(blank)")
+            let body = try chief.post("/api/v1/staff/templates", "{\"title\":\"件名\",\"body\":\"\(blank)\"}")
+            #expect(body.status == 400, "body \(blank)")
+        }
+        let application = try EndToEnd.apiSubmit(app, procedure: "water-start", answers: EndToEnd.waterStartAnswers)
+        let note = try chief.post(
+            "/api/v1/staff/applications/\(application.id)/notes", "{\"internal_note\":\"\\u001c\"}")
+        #expect(note.status == 400)
+        let count = try app.database.read { try $0.scalar("SELECT count(*) FROM response_templates", as: Int.self) }
+        #expect(count == 7)
+    }
+
     @Test func submissionTokenOverTheLimitInScalars_isRefused_notA500() throws {
         let app = try TestApplication()
         let token = String(repeating: "e\u{301}", count: 100)  // 100 characters, 200 scalars; the CHECK allows 128
