@@ -318,13 +318,16 @@ struct StaffQueueQuery {
             filter.procedureCode = catalog.procedure(code: code)?.code
             if filter.procedureCode == nil { invalid.append("procedure") }
         }
-        if let status = request.query("status"), !status.isEmpty {
+        // An empty status, older_than_days or mine is "not understood" too: the console's form sends empty values
+        // for "not chosen" and ignores `invalid`, but an API client that sent `status=` gets a 400, not the open
+        // applications it did not ask for (schemathesis sent `?mine=&status=` and got a 200).
+        if let status = request.query("status") {
             filter.status = ApplicationStatus(rawValue: status).flatMap {
                 ApplicationStatus.submitted.contains($0) ? $0 : nil
             }
             if filter.status == nil { invalid.append("status") }
         }
-        if let days = request.query("older_than_days"), !days.isEmpty {
+        if let days = request.query("older_than_days") {
             // Ten years covers every retention period; more would only overflow the date arithmetic. Out of range
             // is refused rather than clamped, so a client never gets a list filtered by a number it did not send.
             if let value = Int(days) {
@@ -338,7 +341,7 @@ struct StaffQueueQuery {
             }
         }
         switch request.query("mine") {
-        case nil, "", "0", "false": break
+        case nil, "0", "false": break
         case "1", "true":
             mine = true
             filter.assignedStaffID = staff.id

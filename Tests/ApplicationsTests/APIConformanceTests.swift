@@ -90,6 +90,10 @@ struct APIConformanceTests {
         for days in ["0", "3650"] {
             #expect(try clerk.get("/api/v1/staff/applications?older_than_days=\(days)").status == 200, "\(days)")
         }
+        // Empty is not "not given" in the API: the description's enums and integer have no empty value.
+        let empty = try clerk.get("/api/v1/staff/applications?mine=&status=&older_than_days=")
+        #expect(empty.status == 400)
+        #expect(empty.text.contains("status, older_than_days, mine"))
         let everything = try clerk.get("/api/v1/staff/applications?older_than_days=0")
         #expect((everything.jsonObject?["applications"] as? [Any])?.count == 1)
     }
