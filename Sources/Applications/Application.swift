@@ -179,6 +179,12 @@ public enum ApplicationRules {
         }
     }
 
+    /// Every status a staff move can lead to: the statuses a response template (定型文) can be for. `received`
+    /// is not one — an application arrives there by the resident's submit, with no message from the town.
+    public static let staffMoveTargets: [ApplicationStatus] = ApplicationStatus.allCases.filter { target in
+        ApplicationStatus.allCases.contains { staffTargets(from: $0).contains(target) }
+    }
+
     public static func staffMayMove(from: ApplicationStatus, to: ApplicationStatus) -> Bool {
         staffTargets(from: from).contains(to)
     }

@@ -207,7 +207,8 @@ struct ApplicationAPIRoutes: RouteCollection {
     func prepareSubmission(_ request: Request, applicant: Applicant) throws -> PreparedSubmission {
         let (body, parts) = try submission(of: request)
         guard let procedure = catalog.procedure(code: body.procedureCode) else { throw HTTPError.notFound }
-        guard (16...128).contains(body.submissionToken.count) else {
+        // In Unicode scalars, as the table's CHECK counts: Swift's characters would let 200 scalars through.
+        guard (16...128).contains(body.submissionToken.unicodeScalars.count) else {
             throw HTTPError(status: 400, code: "invalid_field", message: "submission_token は16〜128文字にしてください。")
         }
         let now = authentication.now()

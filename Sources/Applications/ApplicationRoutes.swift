@@ -205,10 +205,21 @@ struct ApplicationRoutes: RouteCollection {
         let form = try request.form()
         let reference = form["reference"] ?? ""
         let secret = form["guest_secret"] ?? ""
-        guard
-            let application = try workflow.lookUp(
+        let found: StoredApplication?
+        do {
+            found = try workflow.lookUp(
                 reference: reference, secret: secret, origin: request.origin, at: authentication.now())
-        else {
+        } catch let throttled as GuestLookupThrottled {
+            // The form again, with the reason beside the field, as the login page does when it is throttled.
+            var errors = FormErrors()
+            errors.add("reference", throttled.message)
+            var response = ApplicationPages.lookup(
+                errors: errors, reference: reference, csrfToken: visitor.csrfToken, resident: visitor.resident
+            ).response(status: throttled.status)
+            response.headers.append(contentsOf: throttled.headers)
+            return response
+        }
+        guard let application = found else {
             var errors = FormErrors()
             if ReferenceNumber.normalize(reference) == nil {
                 errors.add("reference", "受付番号が正しくありません。8文字の受付番号を、表示されたとおりに入力してください。")
@@ -242,7 +253,9 @@ struct ApplicationRoutes: RouteCollection {
     func withdrawAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let form = try request.form()
         let secret = form["guest_secret"] ?? ""
-        guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret)
+        guard
+            let application = try workflow.guestApplication(
+                reference: form["reference"] ?? "", secret: secret, origin: request.origin, at: authentication.now())
         else { throw HTTPError.notFound }
         if application.status == .withdrawn {
             return try guestStatus(application, secret: secret, visitor: visitor, notice: Self.alreadyWithdrawn)
@@ -255,7 +268,9 @@ struct ApplicationRoutes: RouteCollection {
     func showEditFormAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let form = try request.form()
         let secret = form["guest_secret"] ?? ""
-        guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret),
+        guard
+            let application = try workflow.guestApplication(
+                reference: form["reference"] ?? "", secret: secret, origin: request.origin, at: authentication.now()),
             let reference = application.reference
         else { throw HTTPError.notFound }
         return try editPage(
@@ -269,7 +284,8 @@ struct ApplicationRoutes: RouteCollection {
         let secret = values["guest_secret"]?.first ?? ""
         guard
             let application = try workflow.guestApplication(
-                reference: values["reference"]?.first ?? "", secret: secret),
+                reference: values["reference"]?.first ?? "", secret: secret, origin: request.origin,
+                at: authentication.now()),
             let reference = application.reference
         else { throw HTTPError.notFound }
         if let response = try resubmit(

@@ -129,12 +129,24 @@ extension ApplicationWorkflow {
     public func addCheckedNote(applicationID: Int64, staff: Int64, note: String, origin: RequestOrigin, at now: Date)
         throws
     {
-        let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = note.trimmingCharacters(in: Self.blank)
         guard (1...Self.maximumMessageLength).contains(text.count) else {
             throw ApplicationStepRefused.invalid("メモを\(Self.maximumMessageLength)文字以内で入力してください。")
         }
         try addNote(applicationID: applicationID, staff: staff, note: text, origin: origin, at: now)
     }
+
+    /// What openapi.yaml's "not only spaces" (`pattern: "\\S"`) counts as space, as a validator using Python's
+    /// `re` reads it: Unicode white space and line breaks, and the separators U+001C–U+001F that Foundation's set
+    /// leaves out (schemathesis sent a title of one form feed, which the old trim of spaces alone kept).
+    static let blank = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{1C}\u{1D}\u{1E}\u{1F}"))
+
+    /// Templates word the moves staff make (the table's CHECK agrees): not the resident's own submit
+    /// (`received`) or withdrawal, and not a draft.
+    public static let templateStatusRefused = ApplicationStepRefused.refusedValue(
+        field: "to_status",
+        message: "使う場面（to_status）には、職員が申請を進める状態（"
+            + ApplicationRules.staffMoveTargets.map(\.rawValue).joined(separator: "、") + "）を指定してください。")
 
     /// Creates (id nil) or edits a response template, audited. Callers check the role: supervisors and up.
     @discardableResult
@@ -142,14 +154,17 @@ extension ApplicationWorkflow {
         id: Int64?, title: String, toStatus: ApplicationStatus?, body: String, staff: Int64, origin: RequestOrigin,
         at now: Date
     ) throws -> Int64 {
-        let title = title.trimmingCharacters(in: .whitespaces)
-        let body = body.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(title.count), (1...Self.maximumMessageLength).contains(body.count) else {
+        let title = title.trimmingCharacters(in: Self.blank)
+        let body = body.trimmingCharacters(in: Self.blank)
+        // Counted in Unicode scalars, as the table's CHECK (SQLite's length()) counts them: a title of 100
+        // letters with combining marks is 100 characters to Swift but up to 200 to SQLite.
+        guard (1...100).contains(title.unicodeScalars.count),
+            (1...Self.maximumMessageLength).contains(body.unicodeScalars.count)
+        else {
             throw ApplicationStepRefused.invalid("件名（100文字以内）と本文（2000文字以内）を入力してください。")
         }
-        // Templates word the moves staff make; residents withdraw without one (the table's CHECK agrees).
-        if let toStatus, toStatus == .draft || toStatus == .withdrawn {
-            throw ApplicationStepRefused.invalid("定型文の対象にできない状態です。")
+        if let toStatus, !ApplicationRules.staffMoveTargets.contains(toStatus) {
+            throw Self.templateStatusRefused
         }
         return try database.write { connection in
             if let id, try ApplicationStore.fetchTemplate(id: id, on: connection) == nil {

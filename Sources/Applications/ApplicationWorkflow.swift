@@ -65,12 +65,15 @@ public enum ApplicationStepRefused: HTTPResponseError, Equatable, Sendable {
     case conflict(String)
     /// The request itself breaks a rule (a 要訂正 without a message, a note too long); the text says which.
     case invalid(String)
+    /// A well-formed value the rules refuse (422); the message names the field.
+    case refusedValue(field: String, message: String)
 
     public var status: Int {
         switch self {
         case .notFound: HTTPError.notFound.status
         case .conflict: 409
         case .invalid: 400
+        case .refusedValue: 422
         }
     }
 
@@ -79,13 +82,14 @@ public enum ApplicationStepRefused: HTTPResponseError, Equatable, Sendable {
         case .notFound: HTTPError.notFound.code
         case .conflict: "conflict"
         case .invalid: "bad_request"
+        case .refusedValue: "invalid_field"
         }
     }
 
     public var message: String {
         switch self {
         case .notFound: HTTPError.notFound.message
-        case .conflict(let message), .invalid(let message): message
+        case .conflict(let message), .invalid(let message), .refusedValue(_, let message): message
         }
     }
 }
@@ -95,10 +99,13 @@ public enum ApplicationStepRefused: HTTPResponseError, Equatable, Sendable {
 public struct ApplicationWorkflow: Sendable {
     public let database: Database
     public let catalog: ProcedureCatalog
+    let guestThrottle: GuestLookupThrottle
 
-    public init(database: Database, catalog: ProcedureCatalog) {
+    /// `throttle` is login's policy (`IdentitySettings.throttle`): the guest lookup grows its delays the same way.
+    public init(database: Database, catalog: ProcedureCatalog, throttle: ThrottlePolicy = ThrottlePolicy()) {
         self.database = database
         self.catalog = catalog
+        self.guestThrottle = GuestLookupThrottle(policy: throttle)
     }
 
     // MARK: Resident side
@@ -305,16 +312,17 @@ public struct ApplicationWorkflow: Sendable {
     }
 
     /// A guest's lookup by reference and secret. Nil for any mismatch, without saying which part was wrong.
-    /// A successful lookup is a usage event and an audited read.
+    /// A successful lookup is a usage event and an audited read. Throws `GuestLookupThrottled` (429) while
+    /// the reference or the caller's address is locked after repeated mismatches.
     public func lookUp(reference: String, secret: String, origin: RequestOrigin, at now: Date) throws
         -> StoredApplication?
     {
-        guard let reference = ReferenceNumber.normalize(reference) else { return nil }
-        let candidate = try database.read { try ApplicationStore.fetchApplication(reference: reference, on: $0) }
-        guard let application = candidate, let hash = application.guestSecretHash, application.purgedAt == nil,
-            GuestSecret.matches(secret, hash: hash)
+        guard
+            let (application, keys) = try checkGuestSecret(
+                reference: reference, secret: secret, allowPurged: false, origin: origin, at: now)
         else { return nil }
         try database.write { connection in
+            try guestThrottle.recordSuccess(keys, on: connection)
             try recordUsage("looked_up", channel: .web, of: application, at: now, on: connection)
             try AuditLog.append(audit(.guest, "application.read", application.id, origin), at: now, on: connection)
         }
@@ -322,14 +330,35 @@ public struct ApplicationWorkflow: Sendable {
     }
 
     /// The guest-owned application for a reference and secret, without recording a lookup (for the actions
-    /// on the lookup page, which record their own event).
-    public func guestApplication(reference: String, secret: String) throws -> StoredApplication? {
-        guard let reference = ReferenceNumber.normalize(reference) else { return nil }
-        let candidate = try database.read { try ApplicationStore.fetchApplication(reference: reference, on: $0) }
+    /// on the lookup page, which record their own event). Throttled like `lookUp`: each action re-checks the
+    /// secret, so it would otherwise be a way round the lookup's throttle.
+    public func guestApplication(reference: String, secret: String, origin: RequestOrigin, at now: Date) throws
+        -> StoredApplication?
+    {
+        try checkGuestSecret(reference: reference, secret: secret, allowPurged: true, origin: origin, at: now)?.0
+    }
+
+    /// The application whose guest secret `secret` is, after the throttle check; a mismatch counts against
+    /// the reference and the address.
+    func checkGuestSecret(
+        reference: String, secret: String, allowPurged: Bool, origin: RequestOrigin, at now: Date
+    ) throws -> (StoredApplication, GuestLookupThrottle.Keys)? {
+        let normalized = ReferenceNumber.normalize(reference)
+        let keys = GuestLookupThrottle.keys(normalizedReference: normalized, origin: origin)
+        let (lockedUntil, candidate) = try database.read { connection in
+            (
+                try guestThrottle.lockedUntil(keys, now: now, on: connection),
+                try normalized.flatMap { try ApplicationStore.fetchApplication(reference: $0, on: connection) }
+            )
+        }
+        if let lockedUntil { throw GuestLookupThrottled(lockedUntil: lockedUntil, now: now) }
         guard let application = candidate, let hash = application.guestSecretHash,
-            GuestSecret.matches(secret, hash: hash)
-        else { return nil }
-        return application
+            allowPurged || application.purgedAt == nil, GuestSecret.matches(secret, hash: hash)
+        else {
+            try database.write { try guestThrottle.recordFailure(keys, at: now, on: $0) }
+            return nil
+        }
+        return (application, keys)
     }
 
     // MARK: Staff side

@@ -17,7 +17,8 @@ public struct ApplicationsModule: ServiceModule {
     /// Loads `Schemas/procedures`; a bad definition stops start-up with a `CatalogError` naming file and field.
     public init(database: Database, schemasDirectory: URL, authentication: Authentication) throws {
         self.workflow = ApplicationWorkflow(
-            database: database, catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory))
+            database: database, catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory),
+            throttle: authentication.settings.throttle)
         self.authentication = authentication
         self.published = try PublishedCatalog(workflow.catalog)
     }

@@ -81,6 +81,13 @@ struct StaffQueueAPIRoutes: RouteCollection {
             throw HTTPError.badRequest(
                 "絞り込みの指定が正しくありません（\(query.invalid.joined(separator: ", "))）。", code: "invalid_query")
         }
+        guard query.outOfRange.isEmpty else {
+            let range = StaffQueueQuery.olderThanDaysRange
+            throw HTTPError(
+                status: 422, code: "out_of_range",
+                message:
+                    "\(query.outOfRange.joined(separator: ", ")) は\(range.lowerBound)〜\(range.upperBound)の範囲で指定してください。")
+        }
         let now = authentication.now()
         let items = try database.read { try ApplicationStore.fetchQueue(query.filter, now: now, on: $0) }
         return try .json(["applications": items.map { StaffQueueItemJSON($0, catalog: catalog, now: now) }])
@@ -209,7 +216,7 @@ struct StaffQueueAPIRoutes: RouteCollection {
         var toStatus: ApplicationStatus?
         if let text = body.toStatus {
             guard let status = ApplicationStatus(rawValue: text) else {
-                throw HTTPError.badRequest("to_status が正しくありません。", code: "invalid_field")
+                throw ApplicationWorkflow.templateStatusRefused
             }
             toStatus = status
         }

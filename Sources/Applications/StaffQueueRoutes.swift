@@ -307,6 +307,10 @@ struct StaffQueueQuery {
     /// Names of parameters whose value was not understood. The console ignores them, as any search form
     /// would; the API answers 400 so a typo is not silently read as "everything".
     var invalid: [String] = []
+    /// Names of parameters whose number was understood but lies outside its range (the API answers 422).
+    var outOfRange: [String] = []
+
+    static let olderThanDaysRange = 0...3650
 
     init(_ request: Request, staff: AuthenticatedStaff, catalog: ProcedureCatalog) {
         departmentChoice = request.query("department") ?? staff.department.rawValue
@@ -318,19 +322,30 @@ struct StaffQueueQuery {
             filter.procedureCode = catalog.procedure(code: code)?.code
             if filter.procedureCode == nil { invalid.append("procedure") }
         }
-        if let status = request.query("status"), !status.isEmpty {
+        // An empty status, older_than_days or mine is "not understood" too: the console's form sends empty values
+        // for "not chosen" and ignores `invalid`, but an API client that sent `status=` gets a 400, not the open
+        // applications it did not ask for (schemathesis sent `?mine=&status=` and got a 200).
+        if let status = request.query("status") {
             filter.status = ApplicationStatus(rawValue: status).flatMap {
                 ApplicationStatus.submitted.contains($0) ? $0 : nil
             }
             if filter.status == nil { invalid.append("status") }
         }
-        if let days = request.query("older_than_days"), !days.isEmpty {
-            // Ten years covers every retention period; more would only overflow the date arithmetic.
-            filter.olderThanDays = Int(days).map { max(0, min($0, 3650)) }
-            if filter.olderThanDays == nil { invalid.append("older_than_days") }
+        if let days = request.query("older_than_days") {
+            // Ten years covers every retention period; more would only overflow the date arithmetic. Out of range
+            // is refused rather than clamped, so a client never gets a list filtered by a number it did not send.
+            if let value = Int(days) {
+                if Self.olderThanDaysRange.contains(value) {
+                    filter.olderThanDays = value
+                } else {
+                    outOfRange.append("older_than_days")
+                }
+            } else {
+                invalid.append("older_than_days")
+            }
         }
         switch request.query("mine") {
-        case nil, "", "0", "false": break
+        case nil, "0", "false": break
         case "1", "true":
             mine = true
             filter.assignedStaffID = staff.id
