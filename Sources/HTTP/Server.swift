@@ -51,13 +51,13 @@ public final class Server: @unchecked Sendable {
     let logger: Logger
     let errorRenderer: ErrorRenderer
 
-    // `daemon`, `boundPort` and `quiescedListener` are guarded by `condition`, which shutdown also waits on for
+    // `daemon`, `boundPort` and `acceptor` are guarded by `condition`, which shutdown also waits on for
     // in-flight requests.
     private let condition = NSCondition()
     private var daemon: OpaquePointer?
     private var boundPort = 0
-    /// The listening socket after `stopAccepting`, ours to close once the daemon has stopped.
-    private var quiescedListener: Int32?
+    /// Owns the listening socket; libmicrohttpd has none of its own (see `ConnectionAcceptor`).
+    private var acceptor: ConnectionAcceptor?
     // Read on every request, so atomics rather than the lock.
     private let draining = Atomic<Bool>(false)
     private let blockingPool: BlockingWorkPool
@@ -83,6 +83,12 @@ public final class Server: @unchecked Sendable {
 
     /// The port actually bound: differs from the configured one when that was 0.
     public var port: Int { condition.withLock { boundPort } }
+
+    /// libmicrohttpd's own listening socket: -1 while the server runs, because `ConnectionAcceptor` owns the
+    /// only one, and with none libmicrohttpd never has to be quiesced (what used to abort the process).
+    var daemonListeningDescriptor: Int32 {
+        condition.withLock { daemon.map { madoguchi_mhd_listen_descriptor($0) } ?? -1 }
+    }
 
     /// True once shutdown has begun; `/readyz` reports it so a load balancer stops sending traffic.
     public var isDraining: Bool { draining.load(ordering: .sequentiallyConsistent) }
@@ -112,8 +118,11 @@ public final class Server: @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         // TURBO: try reads and writes on the non-blocking sockets before asking epoll; documented as safe, and
         // it saves a system call on most keep-alive requests.
+        // NO_LISTEN_SOCKET and ITC: `ConnectionAcceptor` accepts and adds each connection, and the ITC wakes the
+        // polling thread that receives it.
         let flags =
             MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_TURBO.rawValue
+            | MHD_USE_NO_LISTEN_SOCKET.rawValue | MHD_USE_ITC.rawValue
         // MHD_start_daemon is variadic; its va_list twin takes the options. Integer widths follow the C
         // signature of each option: unsigned int -> UInt32, size_t -> Int, MHD_socket -> Int32.
         let started: OpaquePointer? = withVaList([
@@ -121,7 +130,6 @@ public final class Server: @unchecked Sendable {
             MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(configuration.connectionTimeoutSeconds),
             MHD_OPTION.CONNECTION_MEMORY_LIMIT.rawValue, configuration.connectionMemoryLimit,
             MHD_OPTION.THREAD_POOL_SIZE.rawValue, UInt32(configuration.workerThreads),
-            MHD_OPTION.LISTEN_SOCKET.rawValue, socket.descriptor,
             MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self),
             OpaquePointer(context),
             MHD_OPTION.URI_LOG_CALLBACK.rawValue, unsafeBitCast(requestLineParsed, to: OpaquePointer.self),
@@ -134,11 +142,16 @@ public final class Server: @unchecked Sendable {
             close(socket.descriptor)
             throw ServerStartError(reason: "libmicrohttpd refused to start on \(socket.host):\(socket.port)")
         }
+        let acceptor = ConnectionAcceptor(
+            listener: socket.descriptor, daemon: started, connectionLimit: configuration.connectionLimit,
+            logger: logger)
         condition.withLock {
             daemon = started
             boundPort = socket.port
+            self.acceptor = acceptor
         }
         draining.store(false, ordering: .sequentiallyConsistent)
+        acceptor.start()
         blockingPool.start()
         logger.info("listening", ["address": .string(socket.host), "port": .int(socket.port)])
     }
@@ -147,20 +160,15 @@ public final class Server: @unchecked Sendable {
     /// responses carry `Connection: close`. The first step of `shutdown()`; exposed so tests can observe it.
     public func stopAccepting() {
         condition.lock()
-        guard let daemon, !draining.load(ordering: .sequentiallyConsistent) else {
+        guard daemon != nil, let acceptor else {
             condition.unlock()
             return
         }
         draining.store(true, ordering: .sequentiallyConsistent)
         condition.unlock()
-        let listener = MHD_quiesce_daemon(daemon)
-        guard listener >= 0 else { return }
-        // The polling threads take the socket out of their epoll sets a moment later, and libmicrohttpd aborts
-        // the process if it is already closed by then (its manual: not before MHD_stop_daemon). shutdown(2)
-        // stops a listening socket on Linux: new connections are refused now, and the descriptor stays valid
-        // until `shutdown()` closes it after stopping the daemon.
-        _ = Glibc.shutdown(listener, Int32(SHUT_RDWR))
-        condition.withLock { quiescedListener = listener }
+        // Every caller waits here until the accepting thread is gone (a second caller too, so `shutdown` can
+        // never stop the daemon while a connection is still being added to it).
+        acceptor.stop()
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to the grace period), then closes
@@ -184,10 +192,7 @@ public final class Server: @unchecked Sendable {
             resumeAbandonedConnections()
         }
         MHD_stop_daemon(daemon)
-        if let listener = condition.withLock({ quiescedListener }) {
-            close(listener)
-            condition.withLock { quiescedListener = nil }
-        }
+        condition.withLock { acceptor = nil }
         // A handler stuck past the grace period must not hold the process forever.
         blockingPool.stop(waitingAtMost: min(5, configuration.shutdownGraceSeconds))
         logger.info("stopped")
