@@ -103,7 +103,9 @@ struct RequestLimitsTests {
     /// libmicrohttpd decodes only chunked; with any other coding it read the body until the idle timeout.
     @Test func unknownTransferEncoding_gets501_atOnce() throws {
         let live = try LiveServer(routes: limitRoutes())
-        for coding in ["gzip", "gzip, chunked", "identity", "chunked, chunked"] {
+        // "chunked " and "chunked\t": libmicrohttpd trims no trailing whitespace, so it does not decode them as
+        // chunked either (the hostile-HTTP fuzz found these hanging until the idle timeout).
+        for coding in ["gzip", "gzip, chunked", "identity", "chunked, chunked", "chunked ", "chunked\t"] {
             let request =
                 "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nTransfer-Encoding: \(coding)\r\n\r\n"
                 + "3\r\nabc\r\n0\r\n\r\n"
