@@ -643,7 +643,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--clients", type=int, default=4, help="threads sending cases at once")
+    parser.add_argument("--clients", type=int, default=8, help="threads sending cases at once")
     parser.add_argument("--only", type=int, help="send only the case with this index (to replay a finding)")
     arguments = parser.parse_args()
     if arguments.cases < 1 or arguments.clients < 1:
