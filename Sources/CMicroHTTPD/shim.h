@@ -17,4 +17,16 @@ static inline const struct sockaddr *madoguchi_mhd_client_address(struct MHD_Con
     return info == NULL ? NULL : info->client_addr;
 }
 
+// MHD_get_daemon_info is variadic too; the acceptor asks how many connections the daemon holds.
+static inline unsigned int madoguchi_mhd_current_connections(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info == NULL ? 0 : info->num_connections;
+}
+
+// -1 when libmicrohttpd holds no listening socket of its own (MHD_USE_NO_LISTEN_SOCKET).
+static inline int madoguchi_mhd_listen_descriptor(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    return info == NULL ? -1 : info->listen_fd;
+}
+
 #endif

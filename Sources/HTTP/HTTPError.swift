@@ -56,6 +56,16 @@ public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible {
             status: 415, code: "unsupported_media_type", message: "送信形式が正しくありません（\(expected) で送信してください）。")
     }
 
+    /// Several Content-Length fields that disagree: the body's end is ambiguous, so the connection closes too.
+    static let conflictingContentLength = HTTPError(
+        status: 400, code: "conflicting_content_length",
+        message: "送信内容の長さの指定が矛盾しています。もう一度お試しください。", headers: [("Connection", "close")])
+
+    /// A transfer coding other than chunked: the body cannot be read, so the connection closes too.
+    static let unsupportedTransferEncoding = HTTPError(
+        status: 501, code: "unsupported_transfer_encoding",
+        message: "この送信方式には対応していません。", headers: [("Connection", "close")])
+
     public static let internalError = HTTPError(
         status: 500, code: "internal_error",
         message: "申し訳ありません。システムで問題が発生しました。時間をおいてもう一度お試しください。")

@@ -4,9 +4,9 @@ import Foundation
     import Glibc
 #endif
 
-/// A bound, listening TCP socket. We bind it ourselves and hand it to libmicrohttpd so that port 0 works
-/// (tests ask the kernel for a free port, then read it back with getsockname) and so that errors name the
-/// address that failed.
+/// A bound, listening TCP socket. We bind it ourselves so that port 0 works (tests ask the kernel for a free
+/// port, then read it back with getsockname) and so that errors name the address that failed;
+/// `ConnectionAcceptor` accepts on it and hands the connections to libmicrohttpd.
 struct ListeningSocket {
     let descriptor: Int32
     let host: String
@@ -55,7 +55,7 @@ struct ListeningSocket {
             close(descriptor)
             throw BindError(address: address, reason: reason)
         }
-        // Several pool threads poll this socket; non-blocking accept keeps a losing thread from hanging.
+        // The acceptor accepts until EAGAIN after each poll, so one wake-up takes a whole burst of connections.
         let flags = fcntl(descriptor, F_GETFL)
         _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
         var storage = sockaddr_storage()

@@ -5,7 +5,7 @@ public struct Request: Sendable {
     public let method: String
     /// The decoded path, without the query string. Never logged: it may carry identifiers.
     public let path: String
-    /// Query arguments in order of appearance, decoded by libmicrohttpd.
+    /// Query arguments in order of appearance, decoded by `QueryString` (as libmicrohttpd decoded them).
     public let queryItems: [(name: String, value: String)]
     public let headers: HTTPHeaders
     public let body: Data

@@ -6,8 +6,11 @@ import Synchronization
 /// The HTTP listener, over GNU libmicrohttpd: an internal epoll thread pool parses requests and calls handlers.
 ///
 /// Request lifecycle, in libmicrohttpd's terms (https://www.gnu.org/software/libmicrohttpd/manual/):
-/// 1. first access-handler call (headers only): match the route, check `Content-Length` against the route's
-///    limit and answer 413 at once if it is too large, before a byte of body is read;
+/// 0. the URI log callback (request line only): the exchange begins, and takes the query string away from
+///    libmicrohttpd, whose per-argument records would exhaust the connection's memory pool;
+/// 1. first access-handler call (headers only): match the route, refuse framing the server cannot trust
+///    (conflicting `Content-Length`: 400, a transfer coding other than chunked: 501), check `Content-Length`
+///    against the route's limit and answer 413 at once if it is too large, before a byte of body is read;
 /// 2. further calls hand over body chunks, appended up to the limit;
 /// 3. the last call (no more data) runs the handler and queues the response. Replying here, never on the
 ///    first call, keeps the connection alive for the next request. Routes that block (writes waiting for
@@ -52,13 +55,13 @@ public final class Server: @unchecked Sendable {
     let logger: Logger
     let errorRenderer: ErrorRenderer
 
-    // `daemon`, `boundPort` and `quiescedListener` are guarded by `condition`, which shutdown also waits on for
+    // `daemon`, `boundPort` and `acceptor` are guarded by `condition`, which shutdown also waits on for
     // in-flight requests.
     private let condition = NSCondition()
     private var daemon: OpaquePointer?
     private var boundPort = 0
-    /// The listening socket after `stopAccepting`, ours to close once the daemon has stopped.
-    private var quiescedListener: Int32?
+    /// Owns the listening socket; libmicrohttpd has none of its own (see `ConnectionAcceptor`).
+    private var acceptor: ConnectionAcceptor?
     // Read on every request, so atomics rather than the lock.
     private let draining = Atomic<Bool>(false)
     private let blockingPool: BlockingWorkPool
@@ -88,6 +91,12 @@ public final class Server: @unchecked Sendable {
     /// The port actually bound: differs from the configured one when that was 0.
     public var port: Int { condition.withLock { boundPort } }
 
+    /// libmicrohttpd's own listening socket: -1 while the server runs, because `ConnectionAcceptor` owns the
+    /// only one, and with none libmicrohttpd never has to be quiesced (what used to abort the process).
+    var daemonListeningDescriptor: Int32 {
+        condition.withLock { daemon.map { madoguchi_mhd_listen_descriptor($0) } ?? -1 }
+    }
+
     /// True once shutdown has begun; `/readyz` reports it so a load balancer stops sending traffic.
     public var isDraining: Bool { draining.load(ordering: .sequentiallyConsistent) }
 
@@ -100,6 +109,13 @@ public final class Server: @unchecked Sendable {
                 connection: connection!, url: url!, method: method!, uploadData: uploadData,
                 uploadSize: uploadSize!, requestContext: requestContext!)
         }
+        // Called once the request line is parsed, before libmicrohttpd splits the query into its memory pool;
+        // what it returns is the request context the access handler receives.
+        let requestLineParsed:
+            @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) ->
+                UnsafeMutableRawPointer? = { _, uri, _ in
+                    Unmanaged.passRetained(Exchange(requestTarget: uri)).toOpaque()
+                }
         let completed: MHD_RequestCompletedCallback = { context, _, requestContext, _ in
             guard let context, let pointer = requestContext?.pointee else { return }
             let server = Unmanaged<Server>.fromOpaque(context).takeUnretainedValue()
@@ -109,8 +125,11 @@ public final class Server: @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         // TURBO: try reads and writes on the non-blocking sockets before asking epoll; documented as safe, and
         // it saves a system call on most keep-alive requests.
+        // NO_LISTEN_SOCKET and ITC: `ConnectionAcceptor` accepts and adds each connection, and the ITC wakes the
+        // polling thread that receives it.
         let flags =
             MHD_USE_EPOLL_INTERNAL_THREAD.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_TURBO.rawValue
+            | MHD_USE_NO_LISTEN_SOCKET.rawValue | MHD_USE_ITC.rawValue
         // MHD_start_daemon is variadic; its va_list twin takes the options. Integer widths follow the C
         // signature of each option: unsigned int -> UInt32, size_t -> Int, MHD_socket -> Int32.
         let started: OpaquePointer? = withVaList([
@@ -118,8 +137,9 @@ public final class Server: @unchecked Sendable {
             MHD_OPTION.CONNECTION_TIMEOUT.rawValue, UInt32(configuration.connectionTimeoutSeconds),
             MHD_OPTION.CONNECTION_MEMORY_LIMIT.rawValue, configuration.connectionMemoryLimit,
             MHD_OPTION.THREAD_POOL_SIZE.rawValue, UInt32(configuration.workerThreads),
-            MHD_OPTION.LISTEN_SOCKET.rawValue, socket.descriptor,
             MHD_OPTION.NOTIFY_COMPLETED.rawValue, unsafeBitCast(completed, to: OpaquePointer.self),
+            OpaquePointer(context),
+            MHD_OPTION.URI_LOG_CALLBACK.rawValue, unsafeBitCast(requestLineParsed, to: OpaquePointer.self),
             OpaquePointer(context),
             MHD_OPTION.END.rawValue,
         ]) { arguments in
@@ -129,11 +149,16 @@ public final class Server: @unchecked Sendable {
             close(socket.descriptor)
             throw ServerStartError(reason: "libmicrohttpd refused to start on \(socket.host):\(socket.port)")
         }
+        let acceptor = ConnectionAcceptor(
+            listener: socket.descriptor, daemon: started, connectionLimit: configuration.connectionLimit,
+            logger: logger)
         condition.withLock {
             daemon = started
             boundPort = socket.port
+            self.acceptor = acceptor
         }
         draining.store(false, ordering: .sequentiallyConsistent)
+        acceptor.start()
         blockingPool.start()
         logger.info("listening", ["address": .string(socket.host), "port": .int(socket.port)])
     }
@@ -142,20 +167,15 @@ public final class Server: @unchecked Sendable {
     /// responses carry `Connection: close`. The first step of `shutdown()`; exposed so tests can observe it.
     public func stopAccepting() {
         condition.lock()
-        guard let daemon, !draining.load(ordering: .sequentiallyConsistent) else {
+        guard daemon != nil, let acceptor else {
             condition.unlock()
             return
         }
         draining.store(true, ordering: .sequentiallyConsistent)
         condition.unlock()
-        let listener = MHD_quiesce_daemon(daemon)
-        guard listener >= 0 else { return }
-        // The polling threads take the socket out of their epoll sets a moment later, and libmicrohttpd aborts
-        // the process if it is already closed by then (its manual: not before MHD_stop_daemon). shutdown(2)
-        // stops a listening socket on Linux: new connections are refused now, and the descriptor stays valid
-        // until `shutdown()` closes it after stopping the daemon.
-        _ = Glibc.shutdown(listener, Int32(SHUT_RDWR))
-        condition.withLock { quiescedListener = listener }
+        // Every caller waits here until the accepting thread is gone (a second caller too, so `shutdown` can
+        // never stop the daemon while a connection is still being added to it).
+        acceptor.stop()
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to the grace period), then closes
@@ -179,10 +199,7 @@ public final class Server: @unchecked Sendable {
             resumeAbandonedConnections()
         }
         MHD_stop_daemon(daemon)
-        if let listener = condition.withLock({ quiescedListener }) {
-            close(listener)
-            condition.withLock { quiescedListener = nil }
-        }
+        condition.withLock { acceptor = nil }
         // A handler stuck past the grace period must not hold the process forever.
         blockingPool.stop(waitingAtMost: min(5, configuration.shutdownGraceSeconds))
         logger.info("stopped")
@@ -212,10 +229,18 @@ public final class Server: @unchecked Sendable {
         requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     ) -> MHD_Result {
         guard let pointer = requestContext.pointee else {
-            let exchange = begin(connection: connection, url: url, method: method)
-            requestContext.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            // The URI log callback always sets a context; this is only a safety net.
+            requestContext.pointee = Unmanaged.passRetained(Exchange(requestTarget: nil)).toOpaque()
+            return access(
+                connection: connection, url: url, method: method, uploadData: uploadData, uploadSize: uploadSize,
+                requestContext: requestContext)
+        }
+        let exchange = Unmanaged<Exchange>.fromOpaque(pointer).takeUnretainedValue()
+        if !exchange.hasBegun {
+            begin(exchange, connection: connection, url: url, method: method)
+            // Answering now makes libmicrohttpd close the connection instead of reading the body.
+            if let refusal = exchange.framingRefusal { return respond(exchange, connection, error: refusal) }
             if let declared = exchange.declaredLength, declared > exchange.bodyLimit {
-                // Answering now makes libmicrohttpd close the connection instead of reading the body.
                 return respond(exchange, connection, error: HTTPError.payloadTooLarge(limit: exchange.bodyLimit))
             }
             if !reserveBodyMemory(exchange) {
@@ -223,7 +248,6 @@ public final class Server: @unchecked Sendable {
             }
             return .YES
         }
-        let exchange = Unmanaged<Exchange>.fromOpaque(pointer).takeUnretainedValue()
         if let deferred = exchange.pendingDeferred {
             // Back from deferred work: render its result here, on a polling thread.
             exchange.pendingDeferred = nil
@@ -308,7 +332,9 @@ public final class Server: @unchecked Sendable {
         return respondToHandler(exchange, request) { try deferred.response() }
     }
 
-    private func begin(connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> Exchange {
+    private func begin(
+        _ exchange: Exchange, connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>
+    ) {
         metrics.started()
         let methodText = String(cString: method)
         let path = String(cString: url)
@@ -326,16 +352,28 @@ public final class Server: @unchecked Sendable {
             let label = Self.standardMethods.contains(methodText) ? methodText : "other"
             series = metrics.series(method: label, route: Exchange.unmatchedRouteLabel)
         }
-        let exchange = Exchange(
+        exchange.begin(
             method: methodText, path: path, headers: headers,
             requestID: requestID(forwarded: headers["x-request-id"]), match: match, series: series)
         if case .found(let route, _) = match {
             exchange.bodyLimit = route.maximumBodyBytes
             exchange.routeLabel = route.pattern
         }
-        if let length = headers["content-length"].flatMap({ Int($0) }) {
-            exchange.declaredLength = length
-            if length <= exchange.bodyLimit { exchange.body.reserveCapacity(length) }
+        if let field = headers["content-length"] {
+            if let length = Int(field) ?? Self.agreedContentLength(field) {
+                exchange.declaredLength = length
+                if length <= exchange.bodyLimit { exchange.body.reserveCapacity(length) }
+            } else if field.utf8.contains(UInt8(ascii: ",")) {
+                // Several Content-Length fields (joined with ", ") that disagree. libmicrohttpd would frame the
+                // body by the first; a proxy in front may have used another. RFC 9112 §6.3: 400 and close.
+                // A single unparseable value is left to libmicrohttpd, which answers 400 before this call.
+                exchange.framingRefusal = HTTPError.conflictingContentLength
+            }
+        }
+        if let coding = headers["transfer-encoding"], !Self.isChunked(coding) {
+            // libmicrohttpd decodes only chunked; any other coding it would read until the connection closes.
+            // RFC 9112 §6.1: a server that does not understand a transfer coding answers 501.
+            exchange.framingRefusal = HTTPError.unsupportedTransferEncoding
         }
         let peer = SocketAddressText.describe(madoguchi_mhd_client_address(connection))
         exchange.clientAddress = peer
@@ -344,14 +382,35 @@ public final class Server: @unchecked Sendable {
         {
             exchange.clientAddress = forwarded.trimmingCharacters(in: .whitespaces)
         }
-        return exchange
+    }
+
+    /// The length that every one of several Content-Length values (`"42, 42"`) agrees on; nil when they
+    /// differ or one is not a length. RFC 9110 §8.6 lets a recipient accept identical duplicates, and
+    /// libmicrohttpd, framing by the first, then frames as every sender meant.
+    private static func agreedContentLength(_ field: String) -> Int? {
+        var agreed: Int?
+        for value in field.split(separator: ",", omittingEmptySubsequences: false) {
+            let digits = value.trimmingCharacters(in: [" ", "\t"])
+            guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }), let length = Int(digits),
+                agreed == nil || agreed == length
+            else { return nil }
+            agreed = length
+        }
+        return agreed
+    }
+
+    /// Exactly libmicrohttpd's own test (a case-insensitive "chunked", its leading whitespace already skipped):
+    /// it frames any other value, even "chunked " with trailing whitespace, as a body that ends when the
+    /// connection closes, so such a request hung until the idle timeout (the hostile-HTTP fuzz found it).
+    private static func isChunked(_ coding: String) -> Bool {
+        ASCII.equalsIgnoringCase(coding, lowercased: "chunked")
     }
 
     /// Reads what the handler needs from the connection; only valid on the libmicrohttpd thread.
     private func makeRequest(_ exchange: Exchange, _ connection: OpaquePointer) -> Request {
         var request = Request(
             method: exchange.method, path: exchange.path,
-            queryItems: Self.arguments(of: connection), headers: exchange.headers, body: exchange.body,
+            queryItems: exchange.rawQuery.map(QueryString.items) ?? [], headers: exchange.headers, body: exchange.body,
             clientAddress: exchange.clientAddress, requestID: exchange.requestID, receivedAt: exchange.receivedAt)
         if case .found(let route, let parameters) = exchange.match {
             request.routePattern = route.pattern
@@ -463,9 +522,11 @@ public final class Server: @unchecked Sendable {
 
     private func complete(_ exchange: Exchange) {
         releaseBodyMemory(exchange)
+        // A request line whose headers libmicrohttpd refused itself (431) never reached the access handler.
+        guard let series = exchange.series else { return }
         let nanoseconds = DispatchTime.now().uptimeNanoseconds - exchange.startedAt
         let status = exchange.status == 0 ? 499 : exchange.status
-        let remaining = metrics.finished(exchange.series, status: status, nanoseconds: nanoseconds)
+        let remaining = metrics.finished(series, status: status, nanoseconds: nanoseconds)
         if logger.isEnabled(.info) {
             let seconds = Double(nanoseconds) / 1e9
             logger.info(
@@ -500,20 +561,6 @@ public final class Server: @unchecked Sendable {
             MHD_get_connection_values(connection, .HEADER_KIND, iterator, $0)
         }
         return headers
-    }
-
-    private static func arguments(of connection: OpaquePointer) -> [(name: String, value: String)] {
-        var items: [(name: String, value: String)] = []
-        let iterator: MHD_KeyValueIterator = { context, _, key, value in
-            guard let context, let key else { return .YES }
-            let items = context.assumingMemoryBound(to: [(name: String, value: String)].self)
-            items.pointee.append((String(cString: key), value.map { String(cString: $0) } ?? ""))
-            return .YES
-        }
-        _ = withUnsafeMutablePointer(to: &items) {
-            MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, iterator, $0)
-        }
-        return items
     }
 
     /// Keeps nginx's `$request_id` when it looks like one, so a request can be followed across both logs.
@@ -618,16 +665,22 @@ public struct ServerStartError: Error, CustomStringConvertible {
 /// polling thread, or — while the connection is suspended — the blocking-pool thread running its handler.
 /// Suspend and resume order those accesses.
 final class Exchange: @unchecked Sendable {
-    let method: String
-    let path: String
-    let headers: HTTPHeaders
-    let requestID: String
+    private(set) var method = ""
+    private(set) var path = ""
+    private(set) var headers = HTTPHeaders()
+    private(set) var requestID = ""
+    /// What followed `?` in the request line, undecoded; nil without one.
+    let rawQuery: String?
     let startedAt = DispatchTime.now().uptimeNanoseconds
     let receivedAt = Date()
     static let unmatchedRouteLabel = "unmatched"
 
-    let match: Router.Match
-    let series: HTTPMetrics.Series
+    private(set) var match = Router.Match.notFound
+    /// Set by `begin` on the first access-handler call, with the headers; nil until then.
+    private(set) var series: HTTPMetrics.Series?
+    var hasBegun: Bool { series != nil }
+    /// Why the request's framing cannot be trusted; answered on the first call, before any body is read.
+    var framingRefusal: HTTPError?
     var routeLabel = Exchange.unmatchedRouteLabel
     var bodyLimit = Routes.defaultBodyLimit
     var declaredLength: Int?
@@ -649,7 +702,21 @@ final class Exchange: @unchecked Sendable {
     var status = 0
     var responseBytes = 0
 
-    init(
+    /// Called with the raw request target (`/path?query`) before libmicrohttpd parses the query. It keeps the
+    /// query and ends the string right after the `?`: libmicrohttpd then finds an empty query and stores no
+    /// argument records in the connection's pool (`QueryString` decodes them instead). The target lies in
+    /// libmicrohttpd's writable read buffer; it cuts the `?` itself next, and it unescapes the path only up
+    /// to that point.
+    init(requestTarget target: UnsafePointer<CChar>?) {
+        guard let target, let mark = strchr(target, Int32(UInt8(ascii: "?"))) else {
+            rawQuery = nil
+            return
+        }
+        rawQuery = String(cString: mark + 1)
+        UnsafeMutablePointer(mutating: mark + 1).pointee = 0
+    }
+
+    func begin(
         method: String, path: String, headers: HTTPHeaders, requestID: String, match: Router.Match,
         series: HTTPMetrics.Series
     ) {

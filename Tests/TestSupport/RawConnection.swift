@@ -50,6 +50,29 @@ public final class RawConnection {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// The status code of the response whose head arrives within `seconds`; nil when the peer closes first
+    /// (or resets the connection) or nothing arrives in time. Unlike `readAll`, it returns as soon as the
+    /// status line is in, so it also works on a connection the server keeps alive.
+    public func readStatus(within seconds: Double) -> Int? {
+        let deadline = Date().addingTimeInterval(seconds)
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.contains(10) {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return nil }
+            var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, Int32(remaining * 1000) + 1) > 0 else { return nil }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { return nil }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        // "HTTP/1.1 431 Request Header Fields Too Large"
+        let line = String(decoding: received.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
+        let fields = line.split(separator: " ")
+        guard fields.count >= 2, fields[0].hasPrefix("HTTP/") else { return nil }
+        return Int(fields[1])
+    }
+
     /// True when connecting to `port` is refused, i.e. nothing listens there any more.
     public static func isRefused(port: Int) -> Bool {
         (try? RawConnection(port: port)) == nil
