@@ -236,7 +236,9 @@ struct ApplicationRoutes: RouteCollection {
     func confirmWithdrawalAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let form = try request.form()
         let secret = form["guest_secret"] ?? ""
-        guard let application = try workflow.guestApplication(reference: form["reference"] ?? "", secret: secret)
+        guard
+            let application = try workflow.guestApplication(
+                reference: form["reference"] ?? "", secret: secret, origin: request.origin, at: authentication.now())
         else { throw HTTPError.notFound }
         guard ApplicationRules.residentMayWithdraw(application.status) else {
             return try guestStatus(
