@@ -61,6 +61,8 @@ test: deps python-deps
 	$(PROOF) Tests/Proof/kill9_loop.py --rounds 5 --clients 200 --seed 1
 	$(PROOF) Tests/Proof/backup_drill.py --backups 3 --clients 100 --seed 1
 	$(PROOF) Tests/Proof/full_disk.py ci --allow-skip
+	$(PROOF) Tests/Proof/hostile_http.py --cases 2000 --seed 1
+	$(PROOF) Tests/Proof/conformance.py ci
 
 # The same checks at full size; about half an hour on two cores. Figures go into docs/PROOF.md by hand.
 proof: deps
@@ -68,6 +70,8 @@ proof: deps
 	$(PROOF) Tests/Proof/kill9_loop.py --rounds 50 --clients 200 --seed 1
 	$(PROOF) Tests/Proof/backup_drill.py --backups 20 --clients 100 --seed 1
 	$(PROOF) Tests/Proof/full_disk.py proof
+	$(PROOF) Tests/Proof/hostile_http.py --cases 50000 --seed 1
+	$(PROOF) Tests/Proof/conformance.py proof
 
 # bench/run exits 2 when a target ratio is missed; the table is still written, and line-send still runs.
 bench: deps
