@@ -233,13 +233,20 @@ struct ApplicationRoutes: RouteCollection {
         return try guestStatus(application, secret: secret, visitor: visitor)
     }
 
+    /// The application a guest's form names by reference and secret, checked through the lookup throttle; 404
+    /// otherwise. Every guest action button goes through it, so none is a way round the throttle.
+    func guestApplication(reference: String?, secret: String, request: Request) throws -> StoredApplication {
+        guard
+            let application = try workflow.guestApplication(
+                reference: reference ?? "", secret: secret, origin: request.origin, at: authentication.now())
+        else { throw HTTPError.notFound }
+        return application
+    }
+
     func confirmWithdrawalAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let form = try request.form()
         let secret = form["guest_secret"] ?? ""
-        guard
-            let application = try workflow.guestApplication(
-                reference: form["reference"] ?? "", secret: secret, origin: request.origin, at: authentication.now())
-        else { throw HTTPError.notFound }
+        let application = try guestApplication(reference: form["reference"], secret: secret, request: request)
         guard ApplicationRules.residentMayWithdraw(application.status) else {
             return try guestStatus(
                 application, secret: secret, visitor: visitor, notice: Self.withdrawnNotice(application))
@@ -255,10 +262,7 @@ struct ApplicationRoutes: RouteCollection {
     func withdrawAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let form = try request.form()
         let secret = form["guest_secret"] ?? ""
-        guard
-            let application = try workflow.guestApplication(
-                reference: form["reference"] ?? "", secret: secret, origin: request.origin, at: authentication.now())
-        else { throw HTTPError.notFound }
+        let application = try guestApplication(reference: form["reference"], secret: secret, request: request)
         if application.status == .withdrawn {
             return try guestStatus(application, secret: secret, visitor: visitor, notice: Self.alreadyWithdrawn)
         }
@@ -270,11 +274,8 @@ struct ApplicationRoutes: RouteCollection {
     func showEditFormAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let form = try request.form()
         let secret = form["guest_secret"] ?? ""
-        guard
-            let application = try workflow.guestApplication(
-                reference: form["reference"] ?? "", secret: secret, origin: request.origin, at: authentication.now()),
-            let reference = application.reference
-        else { throw HTTPError.notFound }
+        let application = try guestApplication(reference: form["reference"], secret: secret, request: request)
+        guard let reference = application.reference else { throw HTTPError.notFound }
         return try editPage(
             application, values: ApplicationPages.values(from: application.answers), errors: FormErrors(),
             action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)],
@@ -284,12 +285,8 @@ struct ApplicationRoutes: RouteCollection {
     func resubmitAsGuest(_ request: Request, _ visitor: Visitor) throws -> Response {
         let (values, parts) = try request.formValues()
         let secret = values["guest_secret"]?.first ?? ""
-        guard
-            let application = try workflow.guestApplication(
-                reference: values["reference"]?.first ?? "", secret: secret, origin: request.origin,
-                at: authentication.now()),
-            let reference = application.reference
-        else { throw HTTPError.notFound }
+        let application = try guestApplication(reference: values["reference"]?.first, secret: secret, request: request)
+        guard let reference = application.reference else { throw HTTPError.notFound }
         if let response = try resubmit(
             application, values: values, parts: parts, applicant: .guest, request: request, visitor: visitor,
             action: "/applications/lookup/resubmit", hidden: [("reference", reference), ("guest_secret", secret)])
