@@ -16,13 +16,24 @@ public struct UsageEvent: Sendable, Equatable {
     public var person: UsagePerson
     /// What the act was about inside its module (a procedure code, a certificate type); never personal data.
     public var subjectCode: String?
+    /// Sheets of paper the act saved by not being a paper form: the procedure's or certificate type's
+    /// `paper_pages`. The KPI's paperless estimate sums it over online acts; nil when the act saves none.
+    public var paperPages: Int?
+    /// The district (`districts.code`) the act belongs to, when the module knows it: a class session's
+    /// district, the resident's district. The KPI's by-district figures group by it.
+    public var districtCode: String?
 
-    public init(source: String, kind: String, channel: UsageChannel, person: UsagePerson, subjectCode: String? = nil) {
+    public init(
+        source: String, kind: String, channel: UsageChannel, person: UsagePerson, subjectCode: String? = nil,
+        paperPages: Int? = nil, districtCode: String? = nil
+    ) {
         self.source = source
         self.kind = kind
         self.channel = channel
         self.person = person
         self.subjectCode = subjectCode
+        self.paperPages = paperPages
+        self.districtCode = districtCode
     }
 }
 
@@ -60,11 +71,12 @@ public enum UsageEvents {
     public static func record(_ event: UsageEvent, at time: Date, on connection: Connection) throws {
         try connection.run(
             """
-            INSERT INTO usage_events (occurred_at, source, kind, channel, resident_key, subject_code, fiscal_year)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO usage_events
+                (occurred_at, source, kind, channel, resident_key, subject_code, fiscal_year, paper_pages, district_code)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, time, event.source, event.kind, event.channel.rawValue,
             try personKey(event.person, at: time, on: connection), event.subjectCode,
-            FiscalYear(containing: time).startYear)
+            FiscalYear(containing: time).startYear, event.paperPages, event.districtCode)
     }
 
     /// The pseudonymous key of `person`, as stored in `usage_events.resident_key`.

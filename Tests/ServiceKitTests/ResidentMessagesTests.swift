@@ -103,4 +103,23 @@ struct SharedWritersTests {
         #expect(keys[0] == Hex.encode(Digest.hmacSHA256(key: secret, message: Array("resident:7".utf8))))
         #expect(keys[2] == Hex.encode(Digest.hmacSHA256(key: secret, message: Array("guest-application:7".utf8))))
     }
+
+    /// The KPI's paperless estimate and by-district figures read what the acting module knew at the time.
+    @Test func usageEvents_storeThePaperPagesAndTheDistrictTheModuleGives() throws {
+        let directory = try TemporaryDirectory()
+        let database = try Fixtures.makeDatabase(in: directory)
+        defer { database.close() }
+        try database.write { connection in
+            try UsageEvents.record(
+                UsageEvent(
+                    source: "certificates", kind: "requested", channel: .web, person: .resident(id: 3),
+                    subjectCode: "juminhyo", paperPages: 2, districtCode: "furenai"), at: Date(), on: connection)
+            try UsageEvents.record(
+                UsageEvent(source: "applications", kind: "looked_up", channel: .web, person: .resident(id: 3)),
+                at: Date(), on: connection)
+        }
+        let rows = try database.read { try $0.query("SELECT paper_pages, district_code FROM usage_events ORDER BY id") }
+        #expect(try rows.map { try $0.get("paper_pages", as: Int?.self) } == [2, nil])
+        #expect(try rows.map { try $0.get("district_code", as: String?.self) } == ["furenai", nil])
+    }
 }

@@ -116,4 +116,43 @@ struct TableRebuildMigrationTests {
         #expect(recipientRequest == 11)
         #expect(violations == 0)
     }
+
+    /// 0009 rebuilds usage_events with the KPI's two new dimensions; every earlier event keeps its id and
+    /// values (the KPI counts history), the new columns start empty, and the channel rule still holds.
+    @Test func theUsageEventRebuild_keepsEveryEvent_andStillRefusesAnUnknownChannel() throws {
+        let database = try Database(path: directory.path("usage.sqlite"))
+        defer { database.close() }
+        try Migrator(directory: try migrations(through: 8)).migrate(database)
+        let key = String(repeating: "a", count: 64)
+        try database.write { connection in
+            try connection.run(
+                """
+                INSERT INTO usage_events (id, occurred_at, source, kind, channel, resident_key, subject_code, fiscal_year)
+                VALUES (5, '2026-03-31T14:59:59.000Z', 'applications', 'submitted', 'web', ?, 'water-stop', 2025),
+                       (9, '2026-04-01T00:00:00.000Z', 'applications', 'submitted', 'counter', ?, NULL, 2026)
+                """, key, key)
+        }
+        let applied = try Migrator(directory: RepositoryPaths.migrations).migrate(database)
+        #expect(applied.contains(9))
+        let rows = try database.read {
+            try $0.query(
+                "SELECT id, channel, subject_code, fiscal_year, paper_pages, district_code FROM usage_events ORDER BY id"
+            )
+        }
+        #expect(try rows.map { try $0.get("id", as: Int64.self) } == [5, 9])
+        #expect(try rows.map { try $0.get("channel", as: String.self) } == ["web", "counter"])
+        #expect(try rows.map { try $0.get("fiscal_year", as: Int.self) } == [2025, 2026])
+        #expect(try rows.first?.get("subject_code", as: String?.self) == "water-stop")
+        #expect(try rows.allSatisfy { try $0.get("paper_pages", as: Int?.self) == nil })
+        #expect(try rows.allSatisfy { try $0.get("district_code", as: String?.self) == nil })
+        #expect(throws: SQLiteError.self) {
+            try database.write { connection in
+                try connection.run(
+                    """
+                    INSERT INTO usage_events (occurred_at, source, kind, channel, resident_key, fiscal_year)
+                    VALUES ('2026-04-01T00:00:00.000Z', 'applications', 'submitted', 'fax', ?, 2026)
+                    """, key)
+            }
+        }
+    }
 }
