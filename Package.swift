@@ -45,11 +45,17 @@ let package = Package(
         .target(
             name: "Applications",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
+        .target(
+            name: "Certificates",
+            dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
         // Wiring and the executable.
         .target(
             name: "App",
-            dependencies: ["Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications"]),
+            dependencies: [
+                "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
+                "Certificates",
+            ]),
         // The executable reaches the domain modules only through App.
         .executableTarget(
             name: "madoguchi", dependencies: ["App", "ServiceKit", "Formats", "Store", "HTTP", "Security"]),
@@ -86,6 +92,12 @@ let package = Package(
             dependencies: [
                 "Applications", "App", "Identity", "Cryptography", "Formats", "Security", "Store", "HTTP", "HTTPClient",
                 "Web", "TestSupport",
+            ]),
+        .testTarget(
+            name: "CertificatesTests",
+            dependencies: [
+                "Certificates", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
+                "HTTPClient", "Web", "TestSupport",
             ]),
         .testTarget(
             name: "MadoguchiCLITests",

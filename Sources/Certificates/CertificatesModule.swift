@@ -1,0 +1,48 @@
+import Foundation
+import HTTP
+import Identity
+import ServiceKit
+import Store
+
+/// Certificate requests (証明書交付請求) as a service module: the resident request pages and API, the staff queue
+/// with leases, the service calendar, "証明書の請求" on マイページ and the queue tile.
+public struct CertificatesModule: ServiceModule {
+    public static let name = "certificates"
+
+    public let workflow: CertificateWorkflow
+    let authentication: Authentication
+
+    /// Loads `Schemas/certificates/*.json` and `Schemas/certificate_service.json`; a bad file stops start-up
+    /// with a `CertificateDefinitionError` naming file and field. `fees` nil (no payments module wired) offers
+    /// only 窓口で支払い.
+    public init(
+        database: Database, schemasDirectory: URL, authentication: Authentication, fees: (any FeeCollector)?,
+        leaseSeconds: TimeInterval = CertificateRules.defaultLeaseSeconds
+    ) throws {
+        let catalog = try CertificateCatalog.load(directory: schemasDirectory.appendingPathComponent("certificates"))
+        let service = try CertificateService.load(
+            file: schemasDirectory.appendingPathComponent("certificate_service.json"), types: catalog)
+        self.workflow = CertificateWorkflow(
+            database: database, catalog: catalog, service: service, fees: fees, leaseSeconds: leaseSeconds)
+        self.authentication = authentication
+    }
+
+    public var myPageSections: [any MyPageSection] { [CertificatesMyPageSection(catalog: workflow.catalog)] }
+    public var dashboardTiles: [any StaffDashboardTile] { [CertificatesDashboardTile()] }
+
+    public func register(in routes: inout Routes) {
+        routes.register(CertificateRoutes(workflow: workflow, authentication: authentication))
+        routes.register(CertificateAPIRoutes(workflow: workflow, authentication: authentication))
+        routes.register(StaffCertificateRoutes(workflow: workflow, authentication: authentication))
+        routes.register(StaffCertificateAPIRoutes(workflow: workflow, authentication: authentication))
+    }
+}
+
+extension Request {
+    var auditOrigin: AuditOrigin { AuditOrigin(clientAddress: clientAddress, requestID: requestID) }
+
+    func idParameter() throws -> Int64 {
+        guard let id = Int64(parameter("id")), id > 0 else { throw CertificateStepRefused.notFound }
+        return id
+    }
+}
