@@ -185,6 +185,50 @@ public enum PaymentStore {
         return connection.lastInsertRowID
     }
 
+    // MARK: Idempotency keys of the JSON API
+
+    struct StoredAnswer: Sendable, Equatable {
+        let id: Int64
+        let requestDigest: String
+        let status: Int
+        let body: Data
+        let createdAt: Date
+    }
+
+    static func fetchAnswer(caller: String, key: String, on connection: Connection) throws -> StoredAnswer? {
+        try connection.queryFirst(
+            """
+            SELECT id, request_digest, response_status, response_body, created_at FROM payment_idempotency_keys
+            WHERE caller = ? AND key = ?
+            """, caller, key
+        ).map {
+            StoredAnswer(
+                id: try $0.get("id"), requestDigest: try $0.get("request_digest"),
+                status: try $0.get("response_status"), body: try $0.get("response_body"),
+                createdAt: try $0.get("created_at"))
+        }
+    }
+
+    static func insertAnswer(
+        caller: String, key: String, requestDigest: String, status: Int, body: Data, at time: Date,
+        on connection: Connection
+    ) throws {
+        try connection.run(
+            """
+            INSERT INTO payment_idempotency_keys (caller, key, request_digest, response_status, response_body, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, caller, key, requestDigest, status, body, time)
+    }
+
+    static func deleteAnswer(id: Int64, on connection: Connection) throws {
+        try connection.run("DELETE FROM payment_idempotency_keys WHERE id = ?", id)
+    }
+
+    /// Deletes the answers stored before `cutoff`; returns how many.
+    static func purgeAnswers(storedBefore cutoff: Date, on connection: Connection) throws -> Int {
+        try connection.run("DELETE FROM payment_idempotency_keys WHERE created_at < ?", cutoff)
+    }
+
     // MARK: Sandbox provider
 
     struct SandboxCheckout: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import HTTP
 import ServiceKit
@@ -28,10 +29,25 @@ public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
         self.idleInterval = idleInterval
     }
 
+    /// The JST day of the last daily pass; guarded by `condition`'s thread (only the job's thread runs passes).
+    private var lastDailyPass: String?
+
     /// One pass of the batch work. Tests call it directly.
     public func runOnce() throws {
-        let expired = try workflow.expireOverdue(at: clock())
+        let now = clock()
+        let expired = try workflow.expireOverdue(at: now)
         if expired > 0 { logger.info("payments expired", ["count": .int(expired)]) }
+        let today = JapanTime.formatDate(now)
+        if lastDailyPass != today {
+            try runDaily(at: now)
+            lastDailyPass = today
+        }
+    }
+
+    /// Once per JST day (and at start-up): Idempotency-Key answers older than 24 hours are deleted.
+    public func runDaily(at now: Date) throws {
+        let purged = try workflow.purgeIdempotencyKeys(at: now)
+        if purged > 0 { logger.info("payments idempotency keys purged", ["count": .int(purged)]) }
     }
 
     public func notify() {

@@ -39,6 +39,7 @@ public struct PaymentsModule: ServiceModule, FeeCollector {
 
     public func register(in routes: inout Routes) {
         routes.register(PaymentRoutes(workflow: workflow, authentication: authentication))
+        routes.register(PaymentAPIRoutes(workflow: workflow, authentication: authentication))
         if let sandbox { routes.register(SandboxCheckoutRoutes(sandbox: sandbox, authentication: authentication)) }
     }
 

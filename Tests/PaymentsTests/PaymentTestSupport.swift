@@ -1,5 +1,7 @@
 import App
 import Foundation
+import HTTPClient
+import Identity
 import ServiceKit
 import Store
 import Synchronization
@@ -68,6 +70,39 @@ struct PaymentsHarness {
 
     func events(_ id: Int64) throws -> [PaymentEvent] {
         try app.database.read { try PaymentStore.fetchEvents(paymentID: id, on: $0) }
+    }
+
+    /// A new API token with `scopes`, as `madoguchi token create` makes one.
+    func makeToken(name: String = "billing", scopes: [String] = ["payments:create", "payments:read"]) throws -> String {
+        let token = APITokenRules.generateToken()
+        let now = app.clock.now()
+        try app.database.write {
+            _ = try APITokenStore.insertToken(
+                name: name, tokenHash: APITokenRules.hash(token), scopes: scopes, at: now, on: $0)
+        }
+        return token
+    }
+
+    static func createBody(amount: String = "300", subjectID: Int64 = 1, description: String = "水道料金 11月分")
+        -> String
+    {
+        """
+        {"purpose":"water_charge","subject":{"module":"testfees","id":\(subjectID)},\
+        "payer":{"guest_reference":"W-0001"},"amount_yen":\(amount),"description":"\(description)",\
+        "return_path":"/"}
+        """
+    }
+
+    /// `POST /api/v1/payments` on a fresh connection.
+    func create(token: String?, key: String?, body: String) throws -> EasyHandle.Response {
+        var headers = [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let key { headers.append(("Idempotency-Key", key)) }
+        return try app.request("POST", "/api/v1/payments", headers: headers, body: Data(body.utf8))
+    }
+
+    func paymentCount() throws -> Int {
+        try app.database.read { try $0.scalar("SELECT count(*) FROM payments", as: Int.self) } ?? -1
     }
 
     /// Walks the sandbox checkout as a payer's browser would: the pay page, 支払いへ進む, the sandbox's button,
