@@ -46,6 +46,11 @@ let package = Package(
             name: "Applications",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
         .target(
+            name: "Payments",
+            dependencies: [
+                "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
+            ]),
+        .target(
             name: "Certificates",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
@@ -54,6 +59,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
+                "Payments",
                 "Certificates",
             ]),
         // The executable reaches the domain modules only through App.
@@ -104,6 +110,12 @@ let package = Package(
             dependencies: [
                 "TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "ServiceKit", "Identity", "Notices",
                 "Applications",
+            ]),
+        .testTarget(
+            name: "PaymentsTests",
+            dependencies: [
+                "Payments", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
+                "HTTPClient", "Web", "TestSupport",
             ]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],

@@ -4,6 +4,7 @@ import Foundation
 import HTTP
 import Identity
 import Notices
+import Payments
 import ServiceKit
 import Store
 import Web
@@ -19,6 +20,7 @@ public final class Madoguchi: Sendable {
     /// Every service module, in the order マイページ, the dashboard, the CLI help and demo-data list them.
     public static let moduleTypes: [any ServiceModule.Type] = [
         IdentityModule.self, ApplicationsModule.self, NoticesModule.self,
+        PaymentsModule.self,
         CertificatesModule.self,
     ]
 
@@ -87,16 +89,20 @@ public final class Madoguchi: Sendable {
     ) throws -> (IdentityModule, [any ServiceModule]) {
         let authentication = try Authentication(
             database: database, settings: configuration.identitySettings, timeSource: timeSource)
+        // The charging modules' handlers join `feeSubjects` as they arrive (certificates, …).
+        let payments = try PaymentsModule(
+            database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+            feeSubjects: [CertificateFeeHandler()] + configuration.additionalFeeSubjects, logger: logger)
         let hosted: [any ServiceModule] = [
             try ApplicationsModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication),
             NoticesModule(
                 database: database, authentication: authentication,
                 lineChannelSecret: configuration.lineChannelSecret, logger: logger),
-            // No payments module yet: fees: nil offers only 窓口で支払い.
+            payments,
             try CertificatesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                fees: nil),
+                fees: payments),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,

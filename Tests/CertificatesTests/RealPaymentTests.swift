@@ -1,0 +1,67 @@
+import Cryptography
+import Foundation
+import Store
+import TestSupport
+import Testing
+
+@testable import Certificates
+
+/// The wired path: Certificates asks the payments module for the fee, the resident pays in the sandbox
+/// checkout, Payments tells `CertificateFeeHandler` in the capture's write, and a rejection refunds.
+@Suite("Certificate fees through the payments module")
+struct RealPaymentTests {
+    @Test func aResidentPaysOnlineInTheSandbox_aDoubleSubmitMakesOneFee_andARejectionRefunds() throws {
+        let app = try TestApplication()
+        try Fixtures.makeResident(app.database)
+        try Fixtures.makeStaff(app.database, loginID: "clerk")
+        let browser = app.browser()
+        try browser.signInAsResident()
+        let token = SecureRandom.token()
+        _ = try browser.get("/certificates/new/juminhyo")
+        let fields = CertificateFixtures.formFields(["payment": "online"], token: token)
+        let body = CertificateFixtures.multipart(fields, csrf: try #require(browser.csrfToken))
+        let confirm = try browser.send(
+            "POST", "/certificates/new/juminhyo", headers: [("Content-Type", body.contentType)], body: body.data)
+        #expect(confirm.text.contains("請求して支払いへ進む"))
+        let confirmed = fields + [("type", "juminhyo")]
+        let first = try browser.submit("/certificates/confirm", form: confirmed)
+        let payPath = try #require(first.location)
+        #expect(payPath.hasPrefix("/payments/"))
+        #expect(try browser.submit("/certificates/confirm", form: confirmed).location == payPath)
+        #expect(
+            try CertificateFixtures.count(
+                app.database, "SELECT count(*) FROM payments WHERE subject_module = 'certificates'")
+                == 1)
+        let requestID = try #require(
+            try app.database.read { try $0.scalar("SELECT id FROM certificate_requests", as: Int64.self) })
+        #expect(try browser.get("/certificates/\(requestID)").text.contains("手数料を支払う"))
+
+        // The sandbox checkout, as a person would go through it.
+        #expect(try browser.get(payPath).text.contains("600円"))
+        let started = try browser.submit(payPath + "/checkout", form: [])
+        let checkoutPath = try #require(started.location)
+        _ = try browser.get(checkoutPath)
+        let completed = try browser.submit(checkoutPath, form: [("method", "credit_card"), ("outcome", "pay")])
+        let returned = try browser.get(try #require(completed.location))
+        #expect(returned.location == "/certificates/\(requestID)")
+        let status = try browser.get("/certificates/\(requestID)")
+        #expect(status.text.contains("受付済み（支払済み）"))
+        #expect(status.text.contains("支払済み"))
+
+        // The clerk finds it in the queue, then rejects it: the captured fee is refunded through the protocol.
+        let clerk = app.browser()
+        try clerk.signInAsStaff("clerk")
+        _ = try clerk.get("/staff/certificates")
+        #expect(
+            try clerk.submit("/staff/certificates/claim-next", form: []).location == "/staff/certificates/\(requestID)")
+        _ = try clerk.get("/staff/certificates/\(requestID)")
+        let rejected = try clerk.submit(
+            "/staff/certificates/\(requestID)/actions/reject", form: [("reason", "本籍地が他の市町村です")])
+        #expect(rejected.location?.hasSuffix("message=done") == true)
+        let refunds = try CertificateFixtures.count(app.database, "SELECT count(*) FROM payment_refunds")
+        #expect(refunds == 1)
+        let after = try browser.get("/certificates/\(requestID)")
+        #expect(after.text.contains("交付できませんでした"))
+        #expect(after.text.contains("本籍地が他の市町村です"))
+    }
+}
