@@ -104,6 +104,8 @@ let package = Package(
             dependencies: [
                 "Certificates", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
                 "HTTPClient", "Web", "TestSupport",
+                // Only to prove the ready notice reaches LINE and the fallback list through Notices' delivery.
+                "Notices",
             ]),
         .testTarget(
             name: "MadoguchiCLITests",
