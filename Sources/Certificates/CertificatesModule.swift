@@ -10,6 +10,7 @@ public struct CertificatesModule: ServiceModule {
     public static let name = "certificates"
 
     public let workflow: CertificateWorkflow
+    public let tickets: TicketWorkflow
     let authentication: Authentication
 
     /// Loads `Schemas/certificates/*.json` and `Schemas/certificate_service.json`; a bad file stops start-up
@@ -24,6 +25,7 @@ public struct CertificatesModule: ServiceModule {
             file: schemasDirectory.appendingPathComponent("certificate_service.json"), types: catalog)
         self.workflow = CertificateWorkflow(
             database: database, catalog: catalog, service: service, fees: fees, leaseSeconds: leaseSeconds)
+        self.tickets = TicketWorkflow(database: database, service: service, now: { authentication.now() })
         self.authentication = authentication
     }
 
@@ -35,6 +37,9 @@ public struct CertificatesModule: ServiceModule {
         routes.register(CertificateAPIRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffCertificateRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffCertificateAPIRoutes(workflow: workflow, authentication: authentication))
+        routes.register(TicketRoutes(tickets: tickets, authentication: authentication, qrCode: { _ in nil }))
+        routes.register(StaffTicketRoutes(tickets: tickets, authentication: authentication))
+        routes.register(TicketAPIRoutes(tickets: tickets, authentication: authentication))
     }
 }
 

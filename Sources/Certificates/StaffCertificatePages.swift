@@ -78,11 +78,11 @@ enum StaffCertificatePages {
 
     static func detail(
         _ view: CertificateWorkflow.StaffView, type: CertificateType?, staff: AuthenticatedStaff, now: Date,
-        message: String?
+        message: String?, heartbeatSeconds: Int
     ) -> Page {
         let request = view.request
         let held = request.isHeld(by: staff.id, at: now)
-        return page("証明書の請求 #\(request.id)") {
+        var detail = page("証明書の請求 #\(request.id)") {
             el("h1") { "\(type?.name ?? request.typeCode)（#\(request.id)）" }
             if let text = messageText(message) { el("p", .class("notice"), Attribute("role", "status")) { text } }
             el("dl", .class("summary")) {
@@ -130,11 +130,7 @@ enum StaffCertificatePages {
                 }
             }
             if held {
-                el("p") { "この請求はあなたが担当しています（開いている間は担当が続きます）。" }
-                el(
-                    "iframe", Attribute("src", "/staff/certificates/\(request.id)/heartbeat"),
-                    Attribute("title", "担当の継続"),
-                    Attribute("width", "1"), Attribute("height", "1"), Attribute("hidden", nil))
+                el("p") { "この請求はあなたが担当しています（このページを開いている間は担当が続きます）。" }
                 actions(request, staff: staff, now: now)
                 Form.button(
                     action: "/staff/certificates/\(request.id)/release", csrfToken: staff.csrfToken, label: "担当を外れる",
@@ -155,6 +151,10 @@ enum StaffCertificatePages {
             }
             el("p") { el("a", .href("/staff/certificates")) { "一覧へ戻る" } }
         }
+        // The heartbeat without JavaScript: the open page reloads itself and each load extends the lease. (An
+        // iframe that refreshes itself was the first idea; the pages' frame-ancestors 'none' refuses it.)
+        if held { detail.refreshSeconds = heartbeatSeconds }
+        return detail
     }
 
     static func actions(_ request: CertificateRequest, staff: AuthenticatedStaff, now: Date) -> Node {
@@ -190,17 +190,6 @@ enum StaffCertificatePages {
                 }
             }
         }
-    }
-
-    /// The lease's heartbeat: a tiny page in the detail page's iframe that reloads itself.
-    static func heartbeat(requestID: Int64, expiry: Date?, every seconds: Int) -> Response {
-        let body =
-            expiry == nil
-            ? "<!doctype html><html lang=\"ja\"><title>担当</title><p>担当期限が切れました。</p></html>"
-            : "<!doctype html><html lang=\"ja\"><meta http-equiv=\"refresh\" content=\"\(seconds)\"><title>担当</title><p>担当中</p></html>"
-        var response = Response.html(Data(body.utf8))
-        response.setHeader("Cache-Control", "no-store")
-        return response
     }
 
     static func calendar(_ dates: [(date: String, reason: String)], errors: FormErrors, staff: AuthenticatedStaff)

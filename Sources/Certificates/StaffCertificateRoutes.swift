@@ -22,9 +22,6 @@ struct StaffCertificateRoutes: RouteCollection {
         routes.get("/staff/certificates/calendar", auth.staff(minimum: .admin, showCalendar))
         routes.post("/staff/certificates/calendar", auth.staff(minimum: .admin, addClosedDate))
         routes.auditedGet("/staff/certificates/:id", auth.staff(showRequest))
-        // A GET that writes (it extends the lease), so off the polling threads. The detail page loads it in an
-        // iframe that refreshes itself: the lease lives as long as the page is open, with JavaScript off.
-        routes.get("/staff/certificates/:id/heartbeat", execution: .offloaded, auth.staff(beatHeart))
         routes.auditedGet("/staff/certificates/:id/letter", auth.staff(downloadLetter))
         routes.post("/staff/certificates/:id/claim", auth.staff(claimRequest))
         routes.post("/staff/certificates/:id/release", auth.staff(releaseRequest))
@@ -68,22 +65,18 @@ struct StaffCertificateRoutes: RouteCollection {
         return .redirect(to: "/staff/certificates")
     }
 
+    /// The detail page, which is also the lease's heartbeat: the clerk holding the item extends the lease by
+    /// loading it, and the page reloads itself at half the lease while it is open.
     func showRequest(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let now = authentication.now()
-        guard
-            let view = try workflow.staffView(
-                requestID: try request.idParameter(), staffID: staff.id, origin: request.auditOrigin, at: now)
+        let id = try request.idParameter()
+        _ = try workflow.heartbeat(requestID: id, staffID: staff.id, at: now)
+        guard let view = try workflow.staffView(requestID: id, staffID: staff.id, origin: request.auditOrigin, at: now)
         else { throw HTTPError.notFound }
         return StaffCertificatePages.detail(
             view, type: workflow.catalog.type(code: view.request.typeCode), staff: staff, now: now,
-            message: request.query("message")
+            message: request.query("message"), heartbeatSeconds: Int(workflow.leaseSeconds / 2)
         ).response()
-    }
-
-    func beatHeart(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
-        let id = try request.idParameter()
-        let expiry = try workflow.heartbeat(requestID: id, staffID: staff.id, at: authentication.now())
-        return StaffCertificatePages.heartbeat(requestID: id, expiry: expiry, every: Int(workflow.leaseSeconds / 5))
     }
 
     func actOnRequest(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {

@@ -65,8 +65,8 @@ struct StaffQueueTests {
 
         // The heartbeat from the open page keeps the lease past its first 10 minutes.
         setup.app.clock.advance(by: 9 * 60)
-        let beat = try setup.first.get("/staff/certificates/\(id)/heartbeat")
-        #expect(beat.text.contains("http-equiv=\"refresh\""))
+        let beat = try setup.first.get("/staff/certificates/\(id)")
+        #expect(beat.text.contains("<meta http-equiv=\"refresh\" content=\"300\">"), "the open page beats every 5 min")
         setup.app.clock.advance(by: 9 * 60)
         _ = try setup.second.get("/staff/certificates")
         #expect(
@@ -82,8 +82,9 @@ struct StaffQueueTests {
         #expect(
             try act(setup.first, id, "start").location?.hasSuffix("message=conflict") == true,
             "the lapsed holder cannot act")
-        let expired = try setup.first.get("/staff/certificates/\(id)/heartbeat")
-        #expect(expired.text.contains("担当期限が切れました"))
+        let lapsed = try setup.first.get("/staff/certificates/\(id)")
+        #expect(lapsed.text.contains("ほかの職員が担当しています"), "a reload after the lapse does not take it back")
+        #expect(!lapsed.text.contains("http-equiv=\"refresh\""))
         #expect(try act(setup.second, id, "start").location?.hasSuffix("message=done") == true)
         #expect(try status(setup) == .inProgress)
     }
