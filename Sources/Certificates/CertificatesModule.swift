@@ -40,6 +40,7 @@ public struct CertificatesModule: ServiceModule {
         routes.register(TicketRoutes(tickets: tickets, authentication: authentication, qrCode: { _ in nil }))
         routes.register(StaffTicketRoutes(tickets: tickets, authentication: authentication))
         routes.register(TicketAPIRoutes(tickets: tickets, authentication: authentication))
+        routes.register(DailyReportRoutes(workflow: workflow, authentication: authentication))
     }
 }
 

@@ -65,3 +65,41 @@ struct RealPaymentTests {
         #expect(after.text.contains("本籍地が他の市町村です"))
     }
 }
+
+@Suite("The daily work report")
+struct DailyReportTests {
+    @Test func theReportCountsTheDaysRequestsAndFees_asAPageAndExcelSafeCSV() throws {
+        let app = try TestApplication()
+        let residentID = try Fixtures.makeResident(app.database)
+        let clerk = try Fixtures.makeStaff(app.database, loginID: "clerk")
+        let module = try #require(app.application.modules.compactMap { $0 as? CertificatesModule }.first)
+        let workflow = module.workflow
+        let now = app.clock.now()
+        for copies in [1, 3] {
+            _ = try workflow.submit(
+                CertificateFixtures.juminhyo(copies: copies, payment: .counter), residentID: residentID, channel: .web,
+                token: SecureRandom.token(), at: now)
+        }
+        let handed = try workflow.submit(
+            CertificateFixtures.juminhyo(copies: 2, payment: .counter), residentID: residentID, channel: .web,
+            token: SecureRandom.token(), at: now)
+        for action in [CertificateRules.StaffAction.start, .ready] {
+            _ = try workflow.claim(requestID: handed.request.id, staffID: clerk, origin: .none, at: now)
+            try workflow.act(
+                action, requestID: handed.request.id, staffID: clerk, details: .init(), origin: .none, at: now)
+        }
+        _ = try workflow.claim(requestID: handed.request.id, staffID: clerk, origin: .none, at: now)
+        try workflow.act(
+            .handOver, requestID: handed.request.id, staffID: clerk, details: .init(identityDocument: .driversLicense),
+            origin: .none, at: now)
+        let browser = app.browser()
+        try browser.signInAsStaff("clerk")
+        let page = try browser.get("/staff/certificates/report?date=2026-04-01")
+        #expect(page.status == 200)
+        #expect(page.text.contains("<td>住民票の写し</td><td>オンライン</td><td>受付済み（窓口でお支払い）</td>"))
+        let csv = try browser.get("/staff/certificates/report.csv?date=2026-04-01")
+        #expect(csv.headers["content-type"] == "text/csv; charset=utf-8")
+        #expect(csv.text.contains("2026-04-01,住民票の写し,オンライン,受付済み（窓口でお支払い）,窓口で受け取る,2,4\r\n"))
+        #expect(csv.text.contains("2026-04-01,手数料（窓口収納）,,,,,600\r\n"))
+    }
+}
