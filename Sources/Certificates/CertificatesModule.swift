@@ -32,6 +32,13 @@ public struct CertificatesModule: ServiceModule {
     public var myPageSections: [any MyPageSection] { [CertificatesMyPageSection(catalog: workflow.catalog)] }
     public var dashboardTiles: [any StaffDashboardTile] { [CertificatesDashboardTile()] }
 
+    /// Requests of the demo resident in every state, handled by the demo clerk, and a board with people waiting.
+    public func seedDemoData(_ demo: inout DemoDataContext) throws -> [String] {
+        guard let residentID = demo.residentID, let clerkID = demo.clerkID else { return [] }
+        return try CertificatesDemoData.seed(
+            workflow: workflow, tickets: tickets, residentID: residentID, clerkID: clerkID, at: demo.now)
+    }
+
     public func register(in routes: inout Routes) {
         routes.register(CertificateRoutes(workflow: workflow, authentication: authentication))
         routes.register(CertificateAPIRoutes(workflow: workflow, authentication: authentication))

@@ -1,3 +1,4 @@
+import App
 import Cryptography
 import Foundation
 import Store
@@ -101,5 +102,32 @@ struct DailyReportTests {
         #expect(csv.headers["content-type"] == "text/csv; charset=utf-8")
         #expect(csv.text.contains("2026-04-01,住民票の写し,オンライン,受付済み（窓口でお支払い）,窓口で受け取る,2,4\r\n"))
         #expect(csv.text.contains("2026-04-01,手数料（窓口収納）,,,,,600\r\n"))
+    }
+}
+
+@Suite("Certificates demo data")
+struct CertificatesDemoDataTests {
+    @Test func demoDataHasRequestsInEveryStateAndABoardWithPeopleWaiting() throws {
+        let directory = TemporaryDirectory()
+        var configuration = AppConfiguration(
+            databasePath: directory.path("demo.sqlite"), host: "127.0.0.1", port: 0,
+            schemasDirectory: RepositoryPaths.schemas)
+        configuration.passwordIterations = 1_000
+        let lines = try Madoguchi.seedDemoData(configuration: configuration, at: CertificateFixtures.now)
+        #expect(lines.contains("certificate requests added for the demo resident: 8"))
+        let again = try Madoguchi.seedDemoData(configuration: configuration, at: CertificateFixtures.now)
+        #expect(!again.contains { $0.hasPrefix("certificate requests added") }, "nothing is created twice")
+        let database = try Database(path: directory.path("demo.sqlite"))
+        defer { database.close() }
+        let states = try database.read {
+            try $0.query("SELECT DISTINCT status FROM certificate_requests ORDER BY 1").map {
+                try $0.get(0, as: String.self)
+            }
+        }
+        #expect(Set(states) == Set(CertificateStatus.allCases.map(\.rawValue)))
+        let waiting = try database.read {
+            try $0.scalar("SELECT count(*) FROM counter_tickets WHERE status = 'waiting'", as: Int.self)
+        }
+        #expect(waiting == 9)
     }
 }
