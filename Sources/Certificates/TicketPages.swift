@@ -10,7 +10,7 @@ enum TicketPages {
     static let boardStylesheet = CachedRepresentation(
         body: Data(
             """
-            html,body{margin:0;background:#000;color:#fff;font-family:sans-serif}
+            html,body{margin:0;background:#000;color:#fff;font-family:sans-serif;font-size:max(18px,2.5vw)}
             body{padding:2vw}
             h1{font-size:4vw;margin:0 0 1vw}
             .now{display:flex;flex-wrap:wrap;gap:2vw;margin-bottom:2vw}
