@@ -77,7 +77,8 @@ struct QRCodeTests {
 
     /// Texts whose mask turns on a detail of the penalty rules the standard leaves open, found by comparing 1,500
     /// ticket URLs with qrencode under each other reading: the first two need the dark share rounded to a whole
-    /// percent before it is rated in 5 % steps, the third a 1:1:3:1:1 pattern counted at every scale, not only one module a unit.
+    /// percent before it is rated in 5 % steps, the third a 1:1:3:1:1 pattern counted at every scale, not only
+    /// at one module a unit.
     @Test(arguments: [
         "https://madoguchi.example/tickets/1so1fxxxxxxxxxxxxx", "https://madoguchi.example/tickets/3ig7bxxxxxxxxx",
         "https://madoguchi.example/tickets/3wpgzx",
