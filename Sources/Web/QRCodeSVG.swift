@@ -28,21 +28,26 @@ public enum QRCodeSVG {
         }
     }
 
-    /// The `<svg>` element. `title` is the accessible name (「窓口の呼び出し状況を見る QR コード」); it is escaped.
-    public static func render(_ code: QRCode, title: String, size: Size) -> String {
-        let side = code.size + 2 * quietZone
-        return """
-            <svg xmlns="http://www.w3.org/2000/svg" class="qr-code" role="img" viewBox="0 0 \(side) \(side)" \
-            width="\(size.cssText)" height="\(size.cssText)" shape-rendering="crispEdges">\
-            <title>\(Node.text(title).render())</title>\
-            <rect class="qr-light" width="\(side)" height="\(side)" fill="#fff"/>\
-            <path class="qr-dark" fill="#000" d="\(pathData(code))"/>\
-            </svg>
-            """
+    /// The `<svg>` element. `title` is the accessible name (「窓口の呼び出し状況を見る QR コード」); like every
+    /// attribute value it is escaped by the builder. Empty elements get an end tag, so the markup is XML as well
+    /// as HTML and can also be saved as an .svg file.
+    public static func node(_ code: QRCode, title: String, size: Size) -> Node {
+        let side = String(code.size + 2 * quietZone)
+        return el(
+            "svg", Attribute("xmlns", "http://www.w3.org/2000/svg"), .class("qr-code"), Attribute("role", "img"),
+            .viewBox("0 0 \(side) \(side)"), Attribute("width", size.cssText), Attribute("height", size.cssText),
+            Attribute("shape-rendering", "crispEdges")
+        ) {
+            el("title") { title }
+            el(
+                "rect", .class("qr-light"), Attribute("width", side), Attribute("height", side),
+                Attribute("fill", "#fff"))
+            el("path", .class("qr-dark"), Attribute("fill", "#000"), Attribute("d", pathData(code)))
+        }
     }
 
     /// One rectangle per horizontal run of dark modules (`M x,y h n v1 h −n z`), offset by the quiet zone: a
-    /// version 10 symbol is about 600 runs against 1,500 dark modules.
+    /// version 10 symbol (57 × 57) holds about 830 runs against 1,650 dark modules.
     static func pathData(_ code: QRCode) -> String {
         var data = ""
         for y in 0..<code.size {
@@ -62,14 +67,13 @@ public enum QRCodeSVG {
 }
 
 extension QRCode {
-    /// This code as an inline `<svg>` string; see `QRCodeSVG.render`.
+    /// This code as an inline `<svg>` string; see `QRCodeSVG.node`.
     public func svg(title: String, size: QRCodeSVG.Size) -> String {
-        QRCodeSVG.render(self, title: title, size: size)
+        QRCodeSVG.node(self, title: title, size: size).render()
     }
 
-    /// The same markup as a node for the `el(…)` builder. Trusted because every part is either fixed, a number,
-    /// or the title, which `render` escapes.
+    /// The same markup as a node for a page built with `el(…)`.
     public func svgNode(title: String, size: QRCodeSVG.Size) -> Node {
-        .trusted(svg(title: title, size: size))
+        QRCodeSVG.node(self, title: title, size: size)
     }
 }
