@@ -1,8 +1,10 @@
+import Formats
 import Foundation
 import HTTP
 import Identity
 import ServiceKit
 import Store
+import Web
 
 /// Certificate requests (証明書交付請求) as a service module: the resident request pages and API, the staff queue
 /// with leases, the service calendar, "証明書の請求" on マイページ and the queue tile.
@@ -44,10 +46,18 @@ public struct CertificatesModule: ServiceModule {
         routes.register(CertificateAPIRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffCertificateRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffCertificateAPIRoutes(workflow: workflow, authentication: authentication))
-        routes.register(TicketRoutes(tickets: tickets, authentication: authentication, qrCode: { _ in nil }))
+        routes.register(
+            TicketRoutes(tickets: tickets, authentication: authentication, qrCode: Self.followQRCode))
         routes.register(StaffTicketRoutes(tickets: tickets, authentication: authentication))
         routes.register(TicketAPIRoutes(tickets: tickets, authentication: authentication))
         routes.register(DailyReportRoutes(workflow: workflow, authentication: authentication))
+    }
+}
+
+extension CertificatesModule {
+    /// The printed ticket's QR code: the follow page's URL, 30 mm square so a phone reads it from the paper.
+    @Sendable static func followQRCode(_ url: String) -> Node? {
+        (try? QRCode(text: url))?.svgNode(title: "番号札の順番を確かめるページ（QR コード）", size: .millimetres(30))
     }
 }
 

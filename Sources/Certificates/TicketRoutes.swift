@@ -65,7 +65,9 @@ struct TicketRoutes: RouteCollection {
     }
 
     func followURL(_ ticket: CounterTicket, _ request: Request) -> String {
+        // Production sits behind TLS; only a loopback development server is reached over plain HTTP.
         let host = request.header("host") ?? "localhost"
-        return "https://\(host)/tickets/\(ticket.followToken)"
+        let local = host.hasPrefix("127.0.0.1") || host.hasPrefix("localhost")
+        return (local ? "http://" : "https://") + "\(host)/tickets/\(ticket.followToken)"
     }
 }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Store
 import TestSupport
@@ -18,6 +19,21 @@ struct TicketTests {
             })
         let token = try #require(taken.location?.split(separator: "/").last)
         return (number, "/tickets/\(token)")
+    }
+
+    @Test func thePrintedTicketCarriesAQRCodeOfItsFollowURL() throws {
+        let app = try TestApplication()
+        let kiosk = app.browser()
+        _ = try kiosk.get("/kiosk")
+        let taken = try kiosk.submit("/kiosk/tickets", form: [("category", "zei")])
+        let printed = try kiosk.get(try #require(taken.location))
+        let token = try #require(taken.location?.split(separator: "/").last)
+        let url = "http://127.0.0.1:\(app.application.server.port)/tickets/\(token)"
+        let expected = try QRCode(text: url).svg(
+            title: "番号札の順番を確かめるページ（QR コード）", size: .millimetres(30))
+        #expect(printed.text.contains(expected))
+        #expect(printed.text.contains("class=\"qr-code\""))
+        #expect(try app.browser().get("/tickets/\(token)").text.contains("前にお待ちの方：0人"))
     }
 
     @Test func numbersRestartEachJSTDayPerCategory() throws {
