@@ -45,11 +45,19 @@ let package = Package(
         .target(
             name: "Applications",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
+        .target(
+            name: "KPI",
+            dependencies: [
+                "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
+            ]),
 
         // Wiring and the executable.
         .target(
             name: "App",
-            dependencies: ["Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications"]),
+            dependencies: [
+                "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
+                "KPI",
+            ]),
         // The executable reaches the domain modules only through App.
         .executableTarget(
             name: "madoguchi", dependencies: ["App", "ServiceKit", "Formats", "Store", "HTTP", "Security"]),
@@ -92,6 +100,12 @@ let package = Package(
             dependencies: [
                 "TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "ServiceKit", "Identity", "Notices",
                 "Applications",
+            ]),
+        .testTarget(
+            name: "KPITests",
+            dependencies: [
+                "KPI", "Notices", "App", "Identity", "Formats", "Security", "ServiceKit", "Store", "HTTP", "HTTPClient",
+                "TestSupport",
             ]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],
