@@ -12,7 +12,7 @@ struct StartupTests {
     func copyOfSchemas(in directory: TemporaryDirectory) throws -> URL {
         let schemas = directory.url.appendingPathComponent("Schemas")
         try FileManager.default.createDirectory(at: schemas, withIntermediateDirectories: true)
-        for folder in ["migrations", "procedures"] {
+        for folder in ["migrations", "procedures", "kpi"] {
             try FileManager.default.copyItem(
                 at: RepositoryPaths.schemas.appendingPathComponent(folder), to: schemas.appendingPathComponent(folder))
         }
