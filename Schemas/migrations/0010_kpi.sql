@@ -2,13 +2,15 @@
 -- cannot be counted: the figures an admin enters per fiscal year, and LINE's own follower statistics.
 
 -- Entered figures, append-only: the newest row per (fiscal_year, figure) is the current value, the rows before
--- it are the history the page shows. value NULL means the admin cleared the figure.
+-- it are the history the page shows. value NULL means the admin cleared the figure. Each change's audit row
+-- (kpi_figure.enter) names its row here, which holds the old value beside the new.
 CREATE TABLE kpi_entered_figures (
     id INTEGER PRIMARY KEY,
     fiscal_year INTEGER NOT NULL CHECK (fiscal_year BETWEEN 2000 AND 2999),
     figure TEXT NOT NULL CHECK (
         figure = 'print_cost' OR figure = 'staff_headcount' OR figure = 'homepage_access' OR figure = 'population'),
     value INTEGER CHECK (value IS NULL OR value BETWEEN 0 AND 1000000000),
+    previous_value INTEGER,
     entered_at TEXT NOT NULL,
     entered_by_staff_id INTEGER NOT NULL REFERENCES staff (id)
 ) STRICT;

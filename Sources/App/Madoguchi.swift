@@ -23,7 +23,9 @@ public final class Madoguchi: Sendable {
     ]
 
     /// Every module's `madoguchi` subcommands, for the executable.
-    public static var moduleCommands: [any Command.Type] { moduleTypes.flatMap { $0.commands } }
+    public static var moduleCommands: [any Command.Type] {
+        moduleTypes.flatMap { $0.commands } + KPIModule.commands(census: NoticesLineLinkCensus.self)
+    }
 
     public let configuration: AppConfiguration
     public let database: Database
@@ -165,3 +167,6 @@ extension SQLiteError: LogSafeError {
 extension MigrationError: LogSafeError {
     public var logDescription: String { description }
 }
+
+/// The `madoguchi kpi` command builds its census without a server.
+extension NoticesLineLinkCensus: ConstructibleLineLinkCensus {}

@@ -133,3 +133,13 @@ enum KPIFormat {
         return "\(number)月"
     }
 }
+
+extension KPIReport {
+    /// The API's and the CLI's JSON: snake_case keys like every other `/api/v1` answer.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try encoder.encode(self)
+    }
+}

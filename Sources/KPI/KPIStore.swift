@@ -125,8 +125,11 @@ public enum KPIStore {
 
     /// One stored value of an entered figure: the current one is the newest.
     public struct FigureEntry: Sendable, Equatable, Codable {
+        public let id: Int64
+        public let fiscalYear: Int
         public let figure: EnteredFigure
         public let value: Int?
+        public let previousValue: Int?
         public let enteredAt: Date
         public let enteredByStaffID: Int64
     }
@@ -144,27 +147,39 @@ public enum KPIStore {
     static func fetchFigureHistory(fiscalYear: Int, on connection: Connection) throws -> [FigureEntry] {
         try connection.query(
             """
-            SELECT figure, value, entered_at, entered_by_staff_id FROM kpi_entered_figures
-            WHERE fiscal_year = ? ORDER BY id DESC
+            SELECT id, fiscal_year, figure, value, previous_value, entered_at, entered_by_staff_id
+            FROM kpi_entered_figures WHERE fiscal_year = ? ORDER BY id DESC
             """, fiscalYear
         ).map { row in
             guard let figure = EnteredFigure(rawValue: try row.get("figure")) else {
                 throw RowDecodingError(column: "figure", reason: "unknown figure")
             }
             return FigureEntry(
-                figure: figure, value: try row.get("value"), enteredAt: try row.get("entered_at"),
+                id: try row.get("id"), fiscalYear: try row.get("fiscal_year"), figure: figure,
+                value: try row.get("value"), previousValue: try row.get("previous_value"),
+                enteredAt: try row.get("entered_at"),
                 enteredByStaffID: try row.get("entered_by_staff_id"))
         }
     }
 
+    /// Appends a new value beside the one it replaces; returns the row's id, or nil when the value is the
+    /// current one already (nothing changed, nothing to audit).
+    @discardableResult
     static func insertFigure(
         _ figure: EnteredFigure, value: Int?, fiscalYear: Int, staffID: Int64, at time: Date, on connection: Connection
-    ) throws {
+    ) throws -> Int64? {
+        let current = try connection.queryFirst(
+            "SELECT value FROM kpi_entered_figures WHERE fiscal_year = ? AND figure = ? ORDER BY id DESC LIMIT 1",
+            fiscalYear, figure.rawValue)
+        let previous = try current?.get("value", as: Int?.self)
+        guard current == nil ? value != nil : previous != value else { return nil }
         try connection.run(
             """
-            INSERT INTO kpi_entered_figures (fiscal_year, figure, value, entered_at, entered_by_staff_id)
-            VALUES (?, ?, ?, ?, ?)
-            """, fiscalYear, figure.rawValue, value, time, staffID)
+            INSERT INTO kpi_entered_figures
+                (fiscal_year, figure, value, previous_value, entered_at, entered_by_staff_id)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, fiscalYear, figure.rawValue, value, previous, time, staffID)
+        return connection.lastInsertRowID
     }
 
     // MARK: LINE followers
