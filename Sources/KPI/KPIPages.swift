@@ -183,7 +183,8 @@ enum KPIPages {
             el("div", .class("kpi-report")) {
                 el("h1") { "めざすべき目標値 進行管理表（\(report.fiscalYearLabel)）" }
                 el("p", .class("muted")) { "第5章 行政サービス・DX／第3章 広報・広聴　\(asOfText(report))" }
-                el("table", .class("kpi-report-table")) {
+                // Scrolls sideways inside its box on a phone; prints whole on A4.
+                Table.scrolling(label: "\(report.fiscalYearLabel)の実績と目標値") {
                     el("caption") { "\(report.fiscalYearLabel)の実績と目標値" }
                     el("thead") {
                         el("tr") {
@@ -211,7 +212,7 @@ enum KPIPages {
                 }
                 if !reference.isEmpty {
                     el("h2") { "参考値" }
-                    el("table", .class("kpi-report-table")) {
+                    Table.scrolling(label: "目標値のない参考指標") {
                         el("caption") { "目標値のない参考指標" }
                         el("thead") {
                             el("tr") {

@@ -98,15 +98,16 @@ public enum Stylesheet {
         .kpi-chart .axis { stroke: var(--ink); stroke-width: 1; }
         .kpi-chart text { fill: var(--ink); font-size: 13px; text-anchor: middle; }
         .kpi-chart text.scale { text-anchor: end; }
-        .kpi-report-table th, .kpi-report-table td { border: 1px solid var(--line); font-size: 0.9rem; }
+        .kpi-report table th, .kpi-report table td { border: 1px solid var(--line); font-size: 0.9rem; }
         .kpi-report-notes { font-size: 0.85rem; }
         @media print {
             @page { size: A4 portrait; margin: 12mm; }
             html { font-size: 10pt; }
             main.wide { max-width: none; padding: 0; }
             .kpi-report h1 { font-size: 14pt; margin: 0 0 4pt; }
-            .kpi-report-table { page-break-inside: avoid; }
-            .kpi-report-table th, .kpi-report-table td { padding: 3pt 4pt; font-size: 9pt; }
+            .kpi-report .table-scroll { overflow: visible; }
+            .kpi-report table { page-break-inside: avoid; }
+            .kpi-report table th, .kpi-report table td { padding: 3pt 4pt; font-size: 9pt; }
         }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
