@@ -24,7 +24,8 @@ public final class Madoguchi: Sendable {
 
     /// Every module's `madoguchi` subcommands, for the executable.
     public static var moduleCommands: [any Command.Type] {
-        moduleTypes.flatMap { $0.commands } + KPIModule.commands(census: NoticesLineLinkCensus.self)
+        moduleTypes.flatMap { $0.commands }
+            + KPIModule.commands(census: NoticesLineLinkCensus.self, lineAccess: NoticesLINEAPIAccess.self)
     }
 
     public let configuration: AppConfiguration
@@ -170,3 +171,14 @@ extension MigrationError: LogSafeError {
 
 /// The `madoguchi kpi` command builds its census without a server.
 extension NoticesLineLinkCensus: ConstructibleLineLinkCensus {}
+
+/// The KPI's LINE insight pull reaches LINE as `notices send` does: the same base URL and token file rules.
+enum NoticesLINEAPIAccess: LINEAPIAccess {
+    static func apiBase(environment: [String: String]) throws -> String {
+        try NoticesCommandSupport.apiBase(environment)
+    }
+
+    static func authorization(environment: [String: String]) throws -> String {
+        try LINECredentialFile.accessToken(environment: environment).authorizationValue
+    }
+}

@@ -11,10 +11,12 @@ import Store
 public struct KPIModule: ServiceModule {
     public static let name = "kpi"
 
-    /// The commands that need a `LineLinkCensus`: App lists them with Notices' census, because a module's
-    /// static `commands` cannot know what App wires.
-    public static func commands<Census: ConstructibleLineLinkCensus>(census: Census.Type) -> [any Command.Type] {
-        [KPIReportCommand<Census>.self]
+    /// The commands need Notices' `LineLinkCensus` and LINE configuration: App lists them with those, because a
+    /// module's static `commands` cannot know what App wires.
+    public static func commands<Census: ConstructibleLineLinkCensus, Access: LINEAPIAccess>(
+        census: Census.Type, lineAccess: Access.Type
+    ) -> [any Command.Type] {
+        [KPIReportCommand<Census>.self, PullLineInsightCommand<Access>.self]
     }
 
     public let database: Database

@@ -56,3 +56,39 @@ struct KPICLITests {
         #expect(format.stderr.contains("--format must be table, json or csv"))
     }
 }
+
+@Suite("madoguchi kpi pull-line-insight")
+struct KPIPullLineInsightCLITests {
+    let directory = TemporaryDirectory()
+
+    @Test func storesTheDayLINEAnswers_andSaysSo() throws {
+        let fake = try FakeLINEAPI()
+        fake.setFollowerStatistics(.ready(followers: 120, targetedReaches: 100, blocks: 7), forDate: "20301201")
+        let path = directory.path("insight.sqlite")
+        #expect(try ProcessRunner.run(["migrate", "--db", path]).exitCode == 0)
+        let environment = try fake.senderEnvironment(in: directory)
+        let ready = try ProcessRunner.run(
+            ["kpi", "pull-line-insight", "--date", "2030-12-01", "--db", path], environment: environment)
+        #expect(ready.exitCode == 0, "\(ready.stderr)")
+        #expect(ready.stdout == "2030-12-01: ready, followers 120, blocks 7\n")
+        let unready = try ProcessRunner.run(
+            ["kpi", "pull-line-insight", "--date", "2030-12-02", "--db", path], environment: environment)
+        #expect(unready.stdout == "2030-12-02: unready\n")
+        let database = try Database(path: path)
+        defer { database.close() }
+        let rows = try database.read { try $0.query("SELECT day, status, blocks FROM kpi_line_followers ORDER BY day") }
+        #expect(try rows.map { try $0.get("status", as: String.self) } == ["ready", "unready"])
+        #expect(try rows.map { try $0.get("blocks", as: Int?.self) } == [7, nil])
+
+        var wrongToken = environment
+        try "not-the-token\n".write(toFile: directory.path("wrong-token"), atomically: true, encoding: .utf8)
+        wrongToken["MADOGUCHI_LINE_CHANNEL_TOKEN_FILE"] = directory.path("wrong-token")
+        let refused = try ProcessRunner.run(
+            ["kpi", "pull-line-insight", "--date", "2030-12-03", "--db", path], environment: wrongToken)
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.contains("LINE answered 401"))
+        #expect(!refused.stderr.contains("not-the-token"))
+        let badDate = try ProcessRunner.run(["kpi", "pull-line-insight", "--date", "12/3", "--db", path])
+        #expect(badDate.exitCode == 64)
+    }
+}
