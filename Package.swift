@@ -46,6 +46,11 @@ let package = Package(
             name: "Applications",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
         .target(
+            name: "Payments",
+            dependencies: [
+                "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
+            ]),
+        .target(
             name: "KPI",
             dependencies: [
                 "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
@@ -56,6 +61,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
+                "Payments",
                 "KPI",
             ]),
         // The executable reaches the domain modules only through App.
@@ -67,7 +73,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security", "Identity"],
             path: "Tests/TestSupport"),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "TestSupport"]),
@@ -100,6 +106,12 @@ let package = Package(
             dependencies: [
                 "TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "ServiceKit", "Identity", "Notices",
                 "Applications",
+            ]),
+        .testTarget(
+            name: "PaymentsTests",
+            dependencies: [
+                "Payments", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
+                "HTTPClient", "Web", "TestSupport",
             ]),
         .testTarget(
             name: "KPITests",

@@ -82,6 +82,10 @@ public enum Stylesheet {
             form.filters .radio { margin-bottom: 0.8rem; }
             form.filters button { margin-bottom: 0.2rem; }
         }
+        /* A QR code (tickets, flyers) stays black on white in dark mode, forced colours and print: readers need it. */
+        svg.qr-code { forced-color-adjust: none; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+        svg.qr-code .qr-light { fill: #fff; }
+        svg.qr-code .qr-dark { fill: #000; }
         /* The KPI dashboard and its printable 進行管理表 (Sources/KPI). The judgement is a word, never a colour alone. */
         .kpi-cards { list-style: none; padding: 0; display: grid; gap: 1rem;
                      grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); }
