@@ -50,6 +50,11 @@ let package = Package(
             dependencies: [
                 "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
             ]),
+        .target(
+            name: "KPI",
+            dependencies: [
+                "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
+            ]),
 
         // Wiring and the executable.
         .target(
@@ -57,6 +62,7 @@ let package = Package(
             dependencies: [
                 "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
                 "Payments",
+                "KPI",
             ]),
         // The executable reaches the domain modules only through App.
         .executableTarget(
@@ -106,6 +112,12 @@ let package = Package(
             dependencies: [
                 "Payments", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
                 "HTTPClient", "Web", "TestSupport",
+            ]),
+        .testTarget(
+            name: "KPITests",
+            dependencies: [
+                "KPI", "Notices", "App", "Identity", "Formats", "Security", "ServiceKit", "Store", "HTTP", "HTTPClient",
+                "TestSupport",
             ]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],

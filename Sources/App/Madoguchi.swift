@@ -2,6 +2,7 @@ import Applications
 import Foundation
 import HTTP
 import Identity
+import KPI
 import Notices
 import Payments
 import ServiceKit
@@ -20,10 +21,14 @@ public final class Madoguchi: Sendable {
     public static let moduleTypes: [any ServiceModule.Type] = [
         IdentityModule.self, ApplicationsModule.self, NoticesModule.self,
         PaymentsModule.self,
+        KPIModule.self,
     ]
 
     /// Every module's `madoguchi` subcommands, for the executable.
-    public static var moduleCommands: [any Command.Type] { moduleTypes.flatMap { $0.commands } }
+    public static var moduleCommands: [any Command.Type] {
+        moduleTypes.flatMap { $0.commands }
+            + KPIModule.commands(census: NoticesLineLinkCensus.self, lineAccess: NoticesLINEAPIAccess.self)
+    }
 
     public let configuration: AppConfiguration
     public let database: Database
@@ -97,6 +102,9 @@ public final class Madoguchi: Sendable {
             try PaymentsModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 feeSubjects: [] + configuration.additionalFeeSubjects, logger: logger),
+            try KPIModule(
+                database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+                census: NoticesLineLinkCensus()),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,
@@ -165,4 +173,18 @@ extension SQLiteError: LogSafeError {
 
 extension MigrationError: LogSafeError {
     public var logDescription: String { description }
+}
+
+/// The `madoguchi kpi` command builds its census without a server.
+extension NoticesLineLinkCensus: ConstructibleLineLinkCensus {}
+
+/// The KPI's LINE insight pull reaches LINE as `notices send` does: the same base URL and token file rules.
+enum NoticesLINEAPIAccess: LINEAPIAccess {
+    static func apiBase(environment: [String: String]) throws -> String {
+        try NoticesCommandSupport.apiBase(environment)
+    }
+
+    static func authorization(environment: [String: String]) throws -> String {
+        try LINECredentialFile.accessToken(environment: environment).authorizationValue
+    }
 }

@@ -55,7 +55,9 @@ struct ApplicationTests {
     @Test func everyModuleIsWired() throws {
         let app = try RunningApplication()
         #expect(
-            app.application.modules.map { type(of: $0).name } == ["identity", "applications", "notices", "payments"])
+            app.application.modules.map { type(of: $0).name } == [
+                "identity", "applications", "notices", "payments", "kpi",
+            ])
         let commands = Set(Madoguchi.moduleCommands.map { $0.name })
         #expect(commands.isSuperset(of: ["staff add", "token create", "purge", "notices send", "notices create"]))
     }
