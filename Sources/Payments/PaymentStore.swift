@@ -91,6 +91,17 @@ public enum PaymentStore {
         ).map { try $0.get(0) }
     }
 
+    /// Unfinished payments with a provider reference, untouched since `cutoff`, least recently touched first.
+    static func fetchStaleIDs(before cutoff: Date, limit: Int, on connection: Connection) throws -> [Int64] {
+        try connection.query(
+            """
+            SELECT id FROM payments WHERE (state = 'created' OR state = 'authorized')
+                AND provider_reference IS NOT NULL AND updated_at <= ?
+            ORDER BY updated_at LIMIT ?
+            """, cutoff, limit
+        ).map { try $0.get(0) }
+    }
+
     /// Moves a payment from `from` to `to`; false when it was no longer in `from`.
     static func updateState(
         id: Int64, from: PaymentState, to: PaymentState, method: PaymentMethod?, at time: Date,
@@ -227,6 +238,63 @@ public enum PaymentStore {
     /// Deletes the answers stored before `cutoff`; returns how many.
     static func purgeAnswers(storedBefore cutoff: Date, on connection: Connection) throws -> Int {
         try connection.run("DELETE FROM payment_idempotency_keys WHERE created_at < ?", cutoff)
+    }
+
+    // MARK: Webhook events
+
+    struct StoredWebhookEvent: Sendable {
+        let id: Int64
+        let provider: String
+        let eventID: String
+        let body: Data
+    }
+
+    /// Stores a verified webhook; false when its event id was stored before (a redelivery or a replay).
+    static func insertWebhookEvent(
+        provider: String, eventID: String, reference: String?, body: Data, at time: Date, on connection: Connection
+    ) throws -> Bool {
+        try connection.run(
+            """
+            INSERT INTO payment_webhook_events (provider, event_id, provider_reference, body, received_at)
+            VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, event_id) DO NOTHING
+            """, provider, eventID, reference, body, time) == 1
+    }
+
+    static func fetchUnprocessedWebhookEvents(limit: Int, on connection: Connection) throws -> [StoredWebhookEvent] {
+        try connection.query(
+            """
+            SELECT id, provider, event_id, body FROM payment_webhook_events WHERE processed_at IS NULL
+            ORDER BY id LIMIT ?
+            """, limit
+        ).map(decodeWebhookEvent)
+    }
+
+    /// Events about a payment we did not know yet, oldest first.
+    static func fetchWaitingWebhookEvents(provider: String, reference: String, on connection: Connection) throws
+        -> [StoredWebhookEvent]
+    {
+        try connection.query(
+            """
+            SELECT id, provider, event_id, body FROM payment_webhook_events
+            WHERE outcome = 'unknown_payment' AND provider = ? AND provider_reference = ? ORDER BY id
+            """, provider, reference
+        ).map(decodeWebhookEvent)
+    }
+
+    static func isUnprocessedWebhookEvent(id: Int64, on connection: Connection) throws -> Bool {
+        try connection.scalar(
+            "SELECT processed_at IS NULL FROM payment_webhook_events WHERE id = ?", id, as: Bool.self) ?? false
+    }
+
+    static func markWebhookEvent(id: Int64, outcome: String, at time: Date, on connection: Connection) throws {
+        try connection.run(
+            "UPDATE payment_webhook_events SET processed_at = ?, outcome = ? WHERE id = ?", time, outcome, id)
+    }
+
+    static func decodeWebhookEvent(_ row: Row) throws -> StoredWebhookEvent {
+        StoredWebhookEvent(
+            id: try row.get("id"), provider: try row.get("provider"), eventID: try row.get("event_id"),
+            body: try row.get("body"))
     }
 
     // MARK: Sandbox provider

@@ -35,10 +35,38 @@ struct PaymentsHarness {
     let app: TestApplication
     let subjects: RecordingFeeSubjects
 
-    init() throws {
+    /// With `provider`, the hosted-checkout adapter talks to it (timing out after `timeoutMilliseconds`);
+    /// without, the sandbox is the provider.
+    init(provider: FakePaymentProvider? = nil, timeoutMilliseconds: Int = 2_000) throws {
         let subjects = RecordingFeeSubjects()
         self.subjects = subjects
-        app = try TestApplication { $0.additionalFeeSubjects = [subjects] }
+        app = try TestApplication {
+            $0.additionalFeeSubjects = [subjects]
+            if let provider {
+                var settings = HostedProviderSettings(
+                    apiBase: provider.baseURL, apiKey: PaymentSecret(provider.apiKey),
+                    webhookSecret: PaymentSecret(provider.webhookSecret), publicBase: "http://127.0.0.1:8080")
+                settings.timeoutMilliseconds = timeoutMilliseconds
+                $0.paymentProvider = settings
+            }
+        }
+    }
+
+    var webhookURL: String { app.baseURL + "/payments/webhook/hosted" }
+
+    /// Presses 支払いへ進む; returns the response (303 to the provider's next_url when it worked).
+    func startCheckout(_ charge: FeeCharge, browser: Browser) throws -> BrowserResponse {
+        let payPath = try #require(charge.payPath)
+        _ = try browser.get(payPath)
+        return try browser.submit(payPath + "/checkout", form: [])
+    }
+
+    func webhookRows() throws -> [(eventID: String, outcome: String?)] {
+        try app.database.read {
+            try $0.query("SELECT event_id, outcome FROM payment_webhook_events ORDER BY id").map {
+                (try $0.get("event_id"), try $0.get("outcome"))
+            }
+        }
     }
 
     var module: PaymentsModule {
