@@ -136,6 +136,43 @@ public struct HostedCheckoutProvider: WebhookSigningProvider {
         return Self.status(of: state, settled: payment.settlementSummary?.settledDate != nil, next: payment.links)
     }
 
+    struct RefundBody: Encodable {
+        let amount: Int
+        let refundAmountAvailable: Int
+        enum CodingKeys: String, CodingKey {
+            case amount
+            case refundAmountAvailable = "refund_amount_available"
+        }
+    }
+
+    struct RefundAnswer: Decodable {
+        let refundID: String?
+        let status: String?
+        enum CodingKeys: String, CodingKey {
+            case refundID = "refund_id"
+            case status
+        }
+    }
+
+    public func refund(reference: String, amountYen: Int, availableYen: Int) throws -> ProviderRefundOutcome {
+        guard Self.isReference(reference) else { throw ProviderUnavailable(provider: name, reason: "bad reference") }
+        let body = try JSONEncoder().encode(RefundBody(amount: amountYen, refundAmountAvailable: availableYen))
+        let response = try perform(
+            "POST", settings.apiBase + "/v1/payments/\(reference)/refunds", headers: headers(json: true), body: body)
+        switch response.status {
+        case 200, 202:
+            let answer = try? JSONDecoder().decode(RefundAnswer.self, from: response.body)
+            switch answer?.status {
+            case "success": return .succeeded(reference: answer?.refundID)
+            case "error": return .refused
+            default: return .submitted(reference: answer?.refundID)
+            }
+        case 412: return .availableMismatch
+        case 400, 404, 422: return .refused
+        default: throw ProviderUnavailable(provider: name, reason: "refund answered \(response.status)")
+        }
+    }
+
     func perform(_ method: String, _ url: String, headers: [(String, String)], body: Data? = nil) throws
         -> EasyHandle.Response
     {

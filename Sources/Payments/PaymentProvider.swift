@@ -66,6 +66,20 @@ public protocol PaymentProvider: Sendable {
     func createCheckout(_ request: CheckoutRequest) throws -> ProviderCheckout
     /// The provider's view of a payment, by its reference.
     func fetchStatus(reference: String) throws -> ProviderStatus
+    /// Refunds `amountYen` of a captured payment, stating what we believe is still refundable there
+    /// (GOV.UK Pay's `refund_amount_available`), so a second attempt after a lost answer is refused (412)
+    /// instead of paying out twice.
+    func refund(reference: String, amountYen: Int, availableYen: Int) throws -> ProviderRefundOutcome
+}
+
+/// What the provider said to a refund.
+public enum ProviderRefundOutcome: Sendable, Equatable {
+    case succeeded(reference: String?)
+    /// Accepted, still on its way; a later status decides.
+    case submitted(reference: String?)
+    case refused
+    /// The provider's refundable amount is not what we stated: someone refunded meanwhile.
+    case availableMismatch
 }
 
 /// A provider's webhook call, read from its (already verified) body.

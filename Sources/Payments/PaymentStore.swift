@@ -131,7 +131,7 @@ public enum PaymentStore {
             throw RowDecodingError(column: "state", reason: "unknown state")
         }
         let methodText: String? = try row.get("method")
-        return StoredPayment(
+        var payment = StoredPayment(
             id: try row.get("id"), purpose: FeePurpose(rawValue: try row.get("purpose")),
             subject: FeeSubject(module: try row.get("subject_module"), id: try row.get("subject_id")), payer: payer,
             amountYen: try row.get("amount_yen"), description: try row.get("description"),
@@ -142,6 +142,22 @@ public enum PaymentStore {
             createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
             expiresAt: try row.get("expires_at"), capturedAt: try row.get("captured_at"),
             settledAt: try row.get("settled_at"))
+        payment.receivedByStaffID = try row.get("received_by_staff_id")
+        payment.cashReceivedYen = try row.get("cash_received_yen")
+        payment.changeYen = try row.get("change_yen")
+        return payment
+    }
+
+    static func setCounterDetails(
+        id: Int64, method: PaymentMethod, staffID: Int64, cashReceivedYen: Int?, changeYen: Int?, at time: Date,
+        on connection: Connection
+    ) throws {
+        try connection.run(
+            """
+            UPDATE payments SET method = ?, received_by_staff_id = ?, cash_received_yen = ?, change_yen = ?,
+                updated_at = ?
+            WHERE id = ?
+            """, method.rawValue, staffID, cashReceivedYen, changeYen, time, id)
     }
 
     // MARK: Events
@@ -184,16 +200,53 @@ public enum PaymentStore {
     }
 
     static func insertRefund(
-        paymentID: Int64, amountYen: Int, reason: String, staffID: Int64, cashHandedBackYen: Int?, at time: Date,
-        on connection: Connection
+        paymentID: Int64, amountYen: Int, reason: String, staffID: Int64, cashHandedBackYen: Int?,
+        state: StoredRefund.State = .submitted, at time: Date, on connection: Connection
     ) throws -> Int64 {
         try connection.run(
             """
             INSERT INTO payment_refunds
                 (payment_id, amount_yen, state, reason, staff_id, cash_handed_back_yen, created_at, updated_at)
-            VALUES (?, ?, 'submitted', ?, ?, ?, ?, ?)
-            """, paymentID, amountYen, reason, staffID, cashHandedBackYen, time, time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, paymentID, amountYen, state.rawValue, reason, staffID, cashHandedBackYen, time, time)
         return connection.lastInsertRowID
+    }
+
+    public static func fetchRefunds(paymentID: Int64, on connection: Connection) throws -> [StoredRefund] {
+        try connection.query("SELECT * FROM payment_refunds WHERE payment_id = ? ORDER BY id", paymentID).map(
+            decodeRefund)
+    }
+
+    static func fetchRefund(id: Int64, on connection: Connection) throws -> StoredRefund? {
+        try connection.queryFirst("SELECT * FROM payment_refunds WHERE id = ?", id).map(decodeRefund)
+    }
+
+    /// Refunds recorded but not yet put to the provider (a rejected request's full refund), oldest first.
+    static func fetchUnsentRefundIDs(limit: Int, on connection: Connection) throws -> [Int64] {
+        try connection.query(
+            """
+            SELECT id FROM payment_refunds WHERE state = 'submitted' AND provider_reference IS NULL
+            ORDER BY id LIMIT ?
+            """, limit
+        ).map { try $0.get(0) }
+    }
+
+    static func updateRefund(
+        id: Int64, state: StoredRefund.State, providerReference: String?, at time: Date, on connection: Connection
+    ) throws {
+        try connection.run(
+            """
+            UPDATE payment_refunds SET state = ?, provider_reference = coalesce(?, provider_reference), updated_at = ?
+            WHERE id = ? AND state = 'submitted'
+            """, state.rawValue, providerReference, time, id)
+    }
+
+    static func decodeRefund(_ row: Row) throws -> StoredRefund {
+        StoredRefund(
+            id: try row.get("id"), paymentID: try row.get("payment_id"), amountYen: try row.get("amount_yen"),
+            state: StoredRefund.State(rawValue: try row.get("state")) ?? .submitted, reason: try row.get("reason"),
+            staffID: try row.get("staff_id"), providerReference: try row.get("provider_reference"),
+            cashHandedBackYen: try row.get("cash_handed_back_yen"), createdAt: try row.get("created_at"))
     }
 
     // MARK: Idempotency keys of the JSON API

@@ -36,6 +36,7 @@ public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
     public func runOnce() throws {
         let now = clock()
         try workflow.processWebhookEvents(at: now)
+        try workflow.sendPendingRefunds(at: now)
         let reconciled = try workflow.reconcileStale(at: now)
         if reconciled > 0 { logger.info("payments reconciled by status fetch", ["count": .int(reconciled)]) }
         let expired = try workflow.expireOverdue(at: now)

@@ -2,6 +2,7 @@ import App
 import Foundation
 import HTTPClient
 import Identity
+import Security
 import ServiceKit
 import Store
 import Synchronization
@@ -154,5 +155,26 @@ struct PaymentsHarness {
         let returned = try browser.get(returnPath)
         #expect(returned.status == 303)
         return returned.location
+    }
+}
+
+/// A staff member calling `/api/v1/staff/...` with the console's session cookie and its CSRF token.
+struct StaffClient {
+    let browser: Browser
+    let csrfToken: String
+    let staffID: Int64
+
+    static func logIn(_ harness: PaymentsHarness, _ loginID: String, role: StaffRole) throws -> StaffClient {
+        let id = try Fixtures.makeStaff(harness.app.database, loginID: loginID, role: role)
+        let browser = harness.app.browser()
+        try browser.signInAsStaff(loginID)
+        _ = try browser.get("/staff/")
+        return StaffClient(browser: browser, csrfToken: try #require(browser.csrfToken), staffID: id)
+    }
+
+    func get(_ path: String) throws -> BrowserResponse { try browser.json("GET", path) }
+
+    func post(_ path: String, _ body: String) throws -> BrowserResponse {
+        try browser.json("POST", path, body: body, headers: [("X-CSRF-Token", csrfToken)])
     }
 }
