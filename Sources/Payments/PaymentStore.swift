@@ -91,6 +91,18 @@ public enum PaymentStore {
         ).map { try $0.get(0) }
     }
 
+    /// Payments captured in [from, to), by channel: how many and how much.
+    static func countCaptured(from: Date, to: Date, on connection: Connection) throws
+        -> [(count: Int, total: Int, channel: String)]
+    {
+        try connection.query(
+            """
+            SELECT count(*) AS n, coalesce(sum(amount_yen), 0) AS total, channel FROM payments
+            WHERE captured_at >= ? AND captured_at < ? GROUP BY channel
+            """, from, to
+        ).map { (try $0.get("n"), try $0.get("total"), try $0.get("channel")) }
+    }
+
     /// Unfinished payments with a provider reference, untouched since `cutoff`, least recently touched first.
     static func fetchStaleIDs(before cutoff: Date, limit: Int, on connection: Connection) throws -> [Int64] {
         try connection.query(

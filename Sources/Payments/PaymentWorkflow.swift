@@ -111,7 +111,10 @@ public struct PaymentWorkflow: Sendable {
         }
         try PaymentStore.appendEvent(
             paymentID: payment.id, from: payment.state, to: state, actor: actor, note: note, at: time, on: connection)
-        if state == .captured { try recordPaid(updated, at: time, on: connection) }
+        if state == .captured {
+            try recordPaid(updated, at: time, on: connection)
+            try sendReceiptMessage(updated, at: time, on: connection)
+        }
         try notifySubject(of: updated, at: time, on: connection)
         return updated
     }

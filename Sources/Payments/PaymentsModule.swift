@@ -47,6 +47,10 @@ public struct PaymentsModule: ServiceModule, FeeCollector {
     }
 
     public var workers: [any BackgroundWorker] { [job] }
+    public var myPageSections: [any MyPageSection] { [PaymentsMyPageSection()] }
+    public var dashboardTiles: [any StaffDashboardTile] {
+        [PaymentsDashboardTile(now: { [authentication] in authentication.now() })]
+    }
 
     /// The hosted provider's settings, when it is the provider.
     var hostedSettings: HostedProviderSettings? { (workflow.provider as? HostedCheckoutProvider)?.settings }
