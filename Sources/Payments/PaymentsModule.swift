@@ -67,6 +67,13 @@ public struct PaymentsModule: ServiceModule, FeeCollector {
         }
     }
 
+    /// A paid fee with its receipt and one still to pay, for the demo resident.
+    public func seedDemoData(_ demo: inout DemoDataContext) throws -> [String] {
+        guard let residentID = demo.residentID else { return [] }
+        let added = try PaymentsDemoData.seed(workflow: workflow, residentID: residentID, at: demo.now)
+        return ["payments added for the demo resident: \(added)"]
+    }
+
     // MARK: FeeCollector
 
     public func requestFee(_ request: FeeRequest, at time: Date, on connection: Connection) throws -> FeeCharge {

@@ -77,7 +77,7 @@ extension PaymentWorkflow {
                 内容：\(payment.description)
                 金額：\(YenText.format(payment.amountYen))
                 領収書番号：\(Receipt.number(for: payment))
-                領収書は \(payment.payPath)/receipt から印刷できます。
+                領収書は、マイページの「お支払い」またはお支払いのページから表示・印刷できます。
                 """, to: residentID, source: PaymentsModule.name, recordID: payment.id, at: time, on: connection)
     }
 }

@@ -84,3 +84,17 @@ import Testing
         #expect(dashboard.text.contains("窓口：1 件　200円"))
     }
 }
+
+@Suite struct PaymentsDemoDataTests {
+    @Test func theDemoResidentGetsAPaidFeeAndOneToPayOnce() throws {
+        let harness = try PaymentsHarness()
+        let residentID = try Fixtures.makeResident(harness.app.database)
+        let now = harness.app.clock.now()
+        #expect(try PaymentsDemoData.seed(workflow: harness.workflow, residentID: residentID, at: now) == 2)
+        #expect(try PaymentsDemoData.seed(workflow: harness.workflow, residentID: residentID, at: now) == 0)
+        let states = try harness.app.database.read {
+            try PaymentStore.fetchPayments(residentID: residentID, on: $0)
+        }.map(\.state)
+        #expect(Set(states) == [.captured, .created])
+    }
+}
