@@ -165,7 +165,12 @@ struct StaffClient {
     let staffID: Int64
 
     static func logIn(_ harness: PaymentsHarness, _ loginID: String, role: StaffRole) throws -> StaffClient {
-        let id = try Fixtures.makeStaff(harness.app.database, loginID: loginID, role: role)
+        try signIn(
+            harness, loginID, staffID: try Fixtures.makeStaff(harness.app.database, loginID: loginID, role: role))
+    }
+
+    /// A new session for a staff member who already exists (the last one timed out).
+    static func signIn(_ harness: PaymentsHarness, _ loginID: String, staffID id: Int64) throws -> StaffClient {
         let browser = harness.app.browser()
         try browser.signInAsStaff(loginID)
         _ = try browser.get("/staff/")
