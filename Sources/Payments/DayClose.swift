@@ -26,6 +26,8 @@ struct DayCloseReport: Sendable, Equatable {
     let closedAt: Date?
     let closedByStaffID: Int64?
     let lines: [DayCloseLine]
+    /// The provider's fees on the day's online payments, from the imported settlement reports.
+    var feesYen = 0
 
     func total(_ kind: String, cashless: Bool? = nil) -> Int {
         lines.filter { $0.kind == kind && (cashless == nil || $0.cashless == cashless) }.reduce(0) { $0 + $1.totalYen }
@@ -166,15 +168,26 @@ extension PaymentWorkflow {
     /// The day's 日計表: a closed day's frozen figures, or what a close now would count.
     func dayCloseReport(day: String) throws -> DayCloseReport {
         let end = try Self.endOfDay(day)
+        let start = JapanTime.startOfDay(day) ?? end
         return try database.read { connection in
+            var report: DayCloseReport
             if let closed = try PaymentStore.fetchClose(day: day, on: connection) {
-                return DayCloseReport(
+                report = DayCloseReport(
                     day: day, closedAt: closed.at, closedByStaffID: closed.staffID,
                     lines: try PaymentStore.fetchCloseLines(day: day, on: connection))
+            } else {
+                report = DayCloseReport(
+                    day: day, closedAt: nil, closedByStaffID: nil,
+                    lines: Self.lines(of: try PaymentStore.fetchUncountedEntries(before: end, on: connection)))
             }
-            return DayCloseReport(
-                day: day, closedAt: nil, closedByStaffID: nil,
-                lines: Self.lines(of: try PaymentStore.fetchUncountedEntries(before: end, on: connection)))
+            report.feesYen =
+                try connection.scalar(
+                    """
+                    SELECT coalesce(sum(l.fee_yen), 0) FROM payment_settlement_lines l
+                    JOIN payments p ON p.provider = l.provider AND p.provider_reference = l.provider_reference
+                    WHERE p.captured_at >= ? AND p.captured_at < ?
+                    """, start, end, as: Int.self) ?? 0
+            return report
         }
     }
 
@@ -268,6 +281,7 @@ enum DayClosePage {
         }
         rows.append([report.day, "差引（現金）", "", "", "現金", "", "", String(report.net(cashless: false))])
         rows.append([report.day, "差引（キャッシュレス）", "", "", "キャッシュレス", "", "", String(report.net(cashless: true))])
+        rows.append([report.day, "決済手数料", "", "", "キャッシュレス", "", "", String(report.feesYen)])
         return rows
     }
 
@@ -312,7 +326,7 @@ enum DayClosePage {
                 el("dt") { "差引 キャッシュレス" }
                 el("dd") { YenText.format(report.net(cashless: true)) }
                 el("dt") { "決済手数料" }
-                el("dd") { "精算データの照合後に計上（未取込）" }
+                el("dd") { YenText.format(report.feesYen) + "（取込済みの精算データから）" }
             }
             el("p") {
                 el("a", .href("/staff/payments/close.csv?day=\(report.day)")) { "CSV（UTF-8）" }
