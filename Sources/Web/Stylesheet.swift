@@ -82,6 +82,10 @@ public enum Stylesheet {
             form.filters .radio { margin-bottom: 0.8rem; }
             form.filters button { margin-bottom: 0.2rem; }
         }
+        /* A QR code (tickets, flyers) stays black on white in dark mode, forced colours and print: readers need it. */
+        svg.qr-code { forced-color-adjust: none; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+        svg.qr-code .qr-light { fill: #fff; }
+        svg.qr-code .qr-dark { fill: #000; }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 
