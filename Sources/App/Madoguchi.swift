@@ -101,7 +101,8 @@ public final class Madoguchi: Sendable {
             // The charging modules' handlers join `feeSubjects` as they arrive (certificates, …).
             try PaymentsModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                feeSubjects: [] + configuration.additionalFeeSubjects, logger: logger),
+                feeSubjects: [] + configuration.additionalFeeSubjects, hostedProvider: configuration.paymentProvider,
+                logger: logger),
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 census: NoticesLineLinkCensus()),
