@@ -55,6 +55,9 @@ let package = Package(
             dependencies: [
                 "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
             ]),
+        .target(
+            name: "Certificates",
+            dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
         // Wiring and the executable.
         .target(
@@ -63,6 +66,7 @@ let package = Package(
                 "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
                 "Payments",
                 "KPI",
+                "Certificates",
             ]),
         // The executable reaches the domain modules only through App.
         .executableTarget(
@@ -101,6 +105,14 @@ let package = Package(
             dependencies: [
                 "Applications", "App", "Identity", "Cryptography", "Formats", "Security", "Store", "HTTP", "HTTPClient",
                 "Web", "TestSupport",
+            ]),
+        .testTarget(
+            name: "CertificatesTests",
+            dependencies: [
+                "Certificates", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
+                "HTTPClient", "Web", "TestSupport",
+                // Only to prove the ready notice reaches LINE and the fallback list through Notices' delivery.
+                "Notices",
             ]),
         .testTarget(
             name: "MadoguchiCLITests",

@@ -1,4 +1,5 @@
 import Applications
+import Certificates
 import Foundation
 import HTTP
 import Identity
@@ -20,8 +21,7 @@ public final class Madoguchi: Sendable {
     /// Every service module, in the order マイページ, the dashboard, the CLI help and demo-data list them.
     public static let moduleTypes: [any ServiceModule.Type] = [
         IdentityModule.self, ApplicationsModule.self, NoticesModule.self,
-        PaymentsModule.self,
-        KPIModule.self,
+        PaymentsModule.self, CertificatesModule.self, KPIModule.self,
     ]
 
     /// Every module's `madoguchi` subcommands, for the executable.
@@ -92,17 +92,22 @@ public final class Madoguchi: Sendable {
     ) throws -> (IdentityModule, [any ServiceModule]) {
         let authentication = try Authentication(
             database: database, settings: configuration.identitySettings, timeSource: timeSource)
+        // Payments is built first: the charging modules take it as their `FeeCollector`, and it takes their
+        // handlers (which need nothing from it) as `feeSubjects`.
+        let payments = try PaymentsModule(
+            database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+            feeSubjects: [CertificateFeeHandler()] + configuration.additionalFeeSubjects,
+            hostedProvider: configuration.paymentProvider, logger: logger)
         let hosted: [any ServiceModule] = [
             try ApplicationsModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication),
             NoticesModule(
                 database: database, authentication: authentication,
                 lineChannelSecret: configuration.lineChannelSecret, logger: logger),
-            // The charging modules' handlers join `feeSubjects` as they arrive (certificates, …).
-            try PaymentsModule(
+            payments,
+            try CertificatesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                feeSubjects: [] + configuration.additionalFeeSubjects, hostedProvider: configuration.paymentProvider,
-                logger: logger),
+                fees: payments),
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 census: NoticesLineLinkCensus()),

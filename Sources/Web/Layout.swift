@@ -11,6 +11,9 @@ public struct Page: Sendable {
     /// Staff pages: staff work at desks, so at desktop width the page uses the screen (filters in one row,
     /// tables full width) instead of the phone-sized column residents get.
     public var wide = false
+    /// Reload the page after this many seconds (`<meta http-equiv="refresh">`): pages that must stay current
+    /// without JavaScript (the staff detail page that keeps its lease while open).
+    public var refreshSeconds: Int?
 
     public init(
         title: String, siteName: String? = nil, homePath: String = "/", @NodeBuilder body: () -> [Node]
@@ -58,6 +61,9 @@ public struct Page: Sendable {
                     "meta", Attribute("name", "viewport"),
                     Attribute("content", "width=device-width, initial-scale=1"))
                 el("title") { "\(title) | \(siteName)" }
+                if let refreshSeconds {
+                    void("meta", Attribute("http-equiv", "refresh"), Attribute("content", String(refreshSeconds)))
+                }
                 void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
             }
             el("body") {
