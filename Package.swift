@@ -46,10 +46,17 @@ let package = Package(
             name: "Applications",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
+        .target(
+            name: "Classes",
+            dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
+
         // Wiring and the executable.
         .target(
             name: "App",
-            dependencies: ["Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications"]),
+            dependencies: [
+                "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
+                "Classes",
+            ]),
         // The executable reaches the domain modules only through App.
         .executableTarget(
             name: "madoguchi", dependencies: ["App", "ServiceKit", "Formats", "Store", "HTTP", "Security"]),
@@ -92,6 +99,12 @@ let package = Package(
             dependencies: [
                 "TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "ServiceKit", "Identity", "Notices",
                 "Applications",
+            ]),
+        .testTarget(
+            name: "ClassesTests",
+            dependencies: [
+                "Classes", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
+                "HTTPClient", "TestSupport",
             ]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],

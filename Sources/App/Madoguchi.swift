@@ -1,4 +1,5 @@
 import Applications
+import Classes
 import Foundation
 import HTTP
 import Identity
@@ -18,6 +19,7 @@ public final class Madoguchi: Sendable {
     /// Every service module, in the order マイページ, the dashboard, the CLI help and demo-data list them.
     public static let moduleTypes: [any ServiceModule.Type] = [
         IdentityModule.self, ApplicationsModule.self, NoticesModule.self,
+        ClassesModule.self,
     ]
 
     /// Every module's `madoguchi` subcommands, for the executable.
@@ -91,6 +93,9 @@ public final class Madoguchi: Sendable {
             NoticesModule(
                 database: database, authentication: authentication,
                 lineChannelSecret: configuration.lineChannelSecret, logger: logger),
+            try ClassesModule(
+                database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+                lineLinks: NoticesLINELinkDirectory()),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,

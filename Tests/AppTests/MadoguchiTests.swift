@@ -54,7 +54,11 @@ struct ApplicationTests {
     /// executable.
     @Test func everyModuleIsWired() throws {
         let app = try RunningApplication()
-        #expect(app.application.modules.map { type(of: $0).name } == ["identity", "applications", "notices"])
+        #expect(
+            app.application.modules.map { type(of: $0).name } == [
+                "identity", "applications", "notices",
+                "classes",
+            ])
         let commands = Set(Madoguchi.moduleCommands.map { $0.name })
         #expect(commands.isSuperset(of: ["staff add", "token create", "purge", "notices send", "notices create"]))
     }
