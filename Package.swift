@@ -45,6 +45,11 @@ let package = Package(
         .target(
             name: "Applications",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
+        .target(
+            name: "Payments",
+            dependencies: [
+                "Cryptography", "Formats", "Store", "HTTP", "HTTPClient", "Security", "Web", "ServiceKit", "Identity",
+            ]),
 
         .target(
             name: "Classes",
@@ -55,6 +60,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "Store", "HTTP", "Web", "Security", "ServiceKit", "Identity", "Notices", "Applications",
+                "Payments",
                 "Classes",
             ]),
         // The executable reaches the domain modules only through App.
@@ -99,6 +105,12 @@ let package = Package(
             dependencies: [
                 "TestSupport", "HTTPClient", "Store", "Cryptography", "Security", "ServiceKit", "Identity", "Notices",
                 "Applications",
+            ]),
+        .testTarget(
+            name: "PaymentsTests",
+            dependencies: [
+                "Payments", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
+                "HTTPClient", "Web", "TestSupport",
             ]),
         .testTarget(
             name: "ClassesTests",

@@ -31,6 +31,9 @@ public struct AppConfiguration: Sendable {
     public var passwordIterations = PasswordHasher.minimumProductionIterations
     /// Password derivations at once and waiting (`KeyDerivationPool`); tests make it small to saturate it.
     public var keyDerivationLimits = KeyDerivationPool.Limits()
+    /// Fee subject handlers beyond the ones App wires for its own charging modules: a test's stand-in for a
+    /// charging module, to see what Payments tells it.
+    public var additionalFeeSubjects: [any FeeSubjectHandler] = []
 
     public init(
         databasePath: String, host: String = "127.0.0.1", port: Int = 8080,

@@ -4,6 +4,7 @@ import Foundation
 import HTTP
 import Identity
 import Notices
+import Payments
 import ServiceKit
 import Store
 import Web
@@ -19,6 +20,7 @@ public final class Madoguchi: Sendable {
     /// Every service module, in the order マイページ, the dashboard, the CLI help and demo-data list them.
     public static let moduleTypes: [any ServiceModule.Type] = [
         IdentityModule.self, ApplicationsModule.self, NoticesModule.self,
+        PaymentsModule.self,
         ClassesModule.self,
     ]
 
@@ -93,6 +95,10 @@ public final class Madoguchi: Sendable {
             NoticesModule(
                 database: database, authentication: authentication,
                 lineChannelSecret: configuration.lineChannelSecret, logger: logger),
+            // The charging modules' handlers join `feeSubjects` as they arrive (certificates, …).
+            try PaymentsModule(
+                database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+                feeSubjects: [] + configuration.additionalFeeSubjects, logger: logger),
             try ClassesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 lineLinks: NoticesLINELinkDirectory()),

@@ -56,7 +56,7 @@ struct ApplicationTests {
         let app = try RunningApplication()
         #expect(
             app.application.modules.map { type(of: $0).name } == [
-                "identity", "applications", "notices",
+                "identity", "applications", "notices", "payments",
                 "classes",
             ])
         let commands = Set(Madoguchi.moduleCommands.map { $0.name })

@@ -1,0 +1,84 @@
+import Foundation
+import HTTP
+import Identity
+import Store
+
+/// The payer's side: the pay page a pay link opens, the start of the provider's checkout, and the return
+/// from it. The link's token is the only key, so a guest pays from their completion page without an
+/// account; the page shows no personal data.
+struct PaymentRoutes: RouteCollection {
+    let workflow: PaymentWorkflow
+    let authentication: Authentication
+
+    func register(in routes: inout Routes) {
+        let auth = authentication
+        routes.get("/payments/:token", auth.guest(showPayment))
+        routes.post("/payments/:token/checkout", maximumBodyBytes: 4096, auth.guest(startCheckout))
+        // The provider sends the payer back with a GET; fetching and recording the status is a write.
+        routes.get("/payments/:token/return", execution: .offloaded, returnFromCheckout)
+    }
+
+    // MARK: Handlers
+
+    func showPayment(_ request: Request, _ form: GuestForm) throws -> Response {
+        guard
+            let payment = try workflow.database.read({
+                try PaymentStore.fetchPayment(checkoutToken: request.parameter("token"), on: $0)
+            })
+        else { throw PaymentRefused.notFound }
+        return PaymentPages.payment(
+            payment, purposeLabel: workflow.purposes.label(payment.purpose), csrfToken: form.csrfToken
+        ).response()
+    }
+
+    func startCheckout(_ request: Request, _ form: GuestForm) throws -> Response {
+        switch try workflow.startCheckout(
+            checkoutToken: request.parameter("token"), actor: .guest, at: authentication.now())
+        {
+        case .redirect(let location): return .redirect(to: location)
+        case .finished(let payment): return .redirect(to: payment.payPath)
+        }
+    }
+
+    func returnFromCheckout(_ request: Request) throws -> Response {
+        let payment = try workflow.returnFromCheckout(
+            checkoutToken: request.parameter("token"), at: authentication.now())
+        return .redirect(to: payment.returnPath)
+    }
+}
+
+/// The sandbox provider's hosted checkout, served by Madoguchi on loopback. Mounted only when the sandbox is
+/// the provider.
+struct SandboxCheckoutRoutes: RouteCollection {
+    let sandbox: SandboxProvider
+    let authentication: Authentication
+
+    func register(in routes: inout Routes) {
+        let auth = authentication
+        routes.get("/payments/sandbox/:reference", auth.guest(showCheckout))
+        routes.post("/payments/sandbox/:reference", maximumBodyBytes: 4096, auth.guest(completeCheckout))
+    }
+
+    func showCheckout(_ request: Request, _ form: GuestForm) throws -> Response {
+        guard let checkout = try sandbox.checkout(reference: request.parameter("reference")) else {
+            throw HTTPError.notFound
+        }
+        return PaymentPages.sandboxCheckout(checkout, csrfToken: form.csrfToken).response()
+    }
+
+    func completeCheckout(_ request: Request, _ form: GuestForm) throws -> Response {
+        let fields = try request.form()
+        guard let outcome = fields["outcome"].flatMap(SandboxProvider.Outcome.init(rawValue:)) else {
+            throw HTTPError.badRequest("outcome を指定してください。")
+        }
+        // Only what an online checkout offers: cash and the card terminal are counter methods.
+        let method = fields["method"].flatMap(PaymentMethod.init(rawValue:)).flatMap {
+            PaymentMethod.online.contains($0) ? $0 : nil
+        }
+        guard
+            let returnURL = try sandbox.complete(
+                reference: request.parameter("reference"), outcome: outcome, method: method)
+        else { throw HTTPError.notFound }
+        return .redirect(to: returnURL)
+    }
+}

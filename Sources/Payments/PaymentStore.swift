@@ -1,0 +1,272 @@
+import Foundation
+import ServiceKit
+import Store
+
+/// A payment about to be stored.
+public struct NewPayment: Sendable {
+    public var purpose: FeePurpose
+    public var subject: FeeSubject
+    public var payer: FeePayer
+    public var amountYen: Int
+    public var description: String
+    public var channel: String
+    public var provider: String
+    public var returnPath: String
+    public var idempotencyKey: String
+    public var requestDigest: String
+    public var checkoutToken: String
+}
+
+/// Every SQL statement of the payments module.
+public enum PaymentStore {
+    // MARK: Payments
+
+    public static func insertPayment(_ new: NewPayment, at time: Date, on connection: Connection) throws
+        -> StoredPayment
+    {
+        let (residentID, guestReference): (Int64?, String?) =
+            switch new.payer {
+            case .resident(let id): (id, nil)
+            case .guest(let reference): (nil, reference)
+            }
+        try connection.run(
+            """
+            INSERT INTO payments
+                (purpose, subject_module, subject_id, payer_resident_id, payer_guest_reference, amount_yen,
+                 description, channel, provider, state, return_path, idempotency_key, request_digest,
+                 checkout_token, created_at, updated_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?, ?, ?)
+            """, new.purpose.rawValue, new.subject.module, new.subject.id, residentID, guestReference,
+            new.amountYen, new.description, new.channel, new.provider, new.returnPath, new.idempotencyKey,
+            new.requestDigest, new.checkoutToken, time, time, time.addingTimeInterval(PaymentRules.checkoutLifetime))
+        return try fetchPayment(id: connection.lastInsertRowID, on: connection)!
+    }
+
+    public static func fetchPayment(id: Int64, on connection: Connection) throws -> StoredPayment? {
+        try connection.queryFirst("SELECT * FROM payments WHERE id = ?", id).map(decode)
+    }
+
+    public static func fetchPayment(checkoutToken: String, on connection: Connection) throws -> StoredPayment? {
+        try connection.queryFirst("SELECT * FROM payments WHERE checkout_token = ?", checkoutToken).map(decode)
+    }
+
+    public static func fetchPayment(subjectModule: String, idempotencyKey: String, on connection: Connection) throws
+        -> StoredPayment?
+    {
+        try connection.queryFirst(
+            "SELECT * FROM payments WHERE subject_module = ? AND idempotency_key = ?", subjectModule, idempotencyKey
+        ).map(decode)
+    }
+
+    public static func fetchPayment(provider: String, reference: String, on connection: Connection) throws
+        -> StoredPayment?
+    {
+        try connection.queryFirst(
+            "SELECT * FROM payments WHERE provider = ? AND provider_reference = ?", provider, reference
+        ).map(decode)
+    }
+
+    public static func fetchPayments(subject: FeeSubject, on connection: Connection) throws -> [StoredPayment] {
+        try connection.query(
+            "SELECT * FROM payments WHERE subject_module = ? AND subject_id = ? ORDER BY id", subject.module,
+            subject.id
+        ).map(decode)
+    }
+
+    public static func fetchPayments(residentID: Int64, limit: Int = 100, on connection: Connection) throws
+        -> [StoredPayment]
+    {
+        try connection.query(
+            "SELECT * FROM payments WHERE payer_resident_id = ? ORDER BY id DESC LIMIT ?", residentID, limit
+        ).map(decode)
+    }
+
+    /// Unpaid checkouts past their lifetime, oldest first.
+    public static func fetchOverdueIDs(at time: Date, limit: Int, on connection: Connection) throws -> [Int64] {
+        try connection.query(
+            """
+            SELECT id FROM payments WHERE (state = 'created' OR state = 'authorized') AND expires_at <= ?
+            ORDER BY expires_at LIMIT ?
+            """, time, limit
+        ).map { try $0.get(0) }
+    }
+
+    /// Moves a payment from `from` to `to`; false when it was no longer in `from`.
+    static func updateState(
+        id: Int64, from: PaymentState, to: PaymentState, method: PaymentMethod?, at time: Date,
+        on connection: Connection
+    ) throws -> Bool {
+        try connection.run(
+            """
+            UPDATE payments SET state = ?, updated_at = ?, method = coalesce(?, method),
+                captured_at = CASE WHEN ? THEN coalesce(captured_at, ?) ELSE captured_at END,
+                settled_at = CASE WHEN ? THEN ? ELSE settled_at END
+            WHERE id = ? AND state = ?
+            """, to.rawValue, time, method?.rawValue, to.isPaid, time, to == .settled, time, id, from.rawValue) == 1
+    }
+
+    static func setProviderReference(id: Int64, reference: String, at time: Date, on connection: Connection) throws {
+        try connection.run(
+            "UPDATE payments SET provider_reference = ?, updated_at = ? WHERE id = ?", reference, time, id)
+    }
+
+    static func decode(_ row: Row) throws -> StoredPayment {
+        let residentID: Int64? = try row.get("payer_resident_id")
+        let guestReference: String? = try row.get("payer_guest_reference")
+        let payer: FeePayer =
+            if let residentID { .resident(id: residentID) } else { .guest(reference: guestReference ?? "") }
+        let stateText: String = try row.get("state")
+        guard let state = PaymentState(rawValue: stateText) else {
+            throw RowDecodingError(column: "state", reason: "unknown state")
+        }
+        let methodText: String? = try row.get("method")
+        return StoredPayment(
+            id: try row.get("id"), purpose: FeePurpose(rawValue: try row.get("purpose")),
+            subject: FeeSubject(module: try row.get("subject_module"), id: try row.get("subject_id")), payer: payer,
+            amountYen: try row.get("amount_yen"), description: try row.get("description"),
+            method: methodText.flatMap(PaymentMethod.init(rawValue:)), channel: try row.get("channel"),
+            provider: try row.get("provider"), providerReference: try row.get("provider_reference"), state: state,
+            returnPath: try row.get("return_path"), idempotencyKey: try row.get("idempotency_key"),
+            requestDigest: try row.get("request_digest"), checkoutToken: try row.get("checkout_token"),
+            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
+            expiresAt: try row.get("expires_at"), capturedAt: try row.get("captured_at"),
+            settledAt: try row.get("settled_at"))
+    }
+
+    // MARK: Events
+
+    static func appendEvent(
+        paymentID: Int64, from: PaymentState?, to: PaymentState, actor: PaymentActor, note: String? = nil,
+        at time: Date, on connection: Connection
+    ) throws {
+        let columns = actor.columns
+        try connection.run(
+            """
+            INSERT INTO payment_events (payment_id, at, from_state, to_state, actor_type, actor_id, actor_reference, note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, paymentID, time, from?.rawValue, to.rawValue, columns.type, columns.id, columns.reference, note)
+    }
+
+    public static func fetchEvents(paymentID: Int64, on connection: Connection) throws -> [PaymentEvent] {
+        try connection.query("SELECT * FROM payment_events WHERE payment_id = ? ORDER BY id", paymentID).map { row in
+            let from: String? = try row.get("from_state")
+            return PaymentEvent(
+                id: try row.get("id"), paymentID: try row.get("payment_id"), at: try row.get("at"),
+                from: from.flatMap(PaymentState.init(rawValue:)),
+                to: PaymentState(rawValue: try row.get("to_state")) ?? .created, actorType: try row.get("actor_type"),
+                actorID: try row.get("actor_id"), actorReference: try row.get("actor_reference"),
+                note: try row.get("note"))
+        }
+    }
+
+    // MARK: Refunds
+
+    /// Yen refunded or being refunded (submitted or succeeded) for a payment.
+    public static func refundedYen(paymentID: Int64, includingSubmitted: Bool = true, on connection: Connection)
+        throws -> Int
+    {
+        try connection.scalar(
+            """
+            SELECT coalesce(sum(amount_yen), 0) FROM payment_refunds
+            WHERE payment_id = ? AND (state = 'succeeded' OR (? AND state = 'submitted'))
+            """, paymentID, includingSubmitted, as: Int.self) ?? 0
+    }
+
+    static func insertRefund(
+        paymentID: Int64, amountYen: Int, reason: String, staffID: Int64, cashHandedBackYen: Int?, at time: Date,
+        on connection: Connection
+    ) throws -> Int64 {
+        try connection.run(
+            """
+            INSERT INTO payment_refunds
+                (payment_id, amount_yen, state, reason, staff_id, cash_handed_back_yen, created_at, updated_at)
+            VALUES (?, ?, 'submitted', ?, ?, ?, ?, ?)
+            """, paymentID, amountYen, reason, staffID, cashHandedBackYen, time, time)
+        return connection.lastInsertRowID
+    }
+
+    // MARK: Idempotency keys of the JSON API
+
+    struct StoredAnswer: Sendable, Equatable {
+        let id: Int64
+        let requestDigest: String
+        let status: Int
+        let body: Data
+        let createdAt: Date
+    }
+
+    static func fetchAnswer(caller: String, key: String, on connection: Connection) throws -> StoredAnswer? {
+        try connection.queryFirst(
+            """
+            SELECT id, request_digest, response_status, response_body, created_at FROM payment_idempotency_keys
+            WHERE caller = ? AND key = ?
+            """, caller, key
+        ).map {
+            StoredAnswer(
+                id: try $0.get("id"), requestDigest: try $0.get("request_digest"),
+                status: try $0.get("response_status"), body: try $0.get("response_body"),
+                createdAt: try $0.get("created_at"))
+        }
+    }
+
+    static func insertAnswer(
+        caller: String, key: String, requestDigest: String, status: Int, body: Data, at time: Date,
+        on connection: Connection
+    ) throws {
+        try connection.run(
+            """
+            INSERT INTO payment_idempotency_keys (caller, key, request_digest, response_status, response_body, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, caller, key, requestDigest, status, body, time)
+    }
+
+    static func deleteAnswer(id: Int64, on connection: Connection) throws {
+        try connection.run("DELETE FROM payment_idempotency_keys WHERE id = ?", id)
+    }
+
+    /// Deletes the answers stored before `cutoff`; returns how many.
+    static func purgeAnswers(storedBefore cutoff: Date, on connection: Connection) throws -> Int {
+        try connection.run("DELETE FROM payment_idempotency_keys WHERE created_at < ?", cutoff)
+    }
+
+    // MARK: Sandbox provider
+
+    struct SandboxCheckout: Sendable, Equatable {
+        let reference: String
+        let amountYen: Int
+        let description: String
+        let returnURL: String
+        let state: String
+        let method: String?
+    }
+
+    static func insertSandboxCheckout(_ checkout: SandboxCheckout, at time: Date, on connection: Connection) throws {
+        try connection.run(
+            """
+            INSERT INTO payment_sandbox_checkouts
+                (reference, amount_yen, description, return_url, state, method, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, checkout.reference, checkout.amountYen, checkout.description, checkout.returnURL, checkout.state,
+            checkout.method, time, time)
+    }
+
+    static func fetchSandboxCheckout(reference: String, on connection: Connection) throws -> SandboxCheckout? {
+        try connection.queryFirst("SELECT * FROM payment_sandbox_checkouts WHERE reference = ?", reference).map {
+            SandboxCheckout(
+                reference: try $0.get("reference"), amountYen: try $0.get("amount_yen"),
+                description: try $0.get("description"), returnURL: try $0.get("return_url"),
+                state: try $0.get("state"), method: try $0.get("method"))
+        }
+    }
+
+    /// Completes a sandbox checkout once; false when it was already completed.
+    static func completeSandboxCheckout(
+        reference: String, state: String, method: String?, at time: Date, on connection: Connection
+    ) throws -> Bool {
+        try connection.run(
+            """
+            UPDATE payment_sandbox_checkouts SET state = ?, method = ?, updated_at = ?
+            WHERE reference = ? AND state = 'created'
+            """, state, method, time, reference) == 1
+    }
+}

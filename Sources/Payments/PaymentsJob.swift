@@ -1,0 +1,109 @@
+import Formats
+import Foundation
+import HTTP
+import ServiceKit
+import Store
+
+/// The payments module's background work in `serve`: expiring unpaid checkouts past their lifetime, and the
+/// rest of the batch work a pass runs (`runOnce`). Woken by `notify()` (a stored webhook) or every
+/// `idleInterval` seconds; `stop()` runs one last pass and returns once it is done.
+public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
+    let workflow: PaymentWorkflow
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    let idleInterval: TimeInterval
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var wakeUpRequested = false
+    private var stopRequested = false
+    private var running = false
+
+    init(
+        workflow: PaymentWorkflow, clock: @escaping @Sendable () -> Date, logger: Logger,
+        idleInterval: TimeInterval = 60
+    ) {
+        self.workflow = workflow
+        self.clock = clock
+        self.logger = logger
+        self.idleInterval = idleInterval
+    }
+
+    /// The JST day of the last daily pass; guarded by `condition`'s thread (only the job's thread runs passes).
+    private var lastDailyPass: String?
+
+    /// One pass of the batch work. Tests call it directly.
+    public func runOnce() throws {
+        let now = clock()
+        let expired = try workflow.expireOverdue(at: now)
+        if expired > 0 { logger.info("payments expired", ["count": .int(expired)]) }
+        let today = JapanTime.formatDate(now)
+        if lastDailyPass != today {
+            try runDaily(at: now)
+            lastDailyPass = today
+        }
+    }
+
+    /// Once per JST day (and at start-up): Idempotency-Key answers older than 24 hours are deleted.
+    public func runDaily(at now: Date) throws {
+        let purged = try workflow.purgeIdempotencyKeys(at: now)
+        if purged > 0 { logger.info("payments idempotency keys purged", ["count": .int(purged)]) }
+    }
+
+    public func notify() {
+        condition.withLock {
+            wakeUpRequested = true
+            condition.signal()
+        }
+    }
+
+    public func start() {
+        condition.withLock {
+            running = true
+            stopRequested = false
+        }
+        let thread = Thread { [self] in runUntilStopped() }
+        thread.name = "madoguchi.payments"
+        thread.start()
+    }
+
+    func runUntilStopped() {
+        defer {
+            condition.withLock {
+                running = false
+                condition.broadcast()
+            }
+        }
+        while true {
+            runLogged()
+            condition.lock()
+            let deadline = Date().addingTimeInterval(idleInterval)
+            while !wakeUpRequested && !stopRequested && condition.wait(until: deadline) {}
+            wakeUpRequested = false
+            let stop = stopRequested
+            condition.unlock()
+            if stop {
+                runLogged()
+                return
+            }
+        }
+    }
+
+    private func runLogged() {
+        do {
+            try runOnce()
+        } catch {
+            logger.error(
+                "payments job failed",
+                ["error": .string((error as? any LogSafeError)?.logDescription ?? String(describing: type(of: error)))])
+        }
+    }
+
+    public func stop() {
+        condition.lock()
+        stopRequested = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+}
