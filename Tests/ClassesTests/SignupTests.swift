@@ -160,3 +160,43 @@ struct SignupTests {
         #expect(bad.text.contains("日本の番号で入力してください"))
     }
 }
+
+@Suite("The classes LINE notice")
+struct ClassNoticeTests {
+    /// The session page's 「LINEでお知らせする」 opens the notices console's preview with the classes text filled
+    /// in: the session's date, venue and its page link, which records a signup from it as a LINE one.
+    @Test func noticeCarriesTheSessionLinkDateAndVenue_andASignupFromItCountsAsLINE() throws {
+        let app = try TestApplication()
+        try Fixtures.seedDistricts(app.database)
+        _ = try Fixtures.makeResidents(app.database, count: 2, district: "furenai")
+        try Fixtures.makeStaff(app.database, loginID: "machi", department: .townPlanning)
+        let id = try ClassesFixtures.makeSession(app)
+        let staff = app.browser()
+        try staff.signInAsStaff("machi")
+        let page = try staff.get("/staff/classes/\(id)")
+        func hidden(_ name: String) throws -> String {
+            let pattern = "name=\"\(name)\" value=\"([^\"]*)\""
+            let regex = try NSRegularExpression(pattern: pattern)
+            let match = try #require(regex.firstMatch(in: page.text, range: NSRange(page.text.startIndex..., in: page.text)))
+            let value = String(page.text[Range(match.range(at: 1), in: page.text)!])
+            return value.replacingOccurrences(of: "&#10;", with: "\n").replacingOccurrences(of: "&amp;", with: "&")
+                .replacingOccurrences(of: "&quot;", with: "\"")
+        }
+        let fields = try ["title", "text", "values", "audience", "district"].map { ($0, try hidden($0)) }
+        let preview = try staff.submit("/staff/notices/preview", form: fields)
+        #expect(preview.status == 200)
+        #expect(preview.text.contains("日時：2026年4月10日 10:00〜12:00"))
+        #expect(preview.text.contains("会場：振内生活館"))
+        #expect(preview.text.contains("/classes/\(id)?via=line"))
+
+        let resident = app.browser()
+        let fromLINE = try resident.get("/classes/\(id)?via=line")
+        #expect(fromLINE.text.contains("name=\"channel\" value=\"line\""))
+        _ = try resident.submit(
+            "/classes/\(id)/signups",
+            form: ClassesFixtures.guestForm(name: "LINE から", phone: "0145731234").map {
+                $0.0 == "channel" ? ("channel", "line") : $0
+            })
+        #expect(try ClassesFixtures.usageEvents(app, kind: "signed_up").map(\.channel) == ["line"])
+    }
+}
