@@ -101,7 +101,7 @@ public final class Madoguchi: Sendable {
                 feeSubjects: [] + configuration.additionalFeeSubjects, logger: logger),
             try ClassesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                lineLinks: NoticesLINELinkDirectory()),
+                lineLinks: NoticesLINELinkDirectory(), logger: logger),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,

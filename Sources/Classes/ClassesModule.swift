@@ -12,15 +12,22 @@ public struct ClassesModule: ServiceModule {
 
     public let workflow: ClassWorkflow
     let authentication: Authentication
+    /// Stored, not made per call: App starts and stops the same worker.
+    let reminderJob: ClassReminderJob
 
     /// Loads `Schemas/classes`; a bad definition stops start-up naming file and field.
     public init(
-        database: Database, schemasDirectory: URL, authentication: Authentication, lineLinks: any LINELinkDirectory
+        database: Database, schemasDirectory: URL, authentication: Authentication, lineLinks: any LINELinkDirectory,
+        logger: Logger = .disabled
     ) throws {
-        self.workflow = ClassWorkflow(
+        let workflow = ClassWorkflow(
             database: database, catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory), lineLinks: lineLinks)
+        self.workflow = workflow
         self.authentication = authentication
+        self.reminderJob = ClassReminderJob(workflow: workflow, clock: { authentication.now() }, logger: logger)
     }
+
+    public var workers: [any BackgroundWorker] { [reminderJob] }
 
     public static func loadCatalog(schemasDirectory: URL) throws -> ClassCatalog {
         try ClassCatalog.load(directory: schemasDirectory.appendingPathComponent("classes"))

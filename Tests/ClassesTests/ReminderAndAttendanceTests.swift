@@ -55,6 +55,25 @@ struct ReminderAndAttendanceTests {
         #expect(try ClassesFixtures.signups(app, session: id).first { $0.id == guest.id }?.calledAt != nil)
     }
 
+    /// The serve process's job does the same pass by the server's clock: started on the day before, its first
+    /// pass reminds; stopped, it has finished that pass.
+    @Test func reminderJob_remindsByTheServersClock() throws {
+        let app = try TestApplication()
+        let residents = try Fixtures.makeResidents(app.database, count: 1)
+        let workflow = ClassesFixtures.workflow(app)
+        let id = try ClassesFixtures.makeSession(app)
+        _ = try workflow.signUp(
+            sessionID: id,
+            SignupRequest(
+                residentID: residents[0], fullName: "町民1", fullNameKana: "", phone: nil, channel: .web, loanPhone: .no),
+            origin: .none, at: app.clock.now())
+        app.clock.set(Date(timeIntervalSince1970: 1_775_660_400))  // 2026-04-09 00:00 JST
+        let job = ClassReminderJob(workflow: workflow, clock: app.clock.function, interval: 3600, logger: .disabled)
+        job.start()
+        job.stop()
+        #expect(try ClassesFixtures.messages(app).map(\.subject) == ["【スマホ教室】明日の教室のご案内"])
+    }
+
     @Test func attendance_onTheTablet_walkIns_closeMarksHeld_andTheSurvey() throws {
         let app = try TestApplication()
         try Fixtures.seedDistricts(app.database)

@@ -177,7 +177,8 @@ struct ClassNoticeTests {
         func hidden(_ name: String) throws -> String {
             let pattern = "name=\"\(name)\" value=\"([^\"]*)\""
             let regex = try NSRegularExpression(pattern: pattern)
-            let match = try #require(regex.firstMatch(in: page.text, range: NSRange(page.text.startIndex..., in: page.text)))
+            let match = try #require(
+                regex.firstMatch(in: page.text, range: NSRange(page.text.startIndex..., in: page.text)))
             let value = String(page.text[Range(match.range(at: 1), in: page.text)!])
             return value.replacingOccurrences(of: "&#10;", with: "\n").replacingOccurrences(of: "&amp;", with: "&")
                 .replacingOccurrences(of: "&quot;", with: "\"")
