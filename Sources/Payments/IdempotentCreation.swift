@@ -81,9 +81,9 @@ extension PaymentWorkflow {
     /// Deletes stored answers older than the idempotency window.
     @discardableResult
     func purgeIdempotencyKeys(at time: Date) throws -> Int {
-        try database.write { connection in
-            try PaymentStore.purgeAnswers(
-                storedBefore: time.addingTimeInterval(-Self.idempotencyWindow), on: connection)
-        }
+        // Looked for first: an empty DELETE is still a commit on the one writer, every pass.
+        let cutoff = time.addingTimeInterval(-Self.idempotencyWindow)
+        guard try database.read({ try PaymentStore.hasAnswers(storedBefore: cutoff, on: $0) }) else { return 0 }
+        return try database.write { connection in try PaymentStore.purgeAnswers(storedBefore: cutoff, on: connection) }
     }
 }

@@ -225,6 +225,12 @@ public enum PaymentStore {
     }
 
     /// Deletes the answers stored before `cutoff`; returns how many.
+    static func hasAnswers(storedBefore cutoff: Date, on connection: Connection) throws -> Bool {
+        try connection.scalar(
+            "SELECT EXISTS (SELECT 1 FROM payment_idempotency_keys WHERE created_at < ?)", cutoff, as: Bool.self)
+            ?? false
+    }
+
     static func purgeAnswers(storedBefore cutoff: Date, on connection: Connection) throws -> Int {
         try connection.run("DELETE FROM payment_idempotency_keys WHERE created_at < ?", cutoff)
     }

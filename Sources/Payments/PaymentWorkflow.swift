@@ -180,7 +180,12 @@ public struct PaymentWorkflow: Sendable {
     /// Expires unpaid checkouts past their lifetime. Returns how many expired.
     @discardableResult
     public func expireOverdue(at time: Date, limit: Int = 500) throws -> Int {
-        try database.write { connection in
+        // Looked for first: the job passes every minute, and an empty transaction is still a commit on the one
+        // writer (it showed as extra writes beside an application's one-commit submission).
+        guard try !database.read({ try PaymentStore.fetchOverdueIDs(at: time, limit: 1, on: $0) }).isEmpty else {
+            return 0
+        }
+        return try database.write { connection in
             var expired = 0
             for id in try PaymentStore.fetchOverdueIDs(at: time, limit: limit, on: connection) {
                 guard let payment = try PaymentStore.fetchPayment(id: id, on: connection) else { continue }

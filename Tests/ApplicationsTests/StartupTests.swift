@@ -7,18 +7,11 @@ import Testing
 
 @Suite("Start-up with the procedure catalog")
 struct StartupTests {
-    /// A copy of `Schemas` (migrations, procedures and the town profile) in a temp folder, so one definition
+    /// A copy of the whole `Schemas` folder (every module's definitions) in a temp folder, so one definition
     /// can be broken without touching the repository's.
     func copyOfSchemas(in directory: TemporaryDirectory) throws -> URL {
         let schemas = directory.url.appendingPathComponent("Schemas")
-        try FileManager.default.createDirectory(at: schemas, withIntermediateDirectories: true)
-        for folder in ["migrations", "procedures"] {
-            try FileManager.default.copyItem(
-                at: RepositoryPaths.schemas.appendingPathComponent(folder), to: schemas.appendingPathComponent(folder))
-        }
-        try FileManager.default.copyItem(
-            at: RepositoryPaths.schemas.appendingPathComponent("town.json"),
-            to: schemas.appendingPathComponent("town.json"))
+        try FileManager.default.copyItem(at: RepositoryPaths.schemas, to: schemas)
         return schemas
     }
 
