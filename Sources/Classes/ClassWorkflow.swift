@@ -334,6 +334,14 @@ public struct ClassWorkflow: Sendable {
         guard let from = JapanTime.startOfDay(tomorrow),
             let to = JapanTime.startOfDay(CalendarDate.adding(days: 1, to: tomorrow))
         else { return ReminderTally() }
+        // The job runs every few minutes: a pass with nothing due reads and commits nothing.
+        let due = try database.read { connection in
+            try ClassStore.fetchSessions(startingFrom: from, before: to, on: connection).contains { session in
+                try ClassStore.fetchSignups(sessionID: session.id, on: connection)
+                    .contains { $0.status == .confirmed && $0.remindedAt == nil }
+            }
+        }
+        guard due else { return ReminderTally() }
         return try database.write { connection in
             var tally = ReminderTally()
             for session in try ClassStore.fetchSessions(startingFrom: from, before: to, on: connection) {

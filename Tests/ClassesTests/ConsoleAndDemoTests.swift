@@ -91,6 +91,25 @@ struct ConsoleAndDemoTests {
         #expect(try app.request("GET", "/api/v1/staff/classes").status == 401)
     }
 
+    /// A broken venue file stops start-up, naming the file and the field, before anything listens.
+    @Test func aBadVenueDefinition_stopsStartUp_namingFileAndField() throws {
+        let directory = TemporaryDirectory()
+        let schemas = directory.url.appendingPathComponent("Schemas")
+        try FileManager.default.copyItem(at: RepositoryPaths.schemas, to: schemas)
+        let venues = schemas.appendingPathComponent("classes/venues.json")
+        let text = try String(contentsOf: venues, encoding: .utf8)
+            .replacingOccurrences(of: "\"district\": \"furenai\"", with: "\"district\": \"振内\"")
+        try text.write(to: venues, atomically: true, encoding: .utf8)
+        let configuration = AppConfiguration(
+            databasePath: directory.path("app.sqlite"), host: "127.0.0.1", port: 0, schemasDirectory: schemas,
+            workerThreads: 1)
+        #expect {
+            _ = try Madoguchi(configuration: configuration, logger: .disabled)
+        } throws: { error in
+            "\(error)" == "venues.json: venues[2].district: not a district code"
+        }
+    }
+
     @Test func demoData_hasAllThreeDistricts_aFullOneWithAWaitlist_andAHeldOne() throws {
         let directory = TemporaryDirectory()
         var configuration = AppConfiguration(
