@@ -72,6 +72,10 @@ struct ReminderAndAttendanceTests {
         job.start()
         job.stop()
         #expect(try ClassesFixtures.messages(app).map(\.subject) == ["【スマホ教室】明日の教室のご案内"])
+        // Every later pass finds nothing due and writes nothing.
+        let writes = app.database.writerStatistics.writes
+        #expect(try workflow.sendReminders(at: app.clock.now()) == ClassWorkflow.ReminderTally())
+        #expect(app.database.writerStatistics.writes == writes)
     }
 
     @Test func attendance_onTheTablet_walkIns_closeMarksHeld_andTheSurvey() throws {
