@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Debian 12 packages the build and tests need. Installed only when missing, so repeated runs are no-ops.
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev pkg-config python3-yaml python3-jsonschema \
 	chromium chromium-driver python3-selenium python3-pytest fonts-ipafont-gothic \
-	python3-pip python3-venv
+	python3-pip python3-venv qrencode zbar-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DB ?= var/madoguchi.sqlite
 

@@ -72,7 +72,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["Store", "HTTP", "HTTPClient", "App", "Security", "Identity"],
             path: "Tests/TestSupport"),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HTTPClient", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTP", "TestSupport"]),
@@ -116,7 +116,7 @@ let package = Package(
             name: "ClassesTests",
             dependencies: [
                 "Classes", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
-                "HTTPClient", "TestSupport",
+                "HTTPClient", "Web", "TestSupport",
             ]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],

@@ -273,8 +273,9 @@ enum ClassPages {
     }
 
     /// A4, for 回覧板 and notice boards: big type, the essentials, and a QR code to the session's page.
-    static func flyer(_ session: ClassSession, catalog: ClassCatalog) -> Page {
-        var page = Page(title: "チラシ：\(session.title)") {
+    static func flyer(_ session: ClassSession, catalog: ClassCatalog, pageURL: String) throws -> Page {
+        let code = try QRCode(text: pageURL)
+        return Page(title: "チラシ：\(session.title)") {
             el("article", .class("flyer")) {
                 el("p", .class("flyer-kicker")) { "参加無料・スマホの貸出あり" }
                 el("h1") { session.title }
@@ -283,11 +284,12 @@ enum ClassPages {
                 el("p") { "定員 \(session.capacity) 人（先着順）。スマホをお持ちでない方には貸出スマホがあります（\(session.loanPhones) 台）。" }
                 el("h2") { "申し込み" }
                 el("p") { "お電話で：\(TownProfile.current.office) まちづくり課 \(TownProfile.current.phone)" }
-                el("p") { "スマホで：町のオンライン窓口「スマホ教室」から（ページ番号 \(session.id)）" }
-                el("p", .class("flyer-url")) { "/classes/\(session.id)" }
+                el("div", .class("flyer-qr")) {
+                    code.svgNode(title: "この教室の申し込みページを開く QR コード", size: .millimetres(40))
+                    el("p") { "スマホで：QRコードを読み取ると、申し込みのページが開きます。" }
+                    el("p", .class("flyer-url")) { pageURL }
+                }
             }
         }
-        page.wide = false
-        return page
     }
 }

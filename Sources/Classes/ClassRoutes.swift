@@ -122,7 +122,8 @@ struct ClassRoutes: RouteCollection {
 
     func showFlyer(_ request: Request) throws -> Response {
         let (session, _) = try fetchSession(request)
-        return ClassPages.flyer(session, catalog: catalog).response()
+        return try ClassPages.flyer(session, catalog: catalog, pageURL: request.siteOrigin + "/classes/\(session.id)")
+            .response()
     }
 
     func showGuestSignup(_ request: Request, _ visitor: ClassVisitor) throws -> Response {

@@ -369,8 +369,13 @@ struct StaffClassRoutes: RouteCollection {
 }
 
 extension Request {
-    /// The site as the staff member reached it, for links that leave the site (a LINE notice's signup link).
-    var siteOrigin: String { "https://" + (header("host") ?? "localhost") }
+    /// The site as the visitor reached it, for links that leave the site: a LINE notice's signup link, the
+    /// flyer's QR code. There is no configured public address; behind nginx the Host is the town's.
+    var siteOrigin: String {
+        let host = header("host") ?? "localhost"
+        let loopback = host.hasPrefix("127.") || host.hasPrefix("localhost") || host.hasPrefix("[::1]")
+        return (loopback ? "http://" : "https://") + host
+    }
 }
 
 /// A session with everything its staff page shows.

@@ -112,6 +112,10 @@ public struct Attribute: Sendable {
         precondition(
             name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 },
             "attribute names are fixed lower-case identifiers")
+        self.init(checkedName: name, value)
+    }
+
+    private init(checkedName name: String, _ value: String?) {
         self.name = name
         self.value = value
     }
@@ -131,6 +135,9 @@ public struct Attribute: Sendable {
     public static func id(_ value: String) -> Attribute { Attribute("id", value) }
     public static func href(_ value: String) -> Attribute { Attribute("href", value) }
     public static func flag(_ name: String) -> Attribute { Attribute(name, nil) }
+    /// SVG's camel-case `viewBox` (inline QR codes): an HTML parser would mend `viewbox`, an SVG file's XML
+    /// parser would not.
+    public static func viewBox(_ value: String) -> Attribute { Attribute(checkedName: "viewBox", value) }
 }
 
 @resultBuilder

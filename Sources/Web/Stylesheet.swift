@@ -82,6 +82,10 @@ public enum Stylesheet {
             form.filters .radio { margin-bottom: 0.8rem; }
             form.filters button { margin-bottom: 0.2rem; }
         }
+        /* A QR code (tickets, flyers) stays black on white in dark mode, forced colours and print: readers need it. */
+        svg.qr-code { forced-color-adjust: none; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+        svg.qr-code .qr-light { fill: #fff; }
+        svg.qr-code .qr-dark { fill: #000; }
         /* スマホ教室: very large type for the residents it is for, big touch targets for the tablet at the venue. */
         .large-type { font-size: 1.3rem; }
         .large-type h1 { font-size: 2.2rem; }
@@ -102,7 +106,8 @@ public enum Stylesheet {
         .flyer { font-size: 1.4rem; }
         .flyer h1 { font-size: 2.6rem; }
         .flyer-kicker { font-weight: bold; color: var(--accent); }
-        .flyer-qr svg { width: 45mm; height: 45mm; }
+        .flyer-qr { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: center; }
+        .flyer-url { overflow-wrap: anywhere; font-size: 1rem; }
         table.roster td, table.roster th { border: 1px solid var(--line); padding: 0.4rem; }
         @media print { @page { size: A4; margin: 15mm; } .flyer { font-size: 16pt; } }
         @media print { header.site, footer.site, button, nav { display: none; } }

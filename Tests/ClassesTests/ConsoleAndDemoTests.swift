@@ -1,9 +1,11 @@
 import App
+import Formats
 import Foundation
 import Identity
 import Store
 import TestSupport
 import Testing
+import Web
 
 @testable import Classes
 
@@ -59,6 +61,11 @@ struct ConsoleAndDemoTests {
         #expect(console.text.contains("はじめてのスマホ（午後）"))
         let flyer = try app.browser().get("/classes/\(id)/flyer")
         #expect(flyer.text.contains("参加無料"))
+        // The flyer's QR code is the session page's address, and a reader reads it back.
+        let url = app.baseURL + "/classes/\(id)"
+        let code = try QRCode(text: url)
+        #expect(flyer.text.contains(code.svg(title: "この教室の申し込みページを開く QR コード", size: .millimetres(40))))
+        #expect(try QRCodeTools.zbarDecode(size: code.size, isDark: code.isDark) == url)
     }
 
     @Test func staffAPI_signsUpACaller_andListsSignups_audited() throws {
