@@ -82,7 +82,7 @@ enum ClassPages {
             el("dt") { "会場" }
             el("dd") {
                 venue?.name ?? session.venueCode
-                if let venue { el("br"); venue.address; el("br"); venue.access }
+                if let venue { void("br"); venue.address; void("br"); venue.access }
             }
             if !session.bring.isEmpty {
                 el("dt") { "持ち物" }

@@ -234,9 +234,9 @@ enum StaffClassPages {
                         el("td") {
                             signup.fullName
                             if !signup.fullNameKana.isEmpty {
-                                el("br"); el("span", .class("muted")) { signup.fullNameKana }
+                                void("br"); el("span", .class("muted")) { signup.fullNameKana }
                             }
-                            if signup.residentID == nil { el("br"); el("span", .class("muted")) { "住民の記録なし" } }
+                            if signup.residentID == nil { void("br"); el("span", .class("muted")) { "住民の記録なし" } }
                         }
                         el("td") { phoneText(signup.phone) }
                         el("td") {

@@ -19,6 +19,8 @@ struct SignupTests {
         #expect(listing.text.contains("残り 10 席"))
         let page = try browser.get("/classes/\(id)")
         #expect(page.text.contains("振内生活館"))
+        // The venue's address and access lines break once each: `</br>` is a second break in HTML.
+        #expect(page.text.contains("振内生活館<br>北海道沙流郡平取町振内町<br>"))
         #expect(page.text.contains("2026年4月10日 10:00〜12:00"))
         let done = try browser.submit(
             "/classes/\(id)/signups", form: ClassesFixtures.guestForm(name: "振内 太郎", phone: "01457-3-1234", loan: "yes")
