@@ -59,6 +59,10 @@ let package = Package(
             name: "Certificates",
             dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
 
+        .target(
+            name: "Classes",
+            dependencies: ["Cryptography", "Formats", "Store", "HTTP", "Security", "Web", "ServiceKit", "Identity"]),
+
         // Wiring and the executable.
         .target(
             name: "App",
@@ -67,6 +71,7 @@ let package = Package(
                 "Payments",
                 "KPI",
                 "Certificates",
+                "Classes",
             ]),
         // The executable reaches the domain modules only through App.
         .executableTarget(
@@ -133,6 +138,12 @@ let package = Package(
             dependencies: [
                 "KPI", "Notices", "App", "Identity", "Formats", "Security", "ServiceKit", "Store", "HTTP", "HTTPClient",
                 "TestSupport",
+            ]),
+        .testTarget(
+            name: "ClassesTests",
+            dependencies: [
+                "Classes", "App", "Identity", "Cryptography", "Formats", "Security", "ServiceKit", "Store", "HTTP",
+                "HTTPClient", "Web", "TestSupport",
             ]),
         .executableTarget(name: "fake-line-api", dependencies: ["TestSupport"], path: "Tests/FakeLINEServer"),
     ],

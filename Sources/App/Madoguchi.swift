@@ -1,5 +1,6 @@
 import Applications
 import Certificates
+import Classes
 import Foundation
 import HTTP
 import Identity
@@ -21,7 +22,7 @@ public final class Madoguchi: Sendable {
     /// Every service module, in the order マイページ, the dashboard, the CLI help and demo-data list them.
     public static let moduleTypes: [any ServiceModule.Type] = [
         IdentityModule.self, ApplicationsModule.self, NoticesModule.self,
-        PaymentsModule.self, CertificatesModule.self, KPIModule.self,
+        PaymentsModule.self, CertificatesModule.self, KPIModule.self, ClassesModule.self,
     ]
 
     /// Every module's `madoguchi` subcommands, for the executable.
@@ -111,6 +112,9 @@ public final class Madoguchi: Sendable {
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 census: NoticesLineLinkCensus()),
+            try ClassesModule(
+                database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+                lineLinks: NoticesLINELinkDirectory(), logger: logger),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,

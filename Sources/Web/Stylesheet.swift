@@ -113,6 +113,30 @@ public enum Stylesheet {
             .kpi-report table { page-break-inside: avoid; }
             .kpi-report table th, .kpi-report table td { padding: 3pt 4pt; font-size: 9pt; }
         }
+        /* スマホ教室: very large type for the residents it is for, big touch targets for the tablet at the venue. */
+        .large-type { font-size: 1.3rem; }
+        .large-type h1 { font-size: 2.2rem; }
+        .large-type button { font-size: 1.3rem; padding: 0.9rem 1.4rem; }
+        nav.districts { display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; margin: 1rem 0; }
+        nav.districts a[aria-current] { font-weight: bold; text-decoration: none; }
+        .class-list { list-style: none; padding: 0; }
+        .class-card { border: 2px solid var(--line); border-radius: 4px; padding: 0.8rem 1rem; margin: 1rem 0; }
+        .class-card h3 { margin: 0; }
+        .seats { font-weight: bold; }
+        .attendance { list-style: none; padding: 0; }
+        .attendance-row { display: flex; flex-wrap: wrap; align-items: center; gap: 0.8rem; padding: 0.6rem 0;
+            border-bottom: 1px solid var(--line); }
+        .attendance-name { flex: 1 1 12rem; font-size: 1.3rem; }
+        .attendance-state { min-width: 4rem; font-weight: bold; }
+        button.touch { min-height: 3.5rem; min-width: 7rem; font-size: 1.3rem; }
+        .attendance-count { font-size: 1.3rem; font-weight: bold; }
+        .flyer { font-size: 1.4rem; }
+        .flyer h1 { font-size: 2.6rem; }
+        .flyer-kicker { font-weight: bold; color: var(--accent); }
+        .flyer-qr { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: center; }
+        .flyer-url { overflow-wrap: anywhere; font-size: 1rem; }
+        table.roster td, table.roster th { border: 1px solid var(--line); padding: 0.4rem; }
+        @media print { @page { size: A4; margin: 15mm; } .flyer { font-size: 16pt; } }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 

@@ -32,10 +32,11 @@ WIDTHS = {"phone": (390, 844, True), "desktop": (1280, 900, False)}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ARTIFACTS = REPO / ".build" / "test-artifacts" / "accessibility"
 # Pages to start from. Query strings reach lists that start empty for a clerk of another department.
-RESIDENT_START = ["/", "/applications", "/applications/lookup", "/login", "/register", "/reset"]
+RESIDENT_START = ["/", "/applications", "/applications/lookup", "/login", "/register", "/reset",
+                  "/classes"]
 STAFF_START = [
     "/staff/", "/staff/applications?department=all", "/staff/residents?q=%E5%B9%B3%E5%8F%96",
-    "/staff/kpi", "/staff/kpi/report", "/staff/kpi/figures",
+    "/staff/kpi", "/staff/kpi/report", "/staff/kpi/figures", "/staff/classes",
 ]
 # Links that end a session, answer a file, or are not pages.
 NOT_PAGES = re.compile(r"(^/api/|^/assets/|^/logout|/logout$|\.csv$|/attachments/|^/metrics|^/healthz|^/readyz)")
