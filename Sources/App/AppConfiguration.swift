@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Identity
 import Notices
+import Payments
 import Security
 import ServiceKit
 import Store
@@ -34,6 +35,9 @@ public struct AppConfiguration: Sendable {
     /// Fee subject handlers beyond the ones App wires for its own charging modules: a test's stand-in for a
     /// charging module, to see what Payments tells it.
     public var additionalFeeSubjects: [any FeeSubjectHandler] = []
+    /// The hosted-checkout payment provider (`MADOGUCHI_PAYMENT_API_BASE` and its key and webhook secret
+    /// files); nil makes Madoguchi's own sandbox checkout the provider.
+    public var paymentProvider: HostedProviderSettings?
 
     public init(
         databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
@@ -63,6 +67,7 @@ public struct AppConfiguration: Sendable {
         if environment[LINECredentialFile.secretVariable] != nil {
             lineChannelSecret = try LINECredentialFile.channelSecret(environment: environment)
         }
+        paymentProvider = try HostedProviderSettings.fromEnvironment(environment)
     }
 
     public func loadTownProfile() throws -> TownProfile {

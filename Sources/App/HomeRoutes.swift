@@ -26,6 +26,9 @@ struct HomeRoutes: RouteCollection {
             el("p") { "水道の使用開始・中止、犬の登録、粗大ごみの収集など、役場への届出や申込みができます。" }
             el("p") { el("a", .class("button"), .href("/applications")) { "申請できる手続きを見る" } }
             el("p") { el("a", .href("/applications/lookup")) { "ログインせずに申請した方：申請状況の確認" } }
+            el("h2") { "スマホ教室" }
+            el("p") { "スマートフォンの使い方をやさしくお教えする教室です。参加は無料、貸出スマホもあります。" }
+            el("p") { el("a", .href("/classes")) { "スマホ教室の日程を見る・申し込む" } }
             if resident != nil {
                 el("p") { el("a", .class("button"), .href("/mypage")) { "マイページへ" } }
             } else {

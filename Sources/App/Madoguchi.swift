@@ -1,8 +1,10 @@
 import Applications
 import Certificates
+import Classes
 import Foundation
 import HTTP
 import Identity
+import KPI
 import Notices
 import Payments
 import ServiceKit
@@ -20,12 +22,14 @@ public final class Madoguchi: Sendable {
     /// Every service module, in the order マイページ, the dashboard, the CLI help and demo-data list them.
     public static let moduleTypes: [any ServiceModule.Type] = [
         IdentityModule.self, ApplicationsModule.self, NoticesModule.self,
-        PaymentsModule.self,
-        CertificatesModule.self,
+        PaymentsModule.self, CertificatesModule.self, KPIModule.self, ClassesModule.self,
     ]
 
     /// Every module's `madoguchi` subcommands, for the executable.
-    public static var moduleCommands: [any Command.Type] { moduleTypes.flatMap { $0.commands } }
+    public static var moduleCommands: [any Command.Type] {
+        moduleTypes.flatMap { $0.commands }
+            + KPIModule.commands(census: NoticesLineLinkCensus.self, lineAccess: NoticesLINEAPIAccess.self)
+    }
 
     public let configuration: AppConfiguration
     public let database: Database
@@ -89,10 +93,12 @@ public final class Madoguchi: Sendable {
     ) throws -> (IdentityModule, [any ServiceModule]) {
         let authentication = try Authentication(
             database: database, settings: configuration.identitySettings, timeSource: timeSource)
-        // The charging modules' handlers join `feeSubjects` as they arrive (certificates, …).
+        // Payments is built first: the charging modules take it as their `FeeCollector`, and it takes their
+        // handlers (which need nothing from it) as `feeSubjects`.
         let payments = try PaymentsModule(
             database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-            feeSubjects: [CertificateFeeHandler()] + configuration.additionalFeeSubjects, logger: logger)
+            feeSubjects: [CertificateFeeHandler()] + configuration.additionalFeeSubjects,
+            hostedProvider: configuration.paymentProvider, logger: logger)
         let hosted: [any ServiceModule] = [
             try ApplicationsModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication),
@@ -103,6 +109,12 @@ public final class Madoguchi: Sendable {
             try CertificatesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 fees: payments),
+            try KPIModule(
+                database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+                census: NoticesLineLinkCensus()),
+            try ClassesModule(
+                database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
+                lineLinks: NoticesLINELinkDirectory(), logger: logger),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,
@@ -171,4 +183,18 @@ extension SQLiteError: LogSafeError {
 
 extension MigrationError: LogSafeError {
     public var logDescription: String { description }
+}
+
+/// The `madoguchi kpi` command builds its census without a server.
+extension NoticesLineLinkCensus: ConstructibleLineLinkCensus {}
+
+/// The KPI's LINE insight pull reaches LINE as `notices send` does: the same base URL and token file rules.
+enum NoticesLINEAPIAccess: LINEAPIAccess {
+    static func apiBase(environment: [String: String]) throws -> String {
+        try NoticesCommandSupport.apiBase(environment)
+    }
+
+    static func authorization(environment: [String: String]) throws -> String {
+        try LINECredentialFile.accessToken(environment: environment).authorizationValue
+    }
 }

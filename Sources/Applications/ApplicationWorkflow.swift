@@ -256,7 +256,8 @@ public struct ApplicationWorkflow: Sendable {
             to: draft.residentID, source: ApplicationsModule.name, recordID: draft.id, at: now, on: connection)
         try recordUsage(
             "submitted", channel: applicant.channel, residentID: draft.residentID, applicationID: draft.id,
-            procedureCode: draft.procedureCode, at: now, on: connection)
+            procedureCode: draft.procedureCode, paperPages: catalog.procedure(code: draft.procedureCode)?.paperPages,
+            at: now, on: connection)
         try AuditLog.append(
             audit(applicant.auditActor, "application.submit", draft.id, origin), at: now, on: connection)
         let stored = try ApplicationStore.fetchApplication(id: draft.id, on: connection)!
@@ -505,13 +506,13 @@ public struct ApplicationWorkflow: Sendable {
 
     func recordUsage(
         _ kind: String, channel: ApplicationChannel, residentID: Int64?, applicationID: Int64, procedureCode: String,
-        at now: Date, on connection: Connection
+        paperPages: Int? = nil, at now: Date, on connection: Connection
     ) throws {
         let person = residentID.map { UsagePerson.resident(id: $0) } ?? .guest(record: "application", id: applicationID)
         try UsageEvents.record(
             UsageEvent(
                 source: ApplicationsModule.name, kind: kind, channel: channel.usageChannel, person: person,
-                subjectCode: procedureCode), at: now, on: connection)
+                subjectCode: procedureCode, paperPages: paperPages), at: now, on: connection)
     }
 
     func audit(_ actor: AuditActor, _ action: String, _ applicationID: Int64, _ origin: RequestOrigin) -> AuditEvent {

@@ -132,10 +132,14 @@ public struct Procedure: Codable, Sendable {
     public let retentionYears: Int
     /// Raised whenever the questions change; applications record the version they were filled against.
     public let version: Int
+    /// Sheets the paper form set takes (the form, its attachments' forms, the copy handed back): what one
+    /// online submission saves, for the KPI's paperless estimate.
+    public let paperPages: Int
     public let fields: [ProcedureField]
 
     enum CodingKeys: String, CodingKey {
         case code, name, category, department, description, version, fields
+        case paperPages = "paper_pages"
         case nextSteps = "next_steps"
         case visitRequired = "visit_required"
         case feeYen = "fee_yen"
@@ -146,7 +150,7 @@ public struct Procedure: Codable, Sendable {
     public init(
         code: String, name: String, category: String, department: String, description: String, nextSteps: String,
         visitRequired: Bool, feeYen: Int, feeNote: String? = nil, retentionYears: Int, version: Int,
-        fields: [ProcedureField]
+        paperPages: Int, fields: [ProcedureField]
     ) {
         self.code = code
         self.name = name
@@ -159,6 +163,7 @@ public struct Procedure: Codable, Sendable {
         self.feeNote = feeNote
         self.retentionYears = retentionYears
         self.version = version
+        self.paperPages = paperPages
         self.fields = fields.sorted { $0.order < $1.order }
     }
 
@@ -222,6 +227,9 @@ public enum ProcedureRules {
             return problem("retention_years", "must be between 1 and 30")
         }
         guard procedure.version >= 1 else { return problem("version", "must be 1 or more") }
+        guard (0...100).contains(procedure.paperPages) else {
+            return problem("paper_pages", "must be between 0 and 100")
+        }
         guard !procedure.fields.isEmpty else { return problem("fields", "must list at least one field") }
 
         var seenNames: Set<String> = []

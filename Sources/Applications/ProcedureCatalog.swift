@@ -102,7 +102,8 @@ public struct ProcedureCatalog: Sendable {
             code: procedure.code, name: procedure.name, category: procedure.category,
             department: procedure.department, description: procedure.description, nextSteps: procedure.nextSteps,
             visitRequired: procedure.visitRequired, feeYen: procedure.feeYen, feeNote: procedure.feeNote,
-            retentionYears: procedure.retentionYears, version: procedure.version, fields: procedure.fields)
+            retentionYears: procedure.retentionYears, version: procedure.version, paperPages: procedure.paperPages,
+            fields: procedure.fields)
     }
 
     /// Turns a decoder error into the path an operator can find in the file: `fields[2].type`.

@@ -130,6 +130,12 @@ public enum ResidentStore {
         return contacts
     }
 
+    /// Residents with an account made before `instant`: the KPI's default population when an admin has not
+    /// entered the 住民基本台帳 figure for a year.
+    public static func countResidents(registeredBefore instant: Date, on connection: Connection) throws -> Int {
+        try connection.scalar("SELECT count(*) FROM residents WHERE created_at < ?", instant, as: Int.self) ?? 0
+    }
+
     /// The ids of the residents of a district, in id order.
     public static func fetchResidentIDs(districtCode: String, on connection: Connection) throws -> [Int64] {
         try connection.query("SELECT id FROM residents WHERE district_code = ? ORDER BY id", districtCode).map {

@@ -9,6 +9,9 @@ public struct ChannelAccessToken: Sendable, CustomStringConvertible, CustomDebug
         self.value = value
     }
 
+    /// `Bearer <token>`, for another module's call to LINE (the KPI's insight pull, wired by App).
+    public var authorizationValue: String { "Bearer \(value)" }
+
     public var description: String { "ChannelAccessToken(redacted)" }
     public var debugDescription: String { description }
 }

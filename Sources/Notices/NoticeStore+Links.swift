@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import ServiceKit
 import Store
 
 /// LINE account links, one-time link codes and received webhook events.
@@ -99,6 +100,11 @@ extension NoticeStore {
             residentID, lineUserID, now, issuedBy)
         let linkID = connection.lastInsertRowID
         try connection.run("UPDATE line_link_codes SET used_at = ?, link_id = ? WHERE id = ?", now, linkID, codeID)
+        // The KPI's LINE figures and the classes' "linked up after the class" read this, not line_links.
+        try UsageEvents.record(
+            UsageEvent(
+                source: NoticesModule.name, kind: "line_linked", channel: .line, person: .resident(id: residentID)),
+            at: now, on: connection)
         return .linked(linkID: linkID, residentID: residentID)
     }
 

@@ -4,7 +4,7 @@ import ServiceKit
 import Store
 
 /// Shared by the notices commands.
-enum NoticesCommandSupport {
+public enum NoticesCommandSupport {
     /// sysexits.h EX_TEMPFAIL: the run was fine but work is left for the next timer run.
 
     /// The CHECK on notices.title.
@@ -49,7 +49,7 @@ enum NoticesCommandSupport {
 
     /// The API base must be HTTPS; plain HTTP is allowed only to a loopback address (a fake LINE in tests),
     /// because the channel access token travels in every request.
-    static func apiBase(_ environment: [String: String]) throws -> String {
+    public static func apiBase(_ environment: [String: String]) throws -> String {
         let base = environment["MADOGUCHI_LINE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.line.me"
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), let host = url.host else {
             throw CommandLineOptions.UsageError(message: "MADOGUCHI_LINE_API_BASE is not a URL: '\(base)'")

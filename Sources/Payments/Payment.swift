@@ -130,6 +130,10 @@ public struct StoredPayment: Sendable, Equatable {
     public let expiresAt: Date
     public let capturedAt: Date?
     public let settledAt: Date?
+    /// At the counter: who took it, and for cash what was handed over and the change.
+    public var receivedByStaffID: Int64? = nil
+    public var cashReceivedYen: Int? = nil
+    public var changeYen: Int? = nil
 
     public var payPath: String { "/payments/\(checkoutToken)" }
 
@@ -175,12 +179,17 @@ public enum PaymentRefused: HTTPResponseError, Equatable, Sendable {
     case idempotencyConflict
     /// A value the rules refuse (422); the field is named.
     case invalidField(field: String, message: String)
+    /// The caller's `refund_amount_available` is not what is left to refund: someone refunded meanwhile.
+    case refundAmountAvailableMismatch(available: Int)
+    /// Only money the town holds can be refunded.
+    case notRefundable(PaymentState)
 
     public var status: Int {
         switch self {
         case .notFound: HTTPError.notFound.status
-        case .illegalTransition, .idempotencyConflict: 409
+        case .illegalTransition, .idempotencyConflict, .notRefundable: 409
         case .invalidField: 422
+        case .refundAmountAvailableMismatch: 412
         }
     }
 
@@ -190,6 +199,8 @@ public enum PaymentRefused: HTTPResponseError, Equatable, Sendable {
         case .illegalTransition: "illegal_transition"
         case .idempotencyConflict: "idempotency_key_reused"
         case .invalidField(let field, _): "invalid_\(field)"
+        case .refundAmountAvailableMismatch: "refund_amount_available_mismatch"
+        case .notRefundable: "not_refundable"
         }
     }
 
@@ -200,6 +211,27 @@ public enum PaymentRefused: HTTPResponseError, Equatable, Sendable {
             "この支払いは現在「\(from.label)」（\(from.rawValue)）のため、\(to.rawValue) にはできません。"
         case .idempotencyConflict: "同じ Idempotency-Key で異なる内容の依頼がありました。"
         case .invalidField(_, let message): message
+        case .refundAmountAvailableMismatch(let available):
+            "返金可能額が変わっています（現在 \(available) 円）。画面を更新してからもう一度操作してください。"
+        case .notRefundable(let state):
+            "この支払いは現在「\(state.label)」（\(state.rawValue)）のため返金できません。"
         }
     }
+}
+
+/// One refund of a payment.
+public struct StoredRefund: Sendable, Equatable {
+    public enum State: String, Sendable, Codable {
+        case submitted, succeeded, failed
+    }
+
+    public let id: Int64
+    public let paymentID: Int64
+    public let amountYen: Int
+    public let state: State
+    public let reason: String
+    public let staffID: Int64
+    public let providerReference: String?
+    public let cashHandedBackYen: Int?
+    public let createdAt: Date
 }

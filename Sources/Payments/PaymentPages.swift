@@ -47,6 +47,9 @@ enum PaymentPages {
                 }
                 Form.button(action: payment.payPath + "/checkout", csrfToken: csrfToken, label: "支払いへ進む")
             }
+            if payment.state.isPaid {
+                el("p") { el("a", .class("button"), .href(payment.payPath + "/receipt")) { "領収書を表示する" } }
+            }
             el("p") { el("a", .href(payment.returnPath)) { "もとのページへ戻る" } }
         }
     }

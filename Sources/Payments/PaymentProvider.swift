@@ -66,4 +66,44 @@ public protocol PaymentProvider: Sendable {
     func createCheckout(_ request: CheckoutRequest) throws -> ProviderCheckout
     /// The provider's view of a payment, by its reference.
     func fetchStatus(reference: String) throws -> ProviderStatus
+    /// Refunds `amountYen` of a captured payment, stating what we believe is still refundable there
+    /// (GOV.UK Pay's `refund_amount_available`), so a second attempt after a lost answer is refused (412)
+    /// instead of paying out twice.
+    func refund(reference: String, amountYen: Int, availableYen: Int) throws -> ProviderRefundOutcome
+}
+
+/// What the provider said to a refund.
+public enum ProviderRefundOutcome: Sendable, Equatable {
+    case succeeded(reference: String?)
+    /// Accepted, still on its way; a later status decides.
+    case submitted(reference: String?)
+    case refused
+    /// The provider's refundable amount is not what we stated: someone refunded meanwhile.
+    case availableMismatch
+}
+
+/// A provider's webhook call, read from its (already verified) body.
+public struct ProviderWebhookEvent: Sendable, Equatable {
+    /// The provider's id for this message: a second delivery of it changes nothing.
+    public let eventID: String
+    /// When the provider made the message; outside the replay window it is refused.
+    public let createdAt: Date
+    /// The provider's reference of the payment it is about.
+    public let reference: String
+    public let status: ProviderStatus
+
+    public init(eventID: String, createdAt: Date, reference: String, status: ProviderStatus) {
+        self.eventID = eventID
+        self.createdAt = createdAt
+        self.reference = reference
+        self.status = status
+    }
+}
+
+/// A provider that signs webhooks: HMAC-SHA256 over the raw body with a shared secret.
+public protocol WebhookSigningProvider: PaymentProvider {
+    var webhookSecret: PaymentSecret { get }
+    /// The request header carrying the hex signature.
+    var signatureHeader: String { get }
+    func webhookEvent(from body: Data) -> ProviderWebhookEvent?
 }

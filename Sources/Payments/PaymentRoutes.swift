@@ -16,6 +16,7 @@ struct PaymentRoutes: RouteCollection {
         routes.post("/payments/:token/checkout", maximumBodyBytes: 4096, auth.guest(startCheckout))
         // The provider sends the payer back with a GET; fetching and recording the status is a write.
         routes.get("/payments/:token/return", execution: .offloaded, returnFromCheckout)
+        routes.get("/payments/:token/receipt", showReceipt)
     }
 
     // MARK: Handlers
@@ -29,6 +30,20 @@ struct PaymentRoutes: RouteCollection {
         return PaymentPages.payment(
             payment, purposeLabel: workflow.purposes.label(payment.purpose), csrfToken: form.csrfToken
         ).response()
+    }
+
+    /// 404 until the payment is captured: there is nothing to give a receipt for.
+    func showReceipt(_ request: Request) throws -> Response {
+        let receipt = try workflow.database.read { connection -> (Receipt, String)? in
+            guard
+                let payment = try PaymentStore.fetchPayment(checkoutToken: request.parameter("token"), on: connection),
+                let receipt = try Receipt.load(payment, purposes: workflow.purposes, on: connection)
+            else { return nil }
+            return (receipt, payment.payPath)
+        }
+        guard let (receipt, payPath) = receipt else { throw PaymentRefused.notFound }
+        // The server's default `Cache-Control: no-store` keeps the addressee's name out of shared caches.
+        return receipt.page(backPath: payPath).response()
     }
 
     func startCheckout(_ request: Request, _ form: GuestForm) throws -> Response {

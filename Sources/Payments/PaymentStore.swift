@@ -91,6 +91,29 @@ public enum PaymentStore {
         ).map { try $0.get(0) }
     }
 
+    /// Payments captured in [from, to), by channel: how many and how much.
+    static func countCaptured(from: Date, to: Date, on connection: Connection) throws
+        -> [(count: Int, total: Int, channel: String)]
+    {
+        try connection.query(
+            """
+            SELECT count(*) AS n, coalesce(sum(amount_yen), 0) AS total, channel FROM payments
+            WHERE captured_at >= ? AND captured_at < ? GROUP BY channel
+            """, from, to
+        ).map { (try $0.get("n"), try $0.get("total"), try $0.get("channel")) }
+    }
+
+    /// Unfinished payments with a provider reference, untouched since `cutoff`, least recently touched first.
+    static func fetchStaleIDs(before cutoff: Date, limit: Int, on connection: Connection) throws -> [Int64] {
+        try connection.query(
+            """
+            SELECT id FROM payments WHERE (state = 'created' OR state = 'authorized')
+                AND provider_reference IS NOT NULL AND updated_at <= ?
+            ORDER BY updated_at LIMIT ?
+            """, cutoff, limit
+        ).map { try $0.get(0) }
+    }
+
     /// Moves a payment from `from` to `to`; false when it was no longer in `from`.
     static func updateState(
         id: Int64, from: PaymentState, to: PaymentState, method: PaymentMethod?, at time: Date,
@@ -120,7 +143,7 @@ public enum PaymentStore {
             throw RowDecodingError(column: "state", reason: "unknown state")
         }
         let methodText: String? = try row.get("method")
-        return StoredPayment(
+        var payment = StoredPayment(
             id: try row.get("id"), purpose: FeePurpose(rawValue: try row.get("purpose")),
             subject: FeeSubject(module: try row.get("subject_module"), id: try row.get("subject_id")), payer: payer,
             amountYen: try row.get("amount_yen"), description: try row.get("description"),
@@ -131,6 +154,22 @@ public enum PaymentStore {
             createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
             expiresAt: try row.get("expires_at"), capturedAt: try row.get("captured_at"),
             settledAt: try row.get("settled_at"))
+        payment.receivedByStaffID = try row.get("received_by_staff_id")
+        payment.cashReceivedYen = try row.get("cash_received_yen")
+        payment.changeYen = try row.get("change_yen")
+        return payment
+    }
+
+    static func setCounterDetails(
+        id: Int64, method: PaymentMethod, staffID: Int64, cashReceivedYen: Int?, changeYen: Int?, at time: Date,
+        on connection: Connection
+    ) throws {
+        try connection.run(
+            """
+            UPDATE payments SET method = ?, received_by_staff_id = ?, cash_received_yen = ?, change_yen = ?,
+                updated_at = ?
+            WHERE id = ?
+            """, method.rawValue, staffID, cashReceivedYen, changeYen, time, id)
     }
 
     // MARK: Events
@@ -173,16 +212,53 @@ public enum PaymentStore {
     }
 
     static func insertRefund(
-        paymentID: Int64, amountYen: Int, reason: String, staffID: Int64, cashHandedBackYen: Int?, at time: Date,
-        on connection: Connection
+        paymentID: Int64, amountYen: Int, reason: String, staffID: Int64, cashHandedBackYen: Int?,
+        state: StoredRefund.State = .submitted, at time: Date, on connection: Connection
     ) throws -> Int64 {
         try connection.run(
             """
             INSERT INTO payment_refunds
                 (payment_id, amount_yen, state, reason, staff_id, cash_handed_back_yen, created_at, updated_at)
-            VALUES (?, ?, 'submitted', ?, ?, ?, ?, ?)
-            """, paymentID, amountYen, reason, staffID, cashHandedBackYen, time, time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, paymentID, amountYen, state.rawValue, reason, staffID, cashHandedBackYen, time, time)
         return connection.lastInsertRowID
+    }
+
+    public static func fetchRefunds(paymentID: Int64, on connection: Connection) throws -> [StoredRefund] {
+        try connection.query("SELECT * FROM payment_refunds WHERE payment_id = ? ORDER BY id", paymentID).map(
+            decodeRefund)
+    }
+
+    static func fetchRefund(id: Int64, on connection: Connection) throws -> StoredRefund? {
+        try connection.queryFirst("SELECT * FROM payment_refunds WHERE id = ?", id).map(decodeRefund)
+    }
+
+    /// Refunds recorded but not yet put to the provider (a rejected request's full refund), oldest first.
+    static func fetchUnsentRefundIDs(limit: Int, on connection: Connection) throws -> [Int64] {
+        try connection.query(
+            """
+            SELECT id FROM payment_refunds WHERE state = 'submitted' AND provider_reference IS NULL
+            ORDER BY id LIMIT ?
+            """, limit
+        ).map { try $0.get(0) }
+    }
+
+    static func updateRefund(
+        id: Int64, state: StoredRefund.State, providerReference: String?, at time: Date, on connection: Connection
+    ) throws {
+        try connection.run(
+            """
+            UPDATE payment_refunds SET state = ?, provider_reference = coalesce(?, provider_reference), updated_at = ?
+            WHERE id = ? AND state = 'submitted'
+            """, state.rawValue, providerReference, time, id)
+    }
+
+    static func decodeRefund(_ row: Row) throws -> StoredRefund {
+        StoredRefund(
+            id: try row.get("id"), paymentID: try row.get("payment_id"), amountYen: try row.get("amount_yen"),
+            state: StoredRefund.State(rawValue: try row.get("state")) ?? .submitted, reason: try row.get("reason"),
+            staffID: try row.get("staff_id"), providerReference: try row.get("provider_reference"),
+            cashHandedBackYen: try row.get("cash_handed_back_yen"), createdAt: try row.get("created_at"))
     }
 
     // MARK: Idempotency keys of the JSON API
@@ -233,6 +309,63 @@ public enum PaymentStore {
 
     static func purgeAnswers(storedBefore cutoff: Date, on connection: Connection) throws -> Int {
         try connection.run("DELETE FROM payment_idempotency_keys WHERE created_at < ?", cutoff)
+    }
+
+    // MARK: Webhook events
+
+    struct StoredWebhookEvent: Sendable {
+        let id: Int64
+        let provider: String
+        let eventID: String
+        let body: Data
+    }
+
+    /// Stores a verified webhook; false when its event id was stored before (a redelivery or a replay).
+    static func insertWebhookEvent(
+        provider: String, eventID: String, reference: String?, body: Data, at time: Date, on connection: Connection
+    ) throws -> Bool {
+        try connection.run(
+            """
+            INSERT INTO payment_webhook_events (provider, event_id, provider_reference, body, received_at)
+            VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, event_id) DO NOTHING
+            """, provider, eventID, reference, body, time) == 1
+    }
+
+    static func fetchUnprocessedWebhookEvents(limit: Int, on connection: Connection) throws -> [StoredWebhookEvent] {
+        try connection.query(
+            """
+            SELECT id, provider, event_id, body FROM payment_webhook_events WHERE processed_at IS NULL
+            ORDER BY id LIMIT ?
+            """, limit
+        ).map(decodeWebhookEvent)
+    }
+
+    /// Events about a payment we did not know yet, oldest first.
+    static func fetchWaitingWebhookEvents(provider: String, reference: String, on connection: Connection) throws
+        -> [StoredWebhookEvent]
+    {
+        try connection.query(
+            """
+            SELECT id, provider, event_id, body FROM payment_webhook_events
+            WHERE outcome = 'unknown_payment' AND provider = ? AND provider_reference = ? ORDER BY id
+            """, provider, reference
+        ).map(decodeWebhookEvent)
+    }
+
+    static func isUnprocessedWebhookEvent(id: Int64, on connection: Connection) throws -> Bool {
+        try connection.scalar(
+            "SELECT processed_at IS NULL FROM payment_webhook_events WHERE id = ?", id, as: Bool.self) ?? false
+    }
+
+    static func markWebhookEvent(id: Int64, outcome: String, at time: Date, on connection: Connection) throws {
+        try connection.run(
+            "UPDATE payment_webhook_events SET processed_at = ?, outcome = ? WHERE id = ?", time, outcome, id)
+    }
+
+    static func decodeWebhookEvent(_ row: Row) throws -> StoredWebhookEvent {
+        StoredWebhookEvent(
+            id: try row.get("id"), provider: try row.get("provider"), eventID: try row.get("event_id"),
+            body: try row.get("body"))
     }
 
     // MARK: Sandbox provider

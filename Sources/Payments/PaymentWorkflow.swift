@@ -111,7 +111,10 @@ public struct PaymentWorkflow: Sendable {
         }
         try PaymentStore.appendEvent(
             paymentID: payment.id, from: payment.state, to: state, actor: actor, note: note, at: time, on: connection)
-        if state == .captured { try recordPaid(updated, at: time, on: connection) }
+        if state == .captured {
+            try recordPaid(updated, at: time, on: connection)
+            try sendReceiptMessage(updated, at: time, on: connection)
+        }
         try notifySubject(of: updated, at: time, on: connection)
         return updated
     }
@@ -196,6 +199,30 @@ public struct PaymentWorkflow: Sendable {
         }
     }
 
+    /// Payments still open at the provider after this long are asked about: their webhook never came.
+    static let reconcileAfter: TimeInterval = 10 * 60
+
+    /// The status fetch for payments whose webhook never came: each unfinished payment with a provider
+    /// reference, untouched for `reconcileAfter`, is asked about once per pass. A provider that cannot be
+    /// reached leaves them as they are for the next pass. Returns how many changed.
+    @discardableResult
+    public func reconcileStale(at time: Date, limit: Int = 50) throws -> Int {
+        let stale = try database.read { connection in
+            try PaymentStore.fetchStaleIDs(
+                before: time.addingTimeInterval(-Self.reconcileAfter), limit: limit, on: connection)
+        }
+        var changed = 0
+        for id in stale {
+            guard let payment = try database.read({ try PaymentStore.fetchPayment(id: id, on: $0) }) else { continue }
+            do {
+                if try reconcile(payment, at: time).state != payment.state { changed += 1 }
+            } catch is ProviderUnavailable {
+                continue
+            }
+        }
+        return changed
+    }
+
     // MARK: Online checkout
 
     public enum CheckoutStart: Sendable, Equatable {
@@ -230,6 +257,8 @@ public struct PaymentWorkflow: Sendable {
             if let existing = fresh.providerReference { return existing }
             try PaymentStore.setProviderReference(
                 id: payment.id, reference: checkout.reference, at: time, on: connection)
+            // The provider may have called before this commit: its webhooks wait for the reference.
+            try processWaitingWebhooks(reference: checkout.reference, at: time, on: connection)
             return checkout.reference
         }
         if stored == checkout.reference { return .redirect(checkout.nextURL) }

@@ -35,6 +35,10 @@ public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
     /// One pass of the batch work. Tests call it directly.
     public func runOnce() throws {
         let now = clock()
+        try workflow.processWebhookEvents(at: now)
+        try workflow.sendPendingRefunds(at: now)
+        let reconciled = try workflow.reconcileStale(at: now)
+        if reconciled > 0 { logger.info("payments reconciled by status fetch", ["count": .int(reconciled)]) }
         let expired = try workflow.expireOverdue(at: now)
         if expired > 0 { logger.info("payments expired", ["count": .int(expired)]) }
         let today = JapanTime.formatDate(now)

@@ -80,7 +80,7 @@ public enum UsageEvents {
     }
 
     /// The pseudonymous key of `person`, as stored in `usage_events.resident_key`.
-    static func personKey(_ person: UsagePerson, at time: Date, on connection: Connection) throws -> String {
+    public static func personKey(_ person: UsagePerson, at time: Date, on connection: Connection) throws -> String {
         let secret = try secret(at: time, on: connection)
         return Hex.encode(Digest.hmacSHA256(key: secret, message: Array(person.keyMaterial.utf8)))
     }

@@ -86,6 +86,57 @@ public enum Stylesheet {
         svg.qr-code { forced-color-adjust: none; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
         svg.qr-code .qr-light { fill: #fff; }
         svg.qr-code .qr-dark { fill: #000; }
+        /* The KPI dashboard and its printable 進行管理表 (Sources/KPI). The judgement is a word, never a colour alone. */
+        .kpi-cards { list-style: none; padding: 0; display: grid; gap: 1rem;
+                     grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); }
+        .kpi-card { border: 2px solid var(--line); border-radius: 4px; padding: 1rem; min-width: 0; }
+        .kpi-card h2 { margin-top: 0; font-size: 1.15rem; }
+        .kpi-value { font-size: 1.6rem; font-weight: bold; margin: 0.3rem 0; }
+        .kpi-judgement { font-size: 1rem; padding: 0.1rem 0.6rem; border-radius: 4px; border: 2px solid var(--ink);
+                         white-space: nowrap; vertical-align: middle; }
+        .kpi-on_track { background: #e8f5e9; color: #1b5e20; border-color: #1b5e20; }
+        .kpi-off_track { background: #fdecea; color: var(--error); border-color: var(--error); }
+        .kpi-chart { margin: 1rem 0; }
+        .kpi-chart svg { width: 100%; height: auto; max-width: 40rem; display: block; }
+        .kpi-chart .bar { fill: var(--accent); }
+        .kpi-chart .axis { stroke: var(--ink); stroke-width: 1; }
+        .kpi-chart text { fill: var(--ink); font-size: 13px; text-anchor: middle; }
+        .kpi-chart text.scale { text-anchor: end; }
+        .kpi-report table th, .kpi-report table td { border: 1px solid var(--line); font-size: 0.9rem; }
+        .kpi-report-notes { font-size: 0.85rem; }
+        @media print {
+            @page { size: A4 portrait; margin: 12mm; }
+            html { font-size: 10pt; }
+            main.wide { max-width: none; padding: 0; }
+            .kpi-report h1 { font-size: 14pt; margin: 0 0 4pt; }
+            .kpi-report .table-scroll { overflow: visible; }
+            .kpi-report table { page-break-inside: avoid; }
+            .kpi-report table th, .kpi-report table td { padding: 3pt 4pt; font-size: 9pt; }
+        }
+        /* スマホ教室: very large type for the residents it is for, big touch targets for the tablet at the venue. */
+        .large-type { font-size: 1.3rem; }
+        .large-type h1 { font-size: 2.2rem; }
+        .large-type button { font-size: 1.3rem; padding: 0.9rem 1.4rem; }
+        nav.districts { display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; margin: 1rem 0; }
+        nav.districts a[aria-current] { font-weight: bold; text-decoration: none; }
+        .class-list { list-style: none; padding: 0; }
+        .class-card { border: 2px solid var(--line); border-radius: 4px; padding: 0.8rem 1rem; margin: 1rem 0; }
+        .class-card h3 { margin: 0; }
+        .seats { font-weight: bold; }
+        .attendance { list-style: none; padding: 0; }
+        .attendance-row { display: flex; flex-wrap: wrap; align-items: center; gap: 0.8rem; padding: 0.6rem 0;
+            border-bottom: 1px solid var(--line); }
+        .attendance-name { flex: 1 1 12rem; font-size: 1.3rem; }
+        .attendance-state { min-width: 4rem; font-weight: bold; }
+        button.touch { min-height: 3.5rem; min-width: 7rem; font-size: 1.3rem; }
+        .attendance-count { font-size: 1.3rem; font-weight: bold; }
+        .flyer { font-size: 1.4rem; }
+        .flyer h1 { font-size: 2.6rem; }
+        .flyer-kicker { font-weight: bold; color: var(--accent); }
+        .flyer-qr { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: center; }
+        .flyer-url { overflow-wrap: anywhere; font-size: 1rem; }
+        table.roster td, table.roster th { border: 1px solid var(--line); padding: 0.4rem; }
+        @media print { @page { size: A4; margin: 15mm; } .flyer { font-size: 16pt; } }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 

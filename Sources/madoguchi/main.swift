@@ -34,7 +34,9 @@ func groupMembers(_ group: String) -> [any Command.Type] {
 func overview() -> String {
     var text = "USAGE: madoguchi COMMAND [OPTIONS]\n\nCOMMANDS:\n"
     for command in commands {
-        text += "  " + command.name.padding(toLength: 18, withPad: " ", startingAt: 0) + command.summary + "\n"
+        // At least two spaces after the name: `kpi pull-line-insight` is longer than the column.
+        let column = max(18, command.name.count + 2)
+        text += "  " + command.name.padding(toLength: column, withPad: " ", startingAt: 0) + command.summary + "\n"
     }
     text += "  help              Show help for a command: madoguchi help COMMAND" + "\n"
     text += "\nEvery command accepts --help."

@@ -55,8 +55,9 @@ struct ApplicationTests {
     @Test func everyModuleIsWired() throws {
         let app = try RunningApplication()
         #expect(
-            app.application.modules.map { type(of: $0).name }
-                == ["identity", "applications", "notices", "payments", "certificates"])
+            app.application.modules.map { type(of: $0).name } == [
+                "identity", "applications", "notices", "payments", "certificates", "kpi", "classes",
+            ])
         let commands = Set(Madoguchi.moduleCommands.map { $0.name })
         #expect(commands.isSuperset(of: ["staff add", "token create", "purge", "notices send", "notices create"]))
     }

@@ -42,7 +42,7 @@ struct CatalogTests {
         """
         {"code": "\(code)", "name": "見本", "category": "その他", "department": "\(department)",
          "description": "説明", "next_steps": "次に", "visit_required": false, "fee_yen": 0,
-         "retention_years": 5, "version": 1, "fields": [\(fields)]}
+         "retention_years": 5, "paper_pages": 1, "version": 1, "fields": [\(fields)]}
         """
     }
 
@@ -70,6 +70,12 @@ struct CatalogTests {
             definition(fields: #"{"name": "a", "label": "A", "required": true, "order": 1}"#), path: "fields[0].type",
             containing: "missing")
         expectError(definition(fields: text, department: "宇宙課"), path: "department")
+        expectError(
+            definition(fields: text).replacingOccurrences(of: #""paper_pages": 1"#, with: #""paper_pages": -1"#),
+            path: "paper_pages", containing: "between 0 and 100")
+        expectError(
+            definition(fields: text).replacingOccurrences(of: #""paper_pages": 1, "#, with: ""),
+            path: "paper_pages", containing: "missing")
         expectError(
             definition(fields: #"{"name": "a", "type": "select-one", "label": "A", "required": true, "order": 1}"#),
             path: "fields[0].options")

@@ -86,6 +86,11 @@ struct ResidentFlowTests {
                 "SELECT count(*) FROM usage_events WHERE kind = 'submitted' AND channel = 'web'", as: Int.self)
         }
         #expect(usage == 1)
+        // The KPI's paperless estimate: the event carries the paper form set's sheets (water-start.json).
+        let pages = try app.database.read {
+            try $0.scalar("SELECT paper_pages FROM usage_events WHERE kind = 'submitted'", as: Int?.self)
+        }
+        #expect(pages == 2)
 
         // マイページ lists it with its history; the status page belongs to its owner.
         let myPage = try browser.get("/mypage")

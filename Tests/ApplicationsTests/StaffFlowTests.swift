@@ -123,7 +123,9 @@ struct StaffFlowTests {
                 try ApplicationStore.fetchEvents(applicationID: id, on: connection).filter { $0.kind == .status }
                     .map { "\($0.fromStatus?.rawValue ?? "")>\($0.toStatus?.rawValue ?? "")" },
                 try ApplicationStore.fetchResidentMessages(applicationID: id, on: connection).count,
-                try connection.scalar("SELECT group_concat(kind) FROM usage_events", as: String.self)
+                // In the order written: without ORDER BY, SQLite reads whichever index covers `kind` (the KPI's).
+                try connection.scalar(
+                    "SELECT group_concat(kind) FROM (SELECT kind FROM usage_events ORDER BY id)", as: String.self)
             )
         }
         #expect(

@@ -32,8 +32,12 @@ WIDTHS = {"phone": (390, 844, True), "desktop": (1280, 900, False)}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ARTIFACTS = REPO / ".build" / "test-artifacts" / "accessibility"
 # Pages to start from. Query strings reach lists that start empty for a clerk of another department.
-RESIDENT_START = ["/", "/applications", "/applications/lookup", "/login", "/register", "/reset"]
-STAFF_START = ["/staff/", "/staff/applications?department=all", "/staff/residents?q=%E5%B9%B3%E5%8F%96"]
+RESIDENT_START = ["/", "/applications", "/applications/lookup", "/login", "/register", "/reset",
+                  "/classes"]
+STAFF_START = [
+    "/staff/", "/staff/applications?department=all", "/staff/residents?q=%E5%B9%B3%E5%8F%96",
+    "/staff/kpi", "/staff/kpi/report", "/staff/kpi/figures", "/staff/classes",
+]
 # Links that end a session, answer a file, or are not pages.
 NOT_PAGES = re.compile(r"(^/api/|^/assets/|^/logout|/logout$|\.csv$|/attachments/|^/metrics|^/healthz|^/readyz)")
 
@@ -249,4 +253,6 @@ def test_every_staff_page_passes_axe(open_browser, server):
     audit.check(staff, "staff /staff/residents/new with errors")
     staff.go("/staff/admin/staff").press("追加する")
     audit.check(staff, "staff /staff/admin/staff with errors")
+    staff.go("/staff/kpi/figures").fill("印刷等コスト（千円）（任意）", "たくさん").press("保存する")
+    audit.check(staff, "staff /staff/kpi/figures with errors")
     report(audit)

@@ -169,6 +169,16 @@ struct DeployTests {
         #expect(purge.contains("ReadWritePaths=/var/lib/madoguchi"))
     }
 
+    @Test func theKPIInsightTimer_pullsLINEsStatisticsDaily_onJapanTime_andCatchesUp() throws {
+        let timer = try SystemdUnit("madoguchi-kpi-insight.timer")
+        #expect(timer.contains("Unit", "madoguchi-kpi-insight.service"))
+        #expect(timer.contains("Persistent", "true"))
+        #expect(timer.values("OnCalendar").contains { $0.hasPrefix("*-*-* ") && $0.hasSuffix("Asia/Tokyo") })
+        let service = try SystemdUnit("madoguchi-kpi-insight.service")
+        #expect(service.values("ExecStart") == ["/opt/madoguchi/bin/madoguchi kpi pull-line-insight"])
+        #expect(service.contains("RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"), "it talks to LINE")
+    }
+
     @Test func theEnvironmentExample_namesEveryLINESetting_andHoldsNoSecret() throws {
         let example = try String(
             contentsOf: RepositoryPaths.deploy.appendingPathComponent("madoguchi.env.example"), encoding: .utf8)

@@ -149,6 +149,12 @@ struct WebhookTests {
         let audit = try store.database.read { try AuditLog.fetch(AuditFilter(), on: $0) }
         #expect(Set(audit.map(\.action)) == ["line_link_code.issue", "line_link.create"])
         #expect(audit.first { $0.action == "line_link.create" }?.subjectID == String(link.id))
+        let usage = try store.database.read {
+            try $0.query("SELECT source, kind, channel FROM usage_events").map {
+                [try $0.get("source", as: String.self), try $0.get("kind"), try $0.get("channel")]
+            }
+        }
+        #expect(usage == [["notices", "line_linked", "line"]], "the link and its usage event commit together")
 
         // The code is spent: sending it again from another account links nothing.
         let second = Self.event("message", user: Fixtures.lineUserID(78), text: code.displayCode)

@@ -2,6 +2,7 @@ import App
 import Foundation
 import HTTPClient
 import Identity
+import Security
 import ServiceKit
 import Store
 import Synchronization
@@ -35,10 +36,38 @@ struct PaymentsHarness {
     let app: TestApplication
     let subjects: RecordingFeeSubjects
 
-    init() throws {
+    /// With `provider`, the hosted-checkout adapter talks to it (timing out after `timeoutMilliseconds`);
+    /// without, the sandbox is the provider.
+    init(provider: FakePaymentProvider? = nil, timeoutMilliseconds: Int = 2_000) throws {
         let subjects = RecordingFeeSubjects()
         self.subjects = subjects
-        app = try TestApplication { $0.additionalFeeSubjects = [subjects] }
+        app = try TestApplication {
+            $0.additionalFeeSubjects = [subjects]
+            if let provider {
+                var settings = HostedProviderSettings(
+                    apiBase: provider.baseURL, apiKey: PaymentSecret(provider.apiKey),
+                    webhookSecret: PaymentSecret(provider.webhookSecret), publicBase: "http://127.0.0.1:8080")
+                settings.timeoutMilliseconds = timeoutMilliseconds
+                $0.paymentProvider = settings
+            }
+        }
+    }
+
+    var webhookURL: String { app.baseURL + "/payments/webhook/hosted" }
+
+    /// Presses 支払いへ進む; returns the response (303 to the provider's next_url when it worked).
+    func startCheckout(_ charge: FeeCharge, browser: Browser) throws -> BrowserResponse {
+        let payPath = try #require(charge.payPath)
+        _ = try browser.get(payPath)
+        return try browser.submit(payPath + "/checkout", form: [])
+    }
+
+    func webhookRows() throws -> [(eventID: String, outcome: String?)] {
+        try app.database.read {
+            try $0.query("SELECT event_id, outcome FROM payment_webhook_events ORDER BY id").map {
+                (try $0.get("event_id"), try $0.get("outcome"))
+            }
+        }
     }
 
     var module: PaymentsModule {
@@ -126,5 +155,31 @@ struct PaymentsHarness {
         let returned = try browser.get(returnPath)
         #expect(returned.status == 303)
         return returned.location
+    }
+}
+
+/// A staff member calling `/api/v1/staff/...` with the console's session cookie and its CSRF token.
+struct StaffClient {
+    let browser: Browser
+    let csrfToken: String
+    let staffID: Int64
+
+    static func logIn(_ harness: PaymentsHarness, _ loginID: String, role: StaffRole) throws -> StaffClient {
+        try signIn(
+            harness, loginID, staffID: try Fixtures.makeStaff(harness.app.database, loginID: loginID, role: role))
+    }
+
+    /// A new session for a staff member who already exists (the last one timed out).
+    static func signIn(_ harness: PaymentsHarness, _ loginID: String, staffID id: Int64) throws -> StaffClient {
+        let browser = harness.app.browser()
+        try browser.signInAsStaff(loginID)
+        _ = try browser.get("/staff/")
+        return StaffClient(browser: browser, csrfToken: try #require(browser.csrfToken), staffID: id)
+    }
+
+    func get(_ path: String) throws -> BrowserResponse { try browser.json("GET", path) }
+
+    func post(_ path: String, _ body: String) throws -> BrowserResponse {
+        try browser.json("POST", path, body: body, headers: [("X-CSRF-Token", csrfToken)])
     }
 }

@@ -102,9 +102,26 @@ public final class FakeLINEAPI: @unchecked Sendable {
                 try state.handle(request, endpoint: endpoint)
             }
         }
+        // The insight statistics the KPI pulls once a day (LINE's insight.yml, getNumberOfFollowers).
+        routes.get("/v2/bot/insight/followers") { request in try state.answerFollowers(request) }
         server = Server(configuration: serverConfiguration, routes: routes, logger: .disabled)
         try server.start()
     }
+
+    /// LINE's follower statistics of one JST day (`yyyyMMdd`) as `GET /v2/bot/insight/followers?date=` answers
+    /// them. A day without statistics set answers `status: unready` with no counts, as LINE does until it has
+    /// computed the day; `outOfService` answers `out_of_service` (days before LINE kept statistics).
+    public enum FollowerStatistics: Sendable, Equatable {
+        case ready(followers: Int, targetedReaches: Int, blocks: Int)
+        case outOfService
+    }
+
+    public func setFollowerStatistics(_ statistics: FollowerStatistics?, forDate date: String) {
+        state.setFollowerStatistics(statistics, forDate: date)
+    }
+
+    /// The `date` values asked for, in order.
+    public var followerDatesAsked: [String] { state.followerDatesAsked }
 
     deinit {
         shutdown()
@@ -196,6 +213,43 @@ private final class FakeLINEState: @unchecked Sendable {
             heldReleased = true
             condition.broadcast()
         }
+    }
+
+    private var followerStatistics: [String: FakeLINEAPI.FollowerStatistics] = [:]
+    private var followerDates: [String] = []
+
+    func setFollowerStatistics(_ statistics: FakeLINEAPI.FollowerStatistics?, forDate date: String) {
+        condition.withLock { followerStatistics[date] = statistics }
+    }
+
+    var followerDatesAsked: [String] { condition.withLock { followerDates } }
+
+    func answerFollowers(_ request: Request) throws -> Response {
+        guard request.header("authorization") == "Bearer \(configuration.accessToken)" else {
+            condition.withLock { statistics.unauthorized += 1 }
+            return Self.error(
+                401,
+                "Authentication failed due to the following reason: invalid token. Confirm that the access token in the authorization header is valid."
+            )
+        }
+        let date = request.query("date") ?? ""
+        guard date.utf8.count == 8, date.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            return Self.error(400, "The request body has 1 error(s)", detail: "date: must match ^[0-9]{8}$")
+        }
+        let answer = condition.withLock { () -> FakeLINEAPI.FollowerStatistics? in
+            followerDates.append(date)
+            return followerStatistics[date]
+        }
+        let body: [String: Any]
+        switch answer {
+        case .ready(let followers, let targetedReaches, let blocks)?:
+            body = ["status": "ready", "followers": followers, "targetedReaches": targetedReaches, "blocks": blocks]
+        case .outOfService?: body = ["status": "out_of_service"]
+        case nil: body = ["status": "unready"]
+        }
+        return Response(
+            status: 200, headers: [("Content-Type", "application/json")],
+            body: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))
     }
 
     var stats: FakeLINEAPI.Statistics { condition.withLock { statistics } }

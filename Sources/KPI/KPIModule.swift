@@ -1,0 +1,94 @@
+import Formats
+import Foundation
+import HTTP
+import Identity
+import ServiceKit
+import Store
+
+/// The plan's 第5章 めざすべき目標値 (and 第3章's LINE and homepage figures) as a service module: indicators
+/// defined as data in `Schemas/kpi/indicators.json`, counted from usage events per fiscal year; the staff
+/// dashboard, the printable 進行管理表, the CSV, the JSON API and the entered figures.
+public struct KPIModule: ServiceModule {
+    public static let name = "kpi"
+
+    /// The commands need Notices' `LineLinkCensus` and LINE configuration: App lists them with those, because a
+    /// module's static `commands` cannot know what App wires.
+    public static func commands<Census: ConstructibleLineLinkCensus, Access: LINEAPIAccess>(
+        census: Census.Type, lineAccess: Access.Type
+    ) -> [any Command.Type] {
+        [KPIReportCommand<Census>.self, PullLineInsightCommand<Access>.self]
+    }
+
+    public let database: Database
+    public let calculator: KPICalculator
+    public let workflow: KPIWorkflow
+    let authentication: Authentication
+
+    /// Loads `Schemas/kpi/indicators.json`; a bad definition stops start-up with an `IndicatorDefinitionError`
+    /// naming the file and field.
+    public init(
+        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LineLinkCensus
+    ) throws {
+        self.database = database
+        self.calculator = KPICalculator(
+            catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory), census: census)
+        self.workflow = KPIWorkflow(database: database)
+        self.authentication = authentication
+    }
+
+    public static func loadCatalog(schemasDirectory: URL) throws -> IndicatorCatalog {
+        try IndicatorCatalog.load(directory: schemasDirectory.appendingPathComponent("kpi"))
+    }
+
+    public var dashboardTiles: [any StaffDashboardTile] { [KPIDashboardTile()] }
+
+    public func register(in routes: inout Routes) {
+        routes.register(KPIRoutes(module: self, authentication: authentication))
+        routes.register(KPIAPIRoutes(module: self, authentication: authentication))
+    }
+
+    public func seedDemoData(_ demo: inout DemoDataContext) throws -> [String] {
+        try KPIDemoData.seed(database: database, demo: demo)
+    }
+
+    /// One fiscal year's report, read from one snapshot.
+    public func report(fiscalYear: Int, now: Date) throws -> KPIReport {
+        try database.read { try calculator.report(fiscalYear: fiscalYear, now: now, on: $0) }
+    }
+
+    /// The report for `?fy=` (this fiscal year when absent) and the years the selector offers.
+    func reportAndYears(_ fiscalYearText: String?, now: Date) throws -> (KPIReport, [Int]) {
+        let year = try Self.fiscalYear(fiscalYearText, now: now)
+        return try database.read { connection in
+            (
+                try calculator.report(fiscalYear: year, now: now, on: connection),
+                try Self.years(including: year, now: now, on: connection)
+            )
+        }
+    }
+
+    func years(including year: Int, now: Date) throws -> [Int] {
+        try database.read { try Self.years(including: year, now: now, on: $0) }
+    }
+
+    /// From the first year with events (at least last year) to this year, and the asked-for year if outside.
+    static func years(including year: Int, now: Date, on connection: Connection) throws -> [Int] {
+        let current = FiscalYear(containing: now).startYear
+        let first = min(try KPIStore.fetchFirstFiscalYear(on: connection) ?? current, current - 1, year)
+        return Array(first...max(current, year)).reversed()
+    }
+
+    /// `2030` → 2030; nil → this fiscal year; anything else is refused.
+    static func fiscalYear(_ text: String?, now: Date) throws -> Int {
+        guard let text, !text.isEmpty else { return FiscalYear(containing: now).startYear }
+        guard text.count == 4, text.allSatisfy(\.isASCII), let year = Int(text), (2000...2999).contains(year) else {
+            throw KPIRequestRefused.invalidFiscalYear
+        }
+        return year
+    }
+}
+
+/// A census that the CLI can build without a server: Notices' reads `line_links` on the connection it is given.
+public protocol ConstructibleLineLinkCensus: LineLinkCensus {
+    init()
+}

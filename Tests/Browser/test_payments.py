@@ -1,0 +1,62 @@
+"""Paying a certificate-sized fee online, JavaScript off, at phone width: the demo resident finds the fee on
+マイページ, goes through Madoguchi's sandbox checkout (no card fields: a method and a button), comes back to
+マイページ and prints the 領収書."""
+
+import re
+
+from selenium.webdriver.common.by import By
+
+from conftest import DEMO_RESIDENT_NAME
+
+FEE = "戸籍全部事項証明書 1通"
+AMOUNT = "450円"
+
+
+def payments_item(browser, text):
+    items = browser.driver.find_elements(By.XPATH, f"//ul[contains(@class,'payments')]/li[contains(normalize-space(.), '{text}')]")
+    assert len(items) == 1, f"マイページ lists {len(items)} payments for {text!r}"
+    return items[0]
+
+
+def test_resident_pays_a_certificate_fee_in_the_sandbox_and_sees_the_receipt(browser, server):
+    login, password = server.demo["resident"]
+    browser.resident_log_in(login, password)
+    browser.go("/mypage")
+    item = payments_item(browser, FEE)
+    assert f"{AMOUNT}：お支払い待ち" in item.text
+    link = item.find_element(By.XPATH, ".//a[normalize-space(.)='支払う']")
+    browser._navigate_by(link, "link '支払う'")
+
+    assert browser.h1 == "お支払い"
+    assert browser.summary()["金額"] == AMOUNT
+    assert browser.summary()["状況"] == "お支払い待ち"
+    assert "カード番号などは役場のシステムには送られません" in browser.main_text
+    browser.check_page()
+    browser.press("支払いへ進む")
+
+    assert browser.h1 == "テスト決済（サンドボックス）"
+    assert browser.path().startswith("/payments/sandbox/")
+    assert not browser.driver.find_elements(By.XPATH, "//input[@type='text' or @type='tel' or @type='number']"), (
+        "the checkout asks for no card data"
+    )
+    browser.check_page()
+    browser.choose("QRコード決済")
+    browser.press("支払う")
+
+    assert browser.path() == "/mypage"
+    item = payments_item(browser, FEE)
+    assert f"{AMOUNT}：支払済み" in item.text
+    receipt_link = item.find_element(By.XPATH, ".//a[starts-with(normalize-space(.), '領収書')]")
+    number = re.search(r"R\d{4}-\d{6}", receipt_link.text).group(0)
+    assert any("【領収書】お支払いを受け付けました" in li.text and number in li.text
+               for li in browser.driver.find_elements(By.XPATH, "//main//li"))
+    browser._navigate_by(receipt_link, "the receipt link")
+
+    assert browser.h1 == "領収書"
+    text = browser.main_text
+    assert f"No. {number}" in text
+    assert "￥450－" in text
+    assert f"{DEMO_RESIDENT_NAME} 様" in text
+    assert f"但し　{FEE}（証明書手数料）として" in text
+    assert browser.summary()["お支払い方法"] == "QRコード決済"
+    browser.check_page()
