@@ -25,7 +25,7 @@ struct CertificatesMyPageSection: MyPageSection {
                             }
                             "（\(request.copies)通）：\(request.status.label)"
                             if !request.status.isClosed && request.status != .ready {
-                                el("span", .class("hint")) { " 交付準備の予定：\(JapanTime.format(request.expectedReadyAt))" }
+                                "（交付準備の予定：\(JapanTime.format(request.expectedReadyAt))）"
                             }
                         }
                     }
