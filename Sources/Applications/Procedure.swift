@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Identity
 import ServiceKit
@@ -186,14 +187,6 @@ enum YenText {
         }
         return value < 0 ? "-" + output : output
     }
-}
-
-/// A definition that breaks a rule, with the JSON path of the offending value, e.g. `fields[3].options`.
-public struct DefinitionProblem: Error, Sendable, Equatable, CustomStringConvertible {
-    public let path: String
-    public let message: String
-
-    public var description: String { "\(path): \(message)" }
 }
 
 /// The rules a procedure definition must follow before the server will start with it.

@@ -56,14 +56,9 @@ public struct ProcedureCatalog: Sendable {
     public static func load(directory: URL) throws -> ProcedureCatalog {
         let files: [URL]
         do {
-            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "json" }
-                .sorted { $0.lastPathComponent < $1.lastPathComponent }
-        } catch {
-            throw CatalogError(file: directory.path, path: "", message: "cannot read the procedures folder")
-        }
-        guard !files.isEmpty else {
-            throw CatalogError(file: directory.path, path: "", message: "the folder holds no procedure definitions")
+            files = try DefinitionFile.jsonFiles(in: directory, holding: "procedure definitions")
+        } catch let problem as DefinitionProblem {
+            throw CatalogError(file: directory.path, path: "", message: problem.message)
         }
         var procedures: [Procedure] = []
         for file in files {
@@ -80,16 +75,14 @@ public struct ProcedureCatalog: Sendable {
     /// Decodes and validates one definition file.
     public static func load(file: URL) throws -> Procedure {
         let name = file.lastPathComponent
-        guard let data = try? Data(contentsOf: file) else {
-            throw CatalogError(file: name, path: "", message: "cannot read the file")
-        }
         let procedure: Procedure
         do {
-            procedure = try JSONDecoder().decode(Procedure.self, from: data)
-        } catch let error as DecodingError {
-            throw describe(error, file: name)
-        } catch {
-            throw CatalogError(file: name, path: "", message: "is not valid JSON")
+            procedure = try DefinitionFile.decode(Procedure.self, from: file) { key in
+                key == "type"
+                    ? "is not a known field type (\(FieldType.allCases.map(\.rawValue).joined(separator: ", ")))" : nil
+            }
+        } catch let problem as DefinitionProblem {
+            throw CatalogError(file: name, path: problem.path, message: problem.message)
         }
         if let problem = ProcedureRules.validate(procedure) {
             throw CatalogError(file: name, path: problem.path, message: problem.message)
@@ -104,41 +97,5 @@ public struct ProcedureCatalog: Sendable {
             visitRequired: procedure.visitRequired, feeYen: procedure.feeYen, feeNote: procedure.feeNote,
             retentionYears: procedure.retentionYears, version: procedure.version, paperPages: procedure.paperPages,
             fields: procedure.fields)
-    }
-
-    /// Turns a decoder error into the path an operator can find in the file: `fields[2].type`.
-    static func describe(_ error: DecodingError, file: String) -> CatalogError {
-        func path(_ codingPath: [any CodingKey], appending key: (any CodingKey)? = nil) -> String {
-            var text = ""
-            for component in codingPath + (key.map { [$0] } ?? []) {
-                if let index = component.intValue {
-                    text += "[\(index)]"
-                } else {
-                    text += (text.isEmpty ? "" : ".") + component.stringValue
-                }
-            }
-            return text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return CatalogError(file: file, path: path(context.codingPath, appending: key), message: "is missing")
-        case .typeMismatch(let type, let context):
-            return CatalogError(
-                file: file, path: path(context.codingPath), message: "has the wrong type (expected \(type))")
-        case .valueNotFound(let type, let context):
-            return CatalogError(file: file, path: path(context.codingPath), message: "is null (expected \(type))")
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return CatalogError(file: file, path: "", message: "is not valid JSON")
-            }
-            let last = context.codingPath.last?.stringValue
-            let message =
-                last == "type"
-                ? "is not a known field type (\(FieldType.allCases.map(\.rawValue).joined(separator: ", ")))"
-                : "has a value that is not allowed"
-            return CatalogError(file: file, path: path(context.codingPath), message: message)
-        @unknown default:
-            return CatalogError(file: file, path: "", message: "cannot be decoded")
-        }
     }
 }

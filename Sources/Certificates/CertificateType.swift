@@ -106,14 +106,9 @@ public struct CertificateCatalog: Sendable {
     public static func load(directory: URL) throws -> CertificateCatalog {
         let files: [URL]
         do {
-            files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "json" }
-                .sorted { $0.lastPathComponent < $1.lastPathComponent }
-        } catch {
-            throw CertificateDefinitionError(file: directory.path, path: "", message: "cannot read the folder")
-        }
-        guard !files.isEmpty else {
-            throw CertificateDefinitionError(file: directory.path, path: "", message: "the folder holds no definitions")
+            files = try DefinitionFile.jsonFiles(in: directory, holding: "certificate definitions")
+        } catch let problem as DefinitionProblem {
+            throw CertificateDefinitionError(file: directory.path, path: "", message: problem.message)
         }
         var types: [CertificateType] = []
         for file in files {
@@ -129,19 +124,11 @@ public struct CertificateCatalog: Sendable {
 
     public static func load(file: URL) throws -> CertificateType {
         let name = file.lastPathComponent
-        guard let data = try? Data(contentsOf: file) else {
-            throw CertificateDefinitionError(file: name, path: "", message: "cannot read the file")
-        }
         let type: CertificateType
         do {
-            type = try JSONDecoder().decode(CertificateType.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw CertificateDefinitionError(file: name, path: key.stringValue, message: "is missing")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            throw CertificateDefinitionError(file: name, path: path, message: "has a value that is not allowed")
-        } catch {
-            throw CertificateDefinitionError(file: name, path: "", message: "is not valid JSON")
+            type = try DefinitionFile.decode(CertificateType.self, from: file)
+        } catch let problem as DefinitionProblem {
+            throw CertificateDefinitionError(file: name, path: problem.path, message: problem.message)
         }
         if let (path, message) = validate(type) {
             throw CertificateDefinitionError(file: name, path: path, message: message)

@@ -36,16 +36,11 @@ public struct CertificateService: Codable, Sendable, Equatable {
 
     public static func load(file: URL, types: CertificateCatalog) throws -> CertificateService {
         let name = file.lastPathComponent
-        guard let data = try? Data(contentsOf: file) else {
-            throw CertificateDefinitionError(file: name, path: "", message: "cannot read the file")
-        }
         let service: CertificateService
         do {
-            service = try JSONDecoder().decode(CertificateService.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw CertificateDefinitionError(file: name, path: key.stringValue, message: "is missing")
-        } catch {
-            throw CertificateDefinitionError(file: name, path: "", message: "is not valid (\(type(of: error)))")
+            service = try DefinitionFile.decode(CertificateService.self, from: file)
+        } catch let problem as DefinitionProblem {
+            throw CertificateDefinitionError(file: name, path: problem.path, message: problem.message)
         }
         if let (path, message) = service.problem(types: types) {
             throw CertificateDefinitionError(file: name, path: path, message: message)

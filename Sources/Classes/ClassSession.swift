@@ -42,9 +42,10 @@ public struct ClassCatalog: Sendable {
         func decode<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
             let url = directory.appendingPathComponent(name)
             do {
-                return try JSONDecoder().decode(type, from: Data(contentsOf: url))
-            } catch {
-                throw DefinitionError(file: name, field: "(file)", reason: "cannot be read as JSON: \(error)")
+                return try DefinitionFile.decode(type, from: url)
+            } catch let problem as DefinitionProblem {
+                throw DefinitionError(
+                    file: name, field: problem.path.isEmpty ? "(file)" : problem.path, reason: problem.message)
             }
         }
         let themes = try decode(ThemeFile.self, "themes.json").themes

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import ServiceKit
 
@@ -40,54 +41,16 @@ public struct IndicatorCatalog: Sendable, Equatable, Decodable {
 
     public static func load(file: URL) throws -> IndicatorCatalog {
         let name = file.lastPathComponent
-        guard let data = try? Data(contentsOf: file) else {
-            throw IndicatorDefinitionError(file: name, path: "", message: "cannot read the file")
-        }
         let catalog: IndicatorCatalog
         do {
-            catalog = try JSONDecoder().decode(IndicatorCatalog.self, from: data)
-        } catch let error as DecodingError {
-            throw describe(error, file: name)
-        } catch {
-            throw IndicatorDefinitionError(file: name, path: "", message: "is not valid JSON")
+            catalog = try DefinitionFile.decode(IndicatorCatalog.self, from: file)
+        } catch let problem as DefinitionProblem {
+            throw IndicatorDefinitionError(file: name, path: problem.path, message: problem.message)
         }
         if let (path, message) = IndicatorRules.validate(catalog) {
             throw IndicatorDefinitionError(file: name, path: path, message: message)
         }
         return catalog
-    }
-
-    static func describe(_ error: DecodingError, file: String) -> IndicatorDefinitionError {
-        func path(_ codingPath: [any CodingKey], appending key: (any CodingKey)? = nil) -> String {
-            var text = ""
-            for component in codingPath + (key.map { [$0] } ?? []) {
-                if let index = component.intValue {
-                    text += "[\(index)]"
-                } else {
-                    text += (text.isEmpty ? "" : ".") + component.stringValue
-                }
-            }
-            return text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return IndicatorDefinitionError(
-                file: file, path: path(context.codingPath, appending: key), message: "is missing")
-        case .typeMismatch(let type, let context):
-            return IndicatorDefinitionError(
-                file: file, path: path(context.codingPath), message: "has the wrong type (expected \(type))")
-        case .valueNotFound(let type, let context):
-            return IndicatorDefinitionError(
-                file: file, path: path(context.codingPath), message: "is null (expected \(type))")
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return IndicatorDefinitionError(file: file, path: "", message: "is not valid JSON")
-            }
-            return IndicatorDefinitionError(
-                file: file, path: path(context.codingPath), message: "has a value that is not allowed")
-        @unknown default:
-            return IndicatorDefinitionError(file: file, path: "", message: "cannot be decoded")
-        }
     }
 }
 

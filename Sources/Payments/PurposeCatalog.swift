@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import ServiceKit
 
@@ -32,9 +33,9 @@ public struct PurposeCatalog: Sendable {
         let name = file.lastPathComponent
         let decoded: File
         do {
-            decoded = try JSONDecoder().decode(File.self, from: Data(contentsOf: file))
-        } catch {
-            throw PurposeCatalogError(file: name, path: "", message: "not a readable purposes file")
+            decoded = try DefinitionFile.decode(File.self, from: file)
+        } catch let problem as DefinitionProblem {
+            throw PurposeCatalogError(file: name, path: problem.path, message: problem.message)
         }
         var seen: Set<String> = []
         for (index, purpose) in decoded.purposes.enumerated() {
