@@ -3,7 +3,9 @@ import Security
 import ServiceKit
 import Store
 
-/// Every SQL statement of the KPI module. It reads `usage_events` (the shared table UsageEvents writes) and
+/// Every SQL statement of the KPI module. It reads `kpi_usage_summary` (which UsageEvents keeps beside each
+/// usage event, migration 0017: one row per person, dimension and month, so the report's cost follows the
+/// number of persons rather than of events) and
 /// owns `kpi_entered_figures` and `kpi_line_followers`; residents and LINE links it reaches only through
 /// Identity's API and the `LineLinkCensus` Notices implements.
 public enum KPIStore {
@@ -45,23 +47,24 @@ public enum KPIStore {
         let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYears, channels: channels)
         let sql =
             minEvents <= 1
-            ? "SELECT count(DISTINCT resident_key) FROM usage_events WHERE \(clause)"
+            ? "SELECT count(DISTINCT resident_key) FROM kpi_usage_summary WHERE \(clause)"
             : """
-            SELECT count(*) FROM (SELECT resident_key FROM usage_events WHERE \(clause)
-                                  GROUP BY resident_key HAVING count(*) >= \(minEvents))
+            SELECT count(*) FROM (SELECT resident_key FROM kpi_usage_summary WHERE \(clause)
+                                  GROUP BY resident_key HAVING sum(events) >= \(minEvents))
             """
         return try integer(sql, arguments, on: connection)
     }
 
     static func countEvents(_ selector: EventSelector, fiscalYear: Int, on connection: Connection) throws -> Int {
         let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        return try integer("SELECT count(*) FROM usage_events WHERE \(clause)", arguments, on: connection)
+        return try integer(
+            "SELECT coalesce(sum(events), 0) FROM kpi_usage_summary WHERE \(clause)", arguments, on: connection)
     }
 
     static func sumPaperPages(_ selector: EventSelector, fiscalYear: Int, on connection: Connection) throws -> Int {
         let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
         return try integer(
-            "SELECT coalesce(sum(paper_pages), 0) FROM usage_events WHERE \(clause)", arguments, on: connection)
+            "SELECT coalesce(sum(paper_pages), 0) FROM kpi_usage_summary WHERE \(clause)", arguments, on: connection)
     }
 
     /// Distinct persons per source module.
@@ -70,7 +73,10 @@ public enum KPIStore {
     {
         let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
         return try grouped(
-            "SELECT source AS key, count(DISTINCT resident_key) AS n FROM usage_events WHERE \(clause) GROUP BY source",
+            """
+            SELECT source AS key, count(DISTINCT resident_key) AS n FROM kpi_usage_summary WHERE \(clause)
+            GROUP BY source
+            """,
             arguments, on: connection)
     }
 
@@ -79,11 +85,10 @@ public enum KPIStore {
         _ selector: EventSelector, fiscalYear: Int, distinct: Bool, on connection: Connection
     ) throws -> [String: Int] {
         let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        let measure = distinct ? "count(DISTINCT resident_key)" : "count(*)"
+        let measure = distinct ? "count(DISTINCT resident_key)" : "sum(events)"
         return try grouped(
             """
-            SELECT substr(datetime(occurred_at, '+9 hours'), 1, 7) AS key, \(measure) AS n
-            FROM usage_events WHERE \(clause) GROUP BY key
+            SELECT month AS key, \(measure) AS n FROM kpi_usage_summary WHERE \(clause) GROUP BY month
             """, arguments, on: connection)
     }
 
@@ -92,17 +97,17 @@ public enum KPIStore {
         _ selector: EventSelector, fiscalYear: Int, distinct: Bool, on connection: Connection
     ) throws -> [String: Int] {
         let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        let measure = distinct ? "count(DISTINCT resident_key)" : "count(*)"
+        let measure = distinct ? "count(DISTINCT resident_key)" : "sum(events)"
         return try grouped(
             """
-            SELECT district_code AS key, \(measure) AS n FROM usage_events
-            WHERE \(clause) AND district_code IS NOT NULL GROUP BY district_code
+            SELECT district_code AS key, \(measure) AS n FROM kpi_usage_summary
+            WHERE \(clause) AND district_code <> '' GROUP BY district_code
             """, arguments, on: connection)
     }
 
     /// The first fiscal year with any usage event, the start of the cumulative count.
     static func fetchFirstFiscalYear(on connection: Connection) throws -> Int? {
-        try connection.scalar("SELECT min(fiscal_year) FROM usage_events", as: Int?.self) ?? nil
+        try connection.scalar("SELECT min(fiscal_year) FROM kpi_usage_summary", as: Int?.self) ?? nil
     }
 
     private static func integer(_ sql: String, _ arguments: [any SQLBindable], on connection: Connection) throws

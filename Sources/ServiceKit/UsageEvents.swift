@@ -69,14 +69,33 @@ public enum UsageEvents {
 
     /// Records `event` inside the caller's write transaction, so the act and its count commit together.
     public static func record(_ event: UsageEvent, at time: Date, on connection: Connection) throws {
+        let key = try personKey(event.person, at: time, on: connection)
+        let fiscalYear = FiscalYear(containing: time).startYear
         try connection.run(
             """
             INSERT INTO usage_events
                 (occurred_at, source, kind, channel, resident_key, subject_code, fiscal_year, paper_pages, district_code)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, time, event.source, event.kind, event.channel.rawValue,
-            try personKey(event.person, at: time, on: connection), event.subjectCode,
-            FiscalYear(containing: time).startYear, event.paperPages, event.districtCode)
+            """, time, event.source, event.kind, event.channel.rawValue, key, event.subjectCode, fiscalYear,
+            event.paperPages, event.districtCode)
+        try summarize(event, key: key, fiscalYear: fiscalYear, at: time, on: connection)
+    }
+
+    /// Keeps `kpi_usage_summary` (migration 0017) as its backfill would compute it from usage_events, so the
+    /// KPI report reads one row per person and dimension instead of every event (bench/kpi: 24.7 s at 1M
+    /// events when it counted the events). The month is computed by the same SQL expression the backfill uses.
+    static func summarize(_ event: UsageEvent, key: String, fiscalYear: Int, at time: Date, on connection: Connection)
+        throws
+    {
+        try connection.run(
+            """
+            INSERT INTO kpi_usage_summary
+                (fiscal_year, channel, source, kind, subject_code, district_code, month, resident_key, events,
+                 paper_pages)
+            VALUES (?, ?, ?, ?, ?, ?, substr(datetime(?, '+9 hours'), 1, 7), ?, 1, ?)
+            ON CONFLICT DO UPDATE SET events = events + 1, paper_pages = paper_pages + excluded.paper_pages
+            """, fiscalYear, event.channel.rawValue, event.source, event.kind, event.subjectCode ?? "",
+            event.districtCode ?? "", time, key, event.paperPages ?? 0)
     }
 
     /// The pseudonymous key of `person`, as stored in `usage_events.resident_key`.
