@@ -284,7 +284,7 @@ struct ProcedureJSON: Encodable {
 
     let code, name, category, department, description, next_steps: String
     let visit_required: Bool
-    let fee_yen, retention_years, version: Int
+    let fee_yen, retention_years, paper_pages, version: Int
     let fields: [Field]
 
     init(_ procedure: Procedure) {
@@ -297,6 +297,7 @@ struct ProcedureJSON: Encodable {
         visit_required = procedure.visitRequired
         fee_yen = procedure.feeYen
         retention_years = procedure.retentionYears
+        paper_pages = procedure.paperPages
         version = procedure.version
         fields = procedure.fields.map {
             Field(

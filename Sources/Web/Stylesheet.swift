@@ -106,7 +106,7 @@ public enum Stylesheet {
         .kpi-report-notes { font-size: 0.85rem; }
         @media print {
             @page { size: A4 portrait; margin: 12mm; }
-            html { font-size: 10pt; }
+            html:has(.kpi-report) { font-size: 10pt; }
             main.wide { max-width: none; padding: 0; }
             .kpi-report h1 { font-size: 14pt; margin: 0 0 4pt; }
             .kpi-report .table-scroll { overflow: visible; }
