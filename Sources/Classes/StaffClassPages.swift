@@ -373,30 +373,8 @@ enum StaffClassPages {
                             signup.attended == nil ? "未確認" : signup.attended == true ? "出席" : "欠席"
                         }
                         if session.status == .scheduled {
-                            el(
-                                "form", Attribute("method", "post"),
-                                Attribute("action", "/staff/classes/signups/\(signup.id)/attendance"),
-                                .class("inline-form")
-                            ) {
-                                Form.csrf(staff.csrfToken)
-                                Form.hidden(name: "present", value: "1")
-                                el(
-                                    "button", Attribute("type", "submit"), .class("touch"),
-                                    Attribute("aria-label", "\(signup.fullName)さん 出席")
-                                ) { "出席" }
-                            }
-                            el(
-                                "form", Attribute("method", "post"),
-                                Attribute("action", "/staff/classes/signups/\(signup.id)/attendance"),
-                                .class("inline-form")
-                            ) {
-                                Form.csrf(staff.csrfToken)
-                                Form.hidden(name: "present", value: "0")
-                                el(
-                                    "button", Attribute("type", "submit"), .class("touch secondary"),
-                                    Attribute("aria-label", "\(signup.fullName)さん 欠席")
-                                ) { "欠席" }
-                            }
+                            attendanceButton(signup, present: true, csrfToken: staff.csrfToken)
+                            attendanceButton(signup, present: false, csrfToken: staff.csrfToken)
                         }
                     }
                 }
@@ -419,6 +397,22 @@ enum StaffClassPages {
                 }
             }
             el("p") { el("a", .href("/staff/classes/\(session.id)")) { "教室のページへ戻る" } }
+        }
+    }
+
+    /// One of a row's two big buttons: 出席 or 欠席, each its own form so it works without JavaScript.
+    static func attendanceButton(_ signup: ClassSignup, present: Bool, csrfToken: String) -> Node {
+        let label = present ? "出席" : "欠席"
+        return el(
+            "form", Attribute("method", "post"), Attribute("action", "/staff/classes/signups/\(signup.id)/attendance"),
+            .class("inline-form")
+        ) {
+            Form.csrf(csrfToken)
+            Form.hidden(name: "present", value: present ? "1" : "0")
+            el(
+                "button", Attribute("type", "submit"), .class(present ? "touch" : "touch secondary"),
+                Attribute("aria-label", "\(signup.fullName)さん \(label)")
+            ) { label }
         }
     }
 
