@@ -28,7 +28,7 @@ public final class Madoguchi: Sendable {
     /// Every module's `madoguchi` subcommands, for the executable.
     public static var moduleCommands: [any Command.Type] {
         moduleTypes.flatMap { $0.commands }
-            + KPIModule.commands(census: NoticesLineLinkCensus.self, lineAccess: NoticesLINEAPIAccess.self)
+            + KPIModule.commands(census: NoticesLINELinkedResidents.self, lineAccess: NoticesLINEAPIAccess.self)
     }
 
     public let configuration: AppConfiguration
@@ -99,6 +99,8 @@ public final class Madoguchi: Sendable {
             database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
             feeSubjects: [CertificateFeeHandler()] + configuration.additionalFeeSubjects,
             hostedProvider: configuration.paymentProvider, logger: logger)
+        // Notices owns the LINE links; KPI counts them and Classes chooses LINE or a phone call by them.
+        let lineLinkedResidents = NoticesLINELinkedResidents()
         let hosted: [any ServiceModule] = [
             try ApplicationsModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication),
@@ -111,10 +113,10 @@ public final class Madoguchi: Sendable {
                 fees: payments),
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                census: NoticesLineLinkCensus()),
+                census: lineLinkedResidents),
             try ClassesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                lineLinks: NoticesLINELinkDirectory(), logger: logger),
+                lineLinks: lineLinkedResidents, logger: logger),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,
@@ -186,7 +188,7 @@ extension MigrationError: LogSafeError {
 }
 
 /// The `madoguchi kpi` command builds its census without a server.
-extension NoticesLineLinkCensus: ConstructibleLineLinkCensus {}
+extension NoticesLINELinkedResidents: ConstructibleLINELinkedResidents {}
 
 /// The KPI's LINE insight pull reaches LINE as `notices send` does: the same base URL and token file rules.
 enum NoticesLINEAPIAccess: LINEAPIAccess {

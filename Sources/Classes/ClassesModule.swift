@@ -17,7 +17,7 @@ public struct ClassesModule: ServiceModule {
 
     /// Loads `Schemas/classes`; a bad definition stops start-up naming file and field.
     public init(
-        database: Database, schemasDirectory: URL, authentication: Authentication, lineLinks: any LINELinkDirectory,
+        database: Database, schemasDirectory: URL, authentication: Authentication, lineLinks: any LINELinkedResidents,
         logger: Logger = .disabled
     ) throws {
         let workflow = ClassWorkflow(
