@@ -6,7 +6,7 @@ import re
 
 from selenium.webdriver.common.by import By
 
-from conftest import CLERK, SUPERVISOR
+from conftest import CLERK, SUPERVISOR, printed_page
 
 TABLET = (800, 1280)
 # The KPI dashboard's two classes cards: 開催回数 (session_held events) and 参加者数 (attended events).
@@ -83,6 +83,7 @@ def test_staff_take_attendance_on_a_tablet_and_close_it(browser, server):
     before = kpi_class_figures(browser)
     browser.go("/staff/classes")
     browser.follow("マイナンバーカードとスマホ")
+    session_id = re.fullmatch(r"/staff/classes/(\d+)", browser.path()).group(1)
     browser.fill("お名前", "貫気別 トメ").fill("電話番号", "01457-5-1111").choose("自分のスマホを持っていく")
     browser.press("申し込みを受け付ける")
     as_tablet(browser)
@@ -105,3 +106,15 @@ def test_staff_take_attendance_on_a_tablet_and_close_it(browser, server):
         "smartphone_classes": before["smartphone_classes"] + 1,
         "class_attendees": before["class_attendees"] + 2,
     }, f"closing one class with 2 present moves the KPI cards by +1 and +2: {before} → {after}"
+
+    # The roster and the flyer print on their own named pages, with no global @page rule to fight over margins.
+    # Back to the phone first: the flyer is a resident page, which must fit one.
+    browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    for path, root, name in (
+        (f"/staff/classes/{session_id}/roster", ".class-roster", "class-roster"),
+        (f"/classes/{session_id}/flyer", ".flyer", "class-flyer"),
+    ):
+        browser.go(path)
+        page, rules = printed_page(browser, root)
+        assert page == name, f"{path} prints on the named page {name}, not {page!r}"
+        assert "" not in rules and rules[name] == "15mm", rules
