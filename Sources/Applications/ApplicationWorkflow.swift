@@ -201,6 +201,22 @@ public struct ApplicationWorkflow: Sendable {
         let secretHash = GuestSecret.hash(secret)
         database.write(
             { [self] connection in
+                if attachments.isEmpty,
+                    let (id, reference) = try ApplicationStore.insertSubmitted(
+                        new, guestSecretHash: applicant.residentID == nil ? secretHash : nil, at: now, on: connection)
+                {
+                    try recordSubmission(
+                        id: id, reference: reference, residentID: new.residentID, procedureCode: new.procedureCode,
+                        applicant: applicant, origin: origin, at: now, on: connection)
+                    // Not read back: every column was just written from `new`.
+                    return .submitted(
+                        new.stored(
+                            id: id, reference: reference,
+                            guestSecretHash: applicant.residentID == nil ? secretHash : nil, at: now),
+                        guestSecret: applicant.residentID == nil ? secret : nil)
+                }
+                // Files, or a token that is taken (a retry, a double submit, an older draft): the draft way,
+                // which finds the first application or the draft and goes on from it.
                 switch try ApplicationStore.saveDraft(new, at: now, on: connection) {
                 case .notOwner: throw ApplicationStepRefused.notFound
                 case .alreadySubmitted(let application): return .alreadySubmitted(application)
@@ -245,23 +261,31 @@ public struct ApplicationWorkflow: Sendable {
             let reference = try ApplicationStore.submitDraft(
                 id: draft.id, guestSecretHash: isGuest ? guestSecret.hash : nil, at: now, on: connection)
         else { throw ApplicationStepRefused.conflict("この申請は同時に二度送信されました。マイページで受付状況をご確認ください。") }
-        try ApplicationStore.insertEvent(
-            applicationID: draft.id, kind: .status, actor: applicant.eventActor, at: now, from: .draft,
-            to: .received,
-            on: connection)
-        let name = catalog.procedure(code: draft.procedureCode)?.name ?? draft.procedureCode
-        try ResidentMessages.send(
-            subject: ApplicationRules.messageSubject(procedureName: name, to: .received),
-            body: "受付番号 \(ReferenceNumber.display(reference)) で申請を受け付けました。審査の状況はこのページでお知らせします。",
-            to: draft.residentID, source: ApplicationsModule.name, recordID: draft.id, at: now, on: connection)
-        try recordUsage(
-            "submitted", channel: applicant.channel, residentID: draft.residentID, applicationID: draft.id,
-            procedureCode: draft.procedureCode, paperPages: catalog.procedure(code: draft.procedureCode)?.paperPages,
-            at: now, on: connection)
-        try AuditLog.append(
-            audit(applicant.auditActor, "application.submit", draft.id, origin), at: now, on: connection)
+        try recordSubmission(
+            id: draft.id, reference: reference, residentID: draft.residentID, procedureCode: draft.procedureCode,
+            applicant: applicant, origin: origin, at: now, on: connection)
         let stored = try ApplicationStore.fetchApplication(id: draft.id, on: connection)!
         return .submitted(stored, guestSecret: isGuest ? guestSecret.secret : nil)
+    }
+
+    /// What every submission writes beside the application row: its 受付 event, the resident's message, the
+    /// usage event and the audit row.
+    private func recordSubmission(
+        id: Int64, reference: String, residentID: Int64?, procedureCode: String, applicant: Applicant,
+        origin: RequestOrigin, at now: Date, on connection: Connection
+    ) throws {
+        try ApplicationStore.insertEvent(
+            applicationID: id, kind: .status, actor: applicant.eventActor, at: now, from: .draft, to: .received,
+            on: connection)
+        let procedure = catalog.procedure(code: procedureCode)
+        try ResidentMessages.send(
+            subject: ApplicationRules.messageSubject(procedureName: procedure?.name ?? procedureCode, to: .received),
+            body: "受付番号 \(ReferenceNumber.display(reference)) で申請を受け付けました。審査の状況はこのページでお知らせします。",
+            to: residentID, source: ApplicationsModule.name, recordID: id, at: now, on: connection)
+        try recordUsage(
+            "submitted", channel: applicant.channel, residentID: residentID, applicationID: id,
+            procedureCode: procedureCode, paperPages: procedure?.paperPages, at: now, on: connection)
+        try AuditLog.append(audit(applicant.auditActor, "application.submit", id, origin), at: now, on: connection)
     }
 
     /// 取下げ: allowed until review starts.

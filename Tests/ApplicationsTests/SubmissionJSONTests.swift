@@ -42,6 +42,59 @@ struct SubmissionJSONTests {
         #expect(created.text.hasPrefix("{\"guest_secret\":\""))
     }
 
+    /// The one-write path inserts the application as 受付 directly and does not read it back: what it answers
+    /// must be the row as stored, and the answers (written with JSONWriter now) must read back unchanged.
+    @Test func theOneInsert_answersTheRowAsStored_andKeepsTheAnswers() async throws {
+        let app = try TestApplication()
+        let workflow = try #require(app.application.modules.lazy.compactMap { $0 as? ApplicationsModule }.first)
+            .workflow
+        let procedure = try #require(workflow.catalog.procedure(code: "road-light-report"))
+        let answers: Answers = [
+            "issue_type": .text("pothole"), "location": .text("本町1丁目 \"北\" / 2番地 \\ 😀"),
+            "details": .text("一行目\n二行目\u{7}"),
+        ]
+        for applicant in [Applicant.guest, .resident(id: try Fixtures.makeResident(app.database))] {
+            let token = "one-insert-\(applicant.residentID ?? 0)-0123456789"
+            let outcome = try await withCheckedThrowingContinuation { continuation in
+                workflow.submitInOneWrite(
+                    procedure: procedure, applicant: applicant, answers: answers, attachments: [], formToken: token,
+                    origin: RequestOrigin(clientAddress: nil, requestID: nil), at: app.clock.now()
+                ) { continuation.resume(with: $0) }
+            }
+            guard case .submitted(let answered, let secret) = outcome else {
+                Issue.record("expected a new submission, got \(outcome)")
+                continue
+            }
+            let stored = try #require(
+                try app.database.read { try ApplicationStore.fetchApplication(submissionToken: token, on: $0) })
+            #expect(answered == stored)
+            #expect(stored.answers == answers)
+            #expect(stored.status == .received)
+            #expect((secret != nil) == (applicant.residentID == nil))
+            let written = try app.database.read { connection in
+                (
+                    try connection.scalar(
+                        "SELECT count(*) FROM application_events WHERE application_id = ?", stored.id, as: Int64.self),
+                    try connection.scalar(
+                        "SELECT count(*) FROM audit_log WHERE action = 'application.submit' AND subject_id = ?",
+                        String(stored.id), as: Int64.self),
+                    try connection.scalar(
+                        "SELECT count(*) FROM resident_messages WHERE source = 'applications' AND record_id = ?",
+                        stored.id, as: Int64.self)
+                )
+            }
+            #expect(written == (1, 1, 1))
+            // The same token again finds the first application and writes nothing.
+            let again = try await withCheckedThrowingContinuation { continuation in
+                workflow.submitInOneWrite(
+                    procedure: procedure, applicant: applicant, answers: answers, attachments: [], formToken: token,
+                    origin: RequestOrigin(clientAddress: nil, requestID: nil), at: app.clock.now()
+                ) { continuation.resume(with: $0) }
+            }
+            #expect(again == .alreadySubmitted(stored))
+        }
+    }
+
     @Test func theBody_isReadWithJSONDecodersErrors() throws {
         let app = try TestApplication()
         let missing = try post(
