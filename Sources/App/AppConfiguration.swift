@@ -38,6 +38,11 @@ public struct AppConfiguration: Sendable {
     /// The hosted-checkout payment provider (`MADOGUCHI_PAYMENT_API_BASE` and its key and webhook secret
     /// files); nil makes Madoguchi's own sandbox checkout the provider.
     public var paymentProvider: HostedProviderSettings?
+    /// This site's address as residents reach it (`https://madoguchi.town.example.jp`), for links that leave the
+    /// building: the class flyer's QR code, the LINE class notice's link, the payment provider's way back
+    /// (`serve --public-url`, `MADOGUCHI_PUBLIC_BASE_URL`). Never the request's Host: a forged Host would be
+    /// printed on a flyer. Nil: the address the server listens on (what `--dev` wants; production warns).
+    public var publicBaseURL: String?
 
     public init(
         databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
@@ -67,7 +72,28 @@ public struct AppConfiguration: Sendable {
         if environment[LINECredentialFile.secretVariable] != nil {
             lineChannelSecret = try LINECredentialFile.channelSecret(environment: environment)
         }
+        var environment = environment
+        if let publicBaseURL { environment[HostedProviderSettings.publicBaseVariable] = publicBaseURL }
         paymentProvider = try HostedProviderSettings.fromEnvironment(environment)
+    }
+
+    /// The variable `serve --public-url` falls back to; Payments' provider reads the same one.
+    public static let publicBaseURLVariable = HostedProviderSettings.publicBaseVariable
+
+    /// `https://madoguchi.town.example.jp/` → `https://madoguchi.town.example.jp`: an http or https address with a
+    /// host and no query, fragment or user; nil for anything else.
+    public static func parsePublicBaseURL(_ text: String) -> String? {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+            components.query == nil, components.fragment == nil, components.user == nil, components.password == nil
+        else { return nil }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    /// The address links point at when no public address is configured: the listen address, with the port the
+    /// server took when it was asked for port 0.
+    func listenURL(port boundPort: Int?) -> String {
+        "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort ?? port)"
     }
 
     public func loadTownProfile() throws -> TownProfile {

@@ -28,7 +28,7 @@ public final class Madoguchi: Sendable {
     /// Every module's `madoguchi` subcommands, for the executable.
     public static var moduleCommands: [any Command.Type] {
         moduleTypes.flatMap { $0.commands }
-            + KPIModule.commands(census: NoticesLineLinkCensus.self, lineAccess: NoticesLINEAPIAccess.self)
+            + KPIModule.commands(census: NoticesLINELinkedResidents.self, lineAccess: NoticesLINEAPIAccess.self)
     }
 
     public let configuration: AppConfiguration
@@ -52,11 +52,17 @@ public final class Madoguchi: Sendable {
             logger.warning("the town profile holds example values; set MADOGUCHI_TOWN_FILE to the town's own")
         }
         TownProfile.current = town
+        if configuration.publicBaseURL == nil && !configuration.developmentMode {
+            logger.warning(
+                "no public address: flyers and LINE notices link to the listen address; set MADOGUCHI_PUBLIC_BASE_URL")
+        }
         let database = try Self.openMigratedDatabase(configuration, logger: logger)
         self.database = database
+        let readiness = Readiness()
         do {
             (identity, modules) = try Self.makeModules(
-                database: database, configuration: configuration, timeSource: timeSource, logger: logger)
+                database: database, configuration: configuration, timeSource: timeSource, logger: logger,
+                publicBaseURL: Self.publicBaseURL(configuration, readiness: readiness))
         } catch {
             database.close()
             throw error
@@ -68,7 +74,6 @@ public final class Madoguchi: Sendable {
         serverConfiguration.workerThreads = configuration.workerThreads
 
         let metrics = HTTPMetrics()
-        let readiness = Readiness()
         var routes = Routes()
         routes.register(
             SystemRoutes(
@@ -89,7 +94,8 @@ public final class Madoguchi: Sendable {
 
     /// Identity first, because every other module takes its `Authentication`; then the modules it hosts.
     static func makeModules(
-        database: Database, configuration: AppConfiguration, timeSource: any TimeSource, logger: Logger
+        database: Database, configuration: AppConfiguration, timeSource: any TimeSource, logger: Logger,
+        publicBaseURL: @escaping @Sendable () -> String
     ) throws -> (IdentityModule, [any ServiceModule]) {
         let authentication = try Authentication(
             database: database, settings: configuration.identitySettings, timeSource: timeSource)
@@ -99,6 +105,8 @@ public final class Madoguchi: Sendable {
             database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
             feeSubjects: [CertificateFeeHandler()] + configuration.additionalFeeSubjects,
             hostedProvider: configuration.paymentProvider, logger: logger)
+        // Notices owns the LINE links; KPI counts them and Classes chooses LINE or a phone call by them.
+        let lineLinkedResidents = NoticesLINELinkedResidents()
         let hosted: [any ServiceModule] = [
             try ApplicationsModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication),
@@ -111,10 +119,10 @@ public final class Madoguchi: Sendable {
                 fees: payments),
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                census: NoticesLineLinkCensus()),
+                census: lineLinkedResidents),
             try ClassesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                lineLinks: NoticesLINELinkDirectory(), logger: logger),
+                lineLinks: lineLinkedResidents, publicBaseURL: publicBaseURL, logger: logger),
         ]
         let identity = IdentityModule(
             authentication: authentication, database: database, settings: configuration.identitySettings,
@@ -122,6 +130,13 @@ public final class Madoguchi: Sendable {
         let modules = [identity] + hosted
         assert(modules.map { type(of: $0).name } == moduleTypes.map { $0.name }, "moduleTypes and makeModules differ")
         return (identity, modules)
+    }
+
+    /// Where links that leave the building point: the configured public address, else the listen address once
+    /// the server knows its port.
+    static func publicBaseURL(_ configuration: AppConfiguration, readiness: Readiness?) -> @Sendable () -> String {
+        if let configured = configuration.publicBaseURL { return { configured } }
+        return { configuration.listenURL(port: readiness?.server?.port) }
     }
 
     static func openMigratedDatabase(_ configuration: AppConfiguration, logger: Logger) throws -> Database {
@@ -146,7 +161,8 @@ public final class Madoguchi: Sendable {
         let database = try openMigratedDatabase(configuration, logger: .disabled)
         defer { database.close() }
         let (_, modules) = try makeModules(
-            database: database, configuration: configuration, timeSource: SystemTimeSource(), logger: .disabled)
+            database: database, configuration: configuration, timeSource: SystemTimeSource(), logger: .disabled,
+            publicBaseURL: publicBaseURL(configuration, readiness: nil))
         var demo = DemoDataContext(database: database, now: now)
         return try modules.flatMap { try $0.seedDemoData(&demo) }
     }
@@ -186,7 +202,7 @@ extension MigrationError: LogSafeError {
 }
 
 /// The `madoguchi kpi` command builds its census without a server.
-extension NoticesLineLinkCensus: ConstructibleLineLinkCensus {}
+extension NoticesLINELinkedResidents: ConstructibleLINELinkedResidents {}
 
 /// The KPI's LINE insight pull reaches LINE as `notices send` does: the same base URL and token file rules.
 enum NoticesLINEAPIAccess: LINEAPIAccess {

@@ -30,6 +30,7 @@ extension Authentication {
 struct ClassRoutes: RouteCollection {
     let workflow: ClassWorkflow
     let authentication: Authentication
+    let publicBaseURL: @Sendable () -> String
 
     var database: Database { workflow.database }
     var catalog: ClassCatalog { workflow.catalog }
@@ -122,7 +123,7 @@ struct ClassRoutes: RouteCollection {
 
     func showFlyer(_ request: Request) throws -> Response {
         let (session, _) = try fetchSession(request)
-        return try ClassPages.flyer(session, catalog: catalog, pageURL: request.siteOrigin + "/classes/\(session.id)")
+        return try ClassPages.flyer(session, catalog: catalog, pageURL: publicBaseURL() + "/classes/\(session.id)")
             .response()
     }
 

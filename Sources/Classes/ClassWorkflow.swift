@@ -58,7 +58,7 @@ public enum ClassStepRefused: HTTPResponseError, Equatable, Sendable {
 public struct ClassWorkflow: Sendable {
     public let database: Database
     public let catalog: ClassCatalog
-    public let lineLinks: any LINELinkDirectory
+    public let lineLinks: any LINELinkedResidents
 
     static let noLoanPhoneMessage =
         "貸出スマホはすべて予約済みです。「貸出スマホの空きを待つ」を選ぶと、空きが出たときに順番にお貸しします。"
@@ -66,7 +66,7 @@ public struct ClassWorkflow: Sendable {
     static let closedCancelled = "この教室は中止になりました。ほかの日の教室をお選びください。"
     static let closedPast = "この教室はすでに始まったか終わったため、お申し込みできません。ほかの日の教室をお選びください。"
 
-    public init(database: Database, catalog: ClassCatalog, lineLinks: any LINELinkDirectory) {
+    public init(database: Database, catalog: ClassCatalog, lineLinks: any LINELinkedResidents) {
         self.database = database
         self.catalog = catalog
         self.lineLinks = lineLinks

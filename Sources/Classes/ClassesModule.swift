@@ -14,16 +14,20 @@ public struct ClassesModule: ServiceModule {
     let authentication: Authentication
     /// Stored, not made per call: App starts and stops the same worker.
     let reminderJob: ClassReminderJob
+    /// The site's configured public address, for the flyer's QR code and the LINE notice's link: never the
+    /// request's Host, which anyone can set.
+    let publicBaseURL: @Sendable () -> String
 
     /// Loads `Schemas/classes`; a bad definition stops start-up naming file and field.
     public init(
-        database: Database, schemasDirectory: URL, authentication: Authentication, lineLinks: any LINELinkDirectory,
-        logger: Logger = .disabled
+        database: Database, schemasDirectory: URL, authentication: Authentication, lineLinks: any LINELinkedResidents,
+        publicBaseURL: @escaping @Sendable () -> String, logger: Logger = .disabled
     ) throws {
         let workflow = ClassWorkflow(
             database: database, catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory), lineLinks: lineLinks)
         self.workflow = workflow
         self.authentication = authentication
+        self.publicBaseURL = publicBaseURL
         self.reminderJob = ClassReminderJob(workflow: workflow, clock: { authentication.now() }, logger: logger)
     }
 
@@ -37,8 +41,9 @@ public struct ClassesModule: ServiceModule {
     public var dashboardTiles: [any StaffDashboardTile] { [ClassesDashboardTile()] }
 
     public func register(in routes: inout Routes) {
-        routes.register(ClassRoutes(workflow: workflow, authentication: authentication))
-        routes.register(StaffClassRoutes(workflow: workflow, authentication: authentication))
+        routes.register(ClassRoutes(workflow: workflow, authentication: authentication, publicBaseURL: publicBaseURL))
+        routes.register(
+            StaffClassRoutes(workflow: workflow, authentication: authentication, publicBaseURL: publicBaseURL))
         routes.register(ClassAPIRoutes(workflow: workflow, authentication: authentication))
     }
 

@@ -419,33 +419,37 @@ enum StaffClassPages {
     static func roster(_ detail: SessionDetail, catalog: ClassCatalog, staff: AuthenticatedStaff) -> Page {
         let session = detail.session
         return IdentityPages.staffPage(title: "名簿：\(session.title)", staff: staff) {
-            el("h1") { "名簿　\(session.title)" }
-            el("p") { "\(session.timeText)　\(catalog.venue(code: session.venueCode)?.name ?? "")" }
-            el("table", .class("roster")) {
-                el("thead") {
-                    el("tr") {
-                        for heading in ["", "お名前", "フリガナ", "電話", "貸出スマホ", "出欠"] {
-                            el("th", Attribute("scope", "col")) { heading }
-                        }
-                    }
-                }
-                el("tbody") {
-                    for (index, signup) in detail.confirmed.enumerated() {
+            el("div", .class("class-roster")) {
+                el("h1") { "名簿　\(session.title)" }
+                el("p") { "\(session.timeText)　\(catalog.venue(code: session.venueCode)?.name ?? "")" }
+                el("table", .class("roster")) {
+                    el("thead") {
                         el("tr") {
-                            el("td") { String(index + 1) }
-                            el("td") { signup.fullName }
-                            el("td") { signup.fullNameKana }
-                            el("td") { phoneText(signup.phone) }
-                            el("td") { signup.loanPhone == .assigned ? "○" : signup.loanPhone == .requested ? "待" : "" }
-                            el("td") { signup.attended == nil ? "□" : signup.attended == true ? "出" : "欠" }
+                            for heading in ["", "お名前", "フリガナ", "電話", "貸出スマホ", "出欠"] {
+                                el("th", Attribute("scope", "col")) { heading }
+                            }
+                        }
+                    }
+                    el("tbody") {
+                        for (index, signup) in detail.confirmed.enumerated() {
+                            el("tr") {
+                                el("td") { String(index + 1) }
+                                el("td") { signup.fullName }
+                                el("td") { signup.fullNameKana }
+                                el("td") { phoneText(signup.phone) }
+                                el("td") {
+                                    signup.loanPhone == .assigned ? "○" : signup.loanPhone == .requested ? "待" : ""
+                                }
+                                el("td") { signup.attended == nil ? "□" : signup.attended == true ? "出" : "欠" }
+                            }
                         }
                     }
                 }
-            }
-            if !detail.waitlisted.isEmpty {
-                el("h2") { "キャンセル待ち" }
-                el("ol") {
-                    for signup in detail.waitlisted { el("li") { "\(signup.fullName)　\(phoneText(signup.phone))" } }
+                if !detail.waitlisted.isEmpty {
+                    el("h2") { "キャンセル待ち" }
+                    el("ol") {
+                        for signup in detail.waitlisted { el("li") { "\(signup.fullName)　\(phoneText(signup.phone))" } }
+                    }
                 }
             }
         }

@@ -12,6 +12,7 @@ import Web
 struct StaffClassRoutes: RouteCollection {
     let workflow: ClassWorkflow
     let authentication: Authentication
+    let publicBaseURL: @Sendable () -> String
 
     var database: Database { workflow.database }
     var catalog: ClassCatalog { workflow.catalog }
@@ -120,7 +121,7 @@ struct StaffClassRoutes: RouteCollection {
         else { throw ClassStepRefused.notFound }
         return StaffClassPages.session(
             detail, catalog: catalog, staff: staff, notice: request.query("done"), signupErrors: FormErrors(),
-            signupValues: SignupFormValues(channel: "counter"), siteOrigin: request.siteOrigin,
+            signupValues: SignupFormValues(channel: "counter"), siteOrigin: publicBaseURL(),
             now: authentication.now()
         ).response()
     }
@@ -168,7 +169,7 @@ struct StaffClassRoutes: RouteCollection {
         }
         return StaffClassPages.session(
             detail, catalog: catalog, staff: staff, notice: nil, signupErrors: errors, signupValues: values,
-            siteOrigin: request.siteOrigin, now: now
+            siteOrigin: publicBaseURL(), now: now
         ).response(status: 422)
     }
 
@@ -365,16 +366,6 @@ struct StaffClassRoutes: RouteCollection {
             let signup = try database.read({ try ClassStore.fetchSignup(id: id, on: $0) })
         else { throw ClassStepRefused.notFound }
         return signup
-    }
-}
-
-extension Request {
-    /// The site as the visitor reached it, for links that leave the site: a LINE notice's signup link, the
-    /// flyer's QR code. There is no configured public address; behind nginx the Host is the town's.
-    var siteOrigin: String {
-        let host = header("host") ?? "localhost"
-        let loopback = host.hasPrefix("127.") || host.hasPrefix("localhost") || host.hasPrefix("[::1]")
-        return (loopback ? "http://" : "https://") + host
     }
 }
 

@@ -8,9 +8,9 @@ import Store
 /// one read snapshot.
 public struct KPICalculator: Sendable {
     public let catalog: IndicatorCatalog
-    public let census: any LineLinkCensus
+    public let census: any LINELinkedResidents
 
-    public init(catalog: IndicatorCatalog, census: any LineLinkCensus) {
+    public init(catalog: IndicatorCatalog, census: any LINELinkedResidents) {
         self.catalog = catalog
         self.census = census
     }

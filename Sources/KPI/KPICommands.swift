@@ -5,7 +5,7 @@ import Store
 
 /// `madoguchi kpi --fy 2030 [--format table|json|csv]`: the report of one fiscal year, for the 進行管理
 /// meeting's papers or a spreadsheet, without a running server.
-public enum KPIReportCommand<Census: ConstructibleLineLinkCensus>: Command {
+public enum KPIReportCommand<Census: ConstructibleLINELinkedResidents>: Command {
     public static var name: String { "kpi" }
     public static var summary: String { "Print the KPI report (めざすべき目標値) of a fiscal year." }
     public static var usage: String {

@@ -11,9 +11,9 @@ import Store
 public struct KPIModule: ServiceModule {
     public static let name = "kpi"
 
-    /// The commands need Notices' `LineLinkCensus` and LINE configuration: App lists them with those, because a
+    /// The commands need Notices' `LINELinkedResidents` and LINE configuration: App lists them with those, because a
     /// module's static `commands` cannot know what App wires.
-    public static func commands<Census: ConstructibleLineLinkCensus, Access: LINEAPIAccess>(
+    public static func commands<Census: ConstructibleLINELinkedResidents, Access: LINEAPIAccess>(
         census: Census.Type, lineAccess: Access.Type
     ) -> [any Command.Type] {
         [KPIReportCommand<Census>.self, PullLineInsightCommand<Access>.self]
@@ -27,7 +27,7 @@ public struct KPIModule: ServiceModule {
     /// Loads `Schemas/kpi/indicators.json`; a bad definition stops start-up with an `IndicatorDefinitionError`
     /// naming the file and field.
     public init(
-        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LineLinkCensus
+        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LINELinkedResidents
     ) throws {
         self.database = database
         self.calculator = KPICalculator(
@@ -89,6 +89,6 @@ public struct KPIModule: ServiceModule {
 }
 
 /// A census that the CLI can build without a server: Notices' reads `line_links` on the connection it is given.
-public protocol ConstructibleLineLinkCensus: LineLinkCensus {
+public protocol ConstructibleLINELinkedResidents: LINELinkedResidents {
     init()
 }

@@ -7,7 +7,7 @@ import Store
 /// usage event, migration 0017: one row per person, dimension and month, so the report's cost follows the
 /// number of persons rather than of events) and
 /// owns `kpi_entered_figures` and `kpi_line_followers`; residents and LINE links it reaches only through
-/// Identity's API and the `LineLinkCensus` Notices implements.
+/// Identity's API and the `LINELinkedResidents` Notices implements.
 public enum KPIStore {
     // MARK: Usage events
 

@@ -104,8 +104,12 @@ public enum Stylesheet {
         .kpi-chart text.scale { text-anchor: end; }
         .kpi-report table th, .kpi-report table td { border: 1px solid var(--line); font-size: 0.9rem; }
         .kpi-report-notes { font-size: 0.85rem; }
+        /* Named pages, never a global @page: each printout keeps its own margins (a global rule per printout
+           meant the last one in this file set every printout's margins). The body takes its printout's page
+           too: with the name on the printout's root alone, Chromium printed an empty unnamed page before it. */
         @media print {
-            @page { size: A4 portrait; margin: 12mm; }
+            @page kpi-report { size: A4 portrait; margin: 12mm; }
+            .kpi-report, body:has(.kpi-report) { page: kpi-report; }
             html:has(.kpi-report) { font-size: 10pt; }
             main.wide { max-width: none; padding: 0; }
             .kpi-report h1 { font-size: 14pt; margin: 0 0 4pt; }
@@ -136,7 +140,13 @@ public enum Stylesheet {
         .flyer-qr { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: center; }
         .flyer-url { overflow-wrap: anywhere; font-size: 1rem; }
         table.roster td, table.roster th { border: 1px solid var(--line); padding: 0.4rem; }
-        @media print { @page { size: A4; margin: 15mm; } .flyer { font-size: 16pt; } }
+        @media print {
+            @page class-flyer { size: A4; margin: 15mm; }
+            @page class-roster { size: A4; margin: 15mm; }
+            .flyer, body:has(.flyer) { page: class-flyer; }
+            .flyer { font-size: 16pt; }
+            .class-roster, body:has(.class-roster) { page: class-roster; }
+        }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 

@@ -9,7 +9,8 @@ enum ServeCommand: Command {
     static let summary = "Migrate the database and serve HTTP until SIGTERM or SIGINT."
     static let usage = """
         USAGE: madoguchi serve [--db PATH] [--listen HOST:PORT] [--schemas DIR] [--log-level LEVEL]
-                               [--threads N] [--town FILE] [--no-group-commit] [--bench-routes] [--dev]
+                               [--threads N] [--town FILE] [--public-url URL] [--no-group-commit]
+                               [--bench-routes] [--dev]
 
         OPTIONS:
           --db PATH            SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
@@ -20,13 +21,16 @@ enum ServeCommand: Command {
                                block, such as durable writes, run on a separate pool of 64 threads
           --town FILE          The town profile shown on every page: name, phone numbers, hours, address
                                (env MADOGUCHI_TOWN_FILE; default town.json in the schemas folder, example values)
+          --public-url URL     This site's address as residents reach it, e.g. https://madoguchi.town.example.jp:
+                               flyer QR codes, LINE notice links and the payment provider's return point there
+                               (env MADOGUCHI_PUBLIC_BASE_URL; default the listen address, for --dev)
           --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
           --bench-routes       Mount /bench/rows for bench/run; never in production
           --dev                Plain-HTTP development on loopback: the session cookie is `madoguchi` without
                                Secure instead of `__Host-madoguchi` (env MADOGUCHI_DEV=1); never in production
           --help               Show this help
         """
-    static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads", "town"]
+    static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads", "town", "public-url"]
     static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes", "dev"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
@@ -49,6 +53,17 @@ enum ServeCommand: Command {
         configuration.benchRoutes = options.has("bench-routes")
         if let town = options.value("town") ?? environment["MADOGUCHI_TOWN_FILE"], !town.isEmpty {
             configuration.townProfileFile = URL(fileURLWithPath: town)
+        }
+        if let text = options.value("public-url") ?? environment[AppConfiguration.publicBaseURLVariable],
+            !text.isEmpty
+        {
+            guard let url = AppConfiguration.parsePublicBaseURL(text) else {
+                throw CommandLineOptions.UsageError(
+                    message:
+                        "--public-url (or MADOGUCHI_PUBLIC_BASE_URL) must be an http:// or https:// address such as https://madoguchi.town.example.jp, not '\(text)'"
+                )
+            }
+            configuration.publicBaseURL = url
         }
         try configuration.readSecretFiles(environment: environment)
         configuration.developmentMode = CommonOptions.isDevelopmentMode(options, environment)

@@ -577,3 +577,31 @@ def fill_password_reset(phone, login, code, password):
         .fill("新しいパスワード", password)
         .fill("新しいパスワード（確認のためもう一度）", password)
     )
+
+
+# MARK: Printouts
+
+PRINTED_PAGE_SCRIPT = """
+const rules = [];
+const walk = (list) => {
+  for (const rule of list) {
+    if (rule instanceof CSSPageRule) rules.push([rule.selectorText, rule.style.getPropertyValue('margin')]);
+    else if (rule.cssRules) walk(rule.cssRules);
+  }
+};
+for (const sheet of document.styleSheets) walk(sheet.cssRules);
+const root = document.querySelector(arguments[0]);
+return {page: root ? getComputedStyle(root).page : null, rules: rules};
+"""
+
+
+def printed_page(browser, root):
+    """How the page prints: the named page (CSS `page`) of the printout's `root` element under print media, and
+    every @page rule of the stylesheet as {page name: margin}, where a global rule would be the name ""."""
+    driver = browser.driver
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        result = driver.execute_script(PRINTED_PAGE_SCRIPT, root)
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    return result["page"], dict(result["rules"])

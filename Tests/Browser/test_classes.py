@@ -1,11 +1,16 @@
 """スマホ教室 with JavaScript off: a guest signs up on a phone, staff sign up a caller, and staff take attendance
-on a tablet and close it. The demo data gives the sessions (all three districts, one full with a waitlist)."""
+on a tablet and close it, which the KPI dashboard's classes cards count. The demo data gives the sessions (all
+three districts, one full with a waitlist)."""
+
+import re
 
 from selenium.webdriver.common.by import By
 
-from conftest import CLERK
+from conftest import CLERK, SUPERVISOR, printed_page
 
 TABLET = (800, 1280)
+# The KPI dashboard's two classes cards: 開催回数 (session_held events) and 参加者数 (attended events).
+CLASS_CARDS = ("smartphone_classes", "class_attendees")
 
 
 def as_tablet(browser):
@@ -60,10 +65,25 @@ def test_staff_sign_up_a_caller_by_phone_onto_the_waitlist(browser, server):
     assert "0145739999" in waiting.text
 
 
+def kpi_class_figures(browser):
+    """This fiscal year's figure on each classes card of /staff/kpi, as the number it shows ("3回" → 3)."""
+    browser.go("/staff/kpi")
+    figures = {}
+    for card in CLASS_CARDS:
+        value = browser.driver.find_element(By.CSS_SELECTOR, f"#kpi-{card} .kpi-value").text
+        match = re.match(r"([\d,]+)", value)
+        assert match, f"the {card} card shows no number: {value!r}"
+        figures[card] = int(match.group(1).replace(",", ""))
+    return figures
+
+
 def test_staff_take_attendance_on_a_tablet_and_close_it(browser, server):
-    browser.staff_log_in(CLERK["login"], server.staff[CLERK["login"]])
+    # A supervisor, because the KPI dashboard that must show the closed class is theirs to read.
+    browser.staff_log_in(SUPERVISOR["login"], server.staff[SUPERVISOR["login"]])
+    before = kpi_class_figures(browser)
     browser.go("/staff/classes")
     browser.follow("マイナンバーカードとスマホ")
+    session_id = re.fullmatch(r"/staff/classes/(\d+)", browser.path()).group(1)
     browser.fill("お名前", "貫気別 トメ").fill("電話番号", "01457-5-1111").choose("自分のスマホを持っていく")
     browser.press("申し込みを受け付ける")
     as_tablet(browser)
@@ -81,3 +101,20 @@ def test_staff_take_attendance_on_a_tablet_and_close_it(browser, server):
     browser.press("出欠を締め切る")
     assert "出欠を締め切り、開催済みにしました。" in browser.main_text
     assert "状態：開催済み" in browser.main_text
+    after = kpi_class_figures(browser)
+    assert after == {
+        "smartphone_classes": before["smartphone_classes"] + 1,
+        "class_attendees": before["class_attendees"] + 2,
+    }, f"closing one class with 2 present moves the KPI cards by +1 and +2: {before} → {after}"
+
+    # The roster and the flyer print on their own named pages, with no global @page rule to fight over margins.
+    # Back to the phone first: the flyer is a resident page, which must fit one.
+    browser.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    for path, root, name in (
+        (f"/staff/classes/{session_id}/roster", ".class-roster", "class-roster"),
+        (f"/classes/{session_id}/flyer", ".flyer", "class-flyer"),
+    ):
+        browser.go(path)
+        page, rules = printed_page(browser, root)
+        assert page == name, f"{path} prints on the named page {name}, not {page!r}"
+        assert "" not in rules and rules[name] == "15mm", rules

@@ -11,7 +11,7 @@ import base64
 
 from selenium.webdriver.common.by import By
 
-from conftest import REPO, SUPERVISOR
+from conftest import REPO, SUPERVISOR, printed_page
 from test_accessibility import WIDTHS, Audit, report, set_width
 
 ARTIFACTS = REPO / ".build" / "test-artifacts" / "kpi"
@@ -72,6 +72,10 @@ def test_the_report_renders_at_both_widths_and_prints_on_one_a4_page(open_browse
         keep_screenshot(browser, f"kpi-report-{name}")
     audit.check(browser, "supervisor /staff/kpi/report")
     report(audit)
+    page, rules = printed_page(browser, ".kpi-report")
+    assert page == "kpi-report", f"the report prints on the named page kpi-report, not {page!r}"
+    assert "" not in rules, f"no global @page rule sets every printout's margins: {rules}"
+    assert rules["kpi-report"] == "12mm", rules
     pdf = browser.driver.execute_cdp_cmd(
         "Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True}
     )

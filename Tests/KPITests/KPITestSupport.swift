@@ -17,7 +17,7 @@ struct KPIScenario {
         database = try Fixtures.makeDatabase(in: directory, withDistricts: true)
         calculator = KPICalculator(
             catalog: try KPIModule.loadCatalog(schemasDirectory: RepositoryPaths.schemas),
-            census: NoticesLineLinkCensus())
+            census: NoticesLINELinkedResidents())
     }
 
     /// `2031-03-31T14:59:59Z`, i.e. an instant given in UTC.

@@ -30,6 +30,7 @@ struct CLITests {
         #expect(try ProcessRunner.run(["backup"]).exitCode == 64, "backup needs --to")
         #expect(try ProcessRunner.run(["serve", "--listen", "nonsense"]).exitCode == 64)
         #expect(try ProcessRunner.run(["serve", "--log-level", "loud"]).exitCode == 64)
+        #expect(try ProcessRunner.run(["serve", "--public-url", "ftp://madoguchi.example"]).exitCode == 64)
     }
 
     @Test func migrate_isIdempotent_andHonoursTheEnvironment() throws {
