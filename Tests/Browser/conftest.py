@@ -499,6 +499,7 @@ class ChromiumPool:
         left = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
         assert not left, f"a reused browser still holds cookies: {[cookie['name'] for cookie in left]}"
         driver.set_window_size(*PHONE)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})  # printed_page's print media, undone
         # Headless windows have a minimum width; the emulated viewport is exactly the phone's.
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
