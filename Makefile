@@ -11,8 +11,11 @@ DB ?= var/madoguchi.sqlite
 
 .PHONY: help deps python-deps build run test proof bench format lint clean
 
+# The debug build folder, asked of SwiftPM once per make run (each `swift build --show-bin-path` loads the
+# package: 1-3 s, and `make test` needed it six times).
+BIN_PATH = $(eval BIN_PATH := $$(shell swift build --show-bin-path))$(BIN_PATH)
 # The proof harness (Tests/Proof, docs/PROOF.md) runs against the debug binary the tests built.
-PROOF := PYTHONDONTWRITEBYTECODE=1 MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3
+PROOF = PYTHONDONTWRITEBYTECODE=1 MADOGUCHI_BIN="$(BIN_PATH)/madoguchi" /usr/bin/python3
 
 help:
 	@echo "make run     install what is missing, build, migrate $(DB), add demo accounts and serve on http://127.0.0.1:8080 (development mode)"
@@ -56,8 +59,8 @@ run: build
 
 test: deps python-deps
 	swift build --build-tests
-	swift test
-	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(PYTHON_TARGET) MADOGUCHI_BIN="$$(swift build --show-bin-path)/madoguchi" /usr/bin/python3 -m pytest -q -p no:cacheprovider Tests/Browser
+	swift test --skip-build
+	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(PYTHON_TARGET) MADOGUCHI_BIN="$(BIN_PATH)/madoguchi" /usr/bin/python3 -m pytest -q -p no:cacheprovider --durations=10 Tests/Browser
 	$(PROOF) Tests/Proof/kill9_loop.py --rounds 5 --clients 200 --seed 1
 	$(PROOF) Tests/Proof/backup_drill.py --backups 3 --clients 100 --seed 1
 	$(PROOF) Tests/Proof/full_disk.py ci --allow-skip

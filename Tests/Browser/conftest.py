@@ -1,10 +1,11 @@
 """Browser tests: the real server binary, driven by Debian's headless Chromium through chromedriver.
 
-One server per test file, on a fresh temp database: `migrate`, `demo-data --dev`, three staff accounts made with
-`staff add`, then `serve --dev --listen 127.0.0.1:0`. No file sees what another file did, so files pass alone and
-in any order; a test that needs earlier activity (the audit trail of a counter registration) makes it itself with
-the step helpers at the end of this file. Every browser is phone-sized (412×915) and runs with
-JavaScript switched off, so each flow proves the pages work without it.
+One server per test file, on a fresh temp database: a copy of the session's seed (`migrate`, `demo-data --dev`,
+three staff accounts made with `staff add`, run once), then `serve --dev --listen 127.0.0.1:0`. No file sees what
+another file did, so files pass alone and in any order; a test that needs earlier activity (the audit trail of a
+counter registration) makes it itself with the step helpers at the end of this file. Every browser is phone-sized
+(412×915) and runs with JavaScript switched off, so each flow proves the pages work without it. Browsers come
+from a session-wide pool (ChromiumPool) and are wiped before each use, so no test sees another's cookies.
 
 `MADOGUCHI_BIN` names the binary (the Makefile passes `$(swift build --show-bin-path)/madoguchi`).
 `BROWSER_SCREENSHOTS`, when set, is a folder that receives a PNG of each key page (never fails a test).
@@ -16,10 +17,12 @@ import secrets
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +40,8 @@ sys.dont_write_bytecode = True
 REPO = Path(__file__).resolve().parents[2]
 PHONE = (412, 915)
 WAIT_SECONDS = 15
+# WebDriverWait polls every 0.5 s by default, so a condition met just after a check cost up to half a second.
+POLL_SECONDS = 0.05
 
 # The people the suite creates. Kept here so the audit test can check that none of them shows up by name.
 ADMIN = {"login": "suzuki", "name": "鈴木 一郎", "role": "admin", "department": "総務課"}
@@ -109,8 +114,21 @@ def _parse_demo_credentials(output):
     return demo
 
 
-@pytest.fixture(scope="module")
-def server():
+class Seed:
+    """The database every file's server starts from, made once per session, and the accounts in it."""
+
+    def __init__(self, binary, database, demo, staff):
+        self.binary = binary
+        self.database = database
+        self.demo = demo
+        self.staff = staff
+
+
+@pytest.fixture(scope="session")
+def seed():
+    """`migrate`, `demo-data --dev` and the three `staff add`s, run once: they took about 15 s of the 20 s each of
+    the 11 files' servers needed to start (2-core host under load, 2026-12-02); each file's server now starts on
+    its own copy of the result in under a second."""
     binary = os.environ.get("MADOGUCHI_BIN")
     if not binary or not os.access(binary, os.X_OK):
         pytest.fail(
@@ -118,9 +136,9 @@ def server():
             'MADOGUCHI_BIN="$(swift build --show-bin-path)/madoguchi"',
             pytrace=False,
         )
-    workdir = Path(tempfile.mkdtemp(prefix="madoguchi-browser-"))
-    database = str(workdir / "madoguchi.sqlite")
-    common = ["--db", database, "--schemas", str(REPO / "Schemas")]
+    workdir = Path(tempfile.mkdtemp(prefix="madoguchi-browser-seed-"))
+    database = workdir / "seed.sqlite"
+    common = ["--db", str(database), "--schemas", str(REPO / "Schemas")]
 
     _run(binary, "migrate", *common)
     demo = _parse_demo_credentials(_run(binary, "demo-data", "--dev", *common))
@@ -133,6 +151,24 @@ def server():
             stdin=password + "\n",
         )
         staff[member["login"]] = password
+    yield Seed(binary, database, demo, staff)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _copy_database(source, destination):
+    # SQLite's online backup copies a consistent snapshot, WAL included, so the copy is the seed exactly.
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(destination)) as copy:
+        origin.backup(copy)
+
+
+@pytest.fixture(scope="module")
+def server(seed):
+    binary = seed.binary
+    workdir = Path(tempfile.mkdtemp(prefix="madoguchi-browser-"))
+    database = str(workdir / "madoguchi.sqlite")
+    common = ["--db", database, "--schemas", str(REPO / "Schemas")]
+    _copy_database(seed.database, database)
+    demo, staff = seed.demo, seed.staff
 
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
@@ -220,7 +256,7 @@ class Browser:
         return parts.path + (("?" + parts.query) if parts.query else "")
 
     def _settle(self):
-        WebDriverWait(self.driver, WAIT_SECONDS).until(
+        WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=POLL_SECONDS).until(
             lambda d: d.execute_script("return document.readyState") == "complete"
         )
         self.check_page()
@@ -237,7 +273,7 @@ class Browser:
         else:
             element.click()
         try:
-            WebDriverWait(self.driver, WAIT_SECONDS).until(lambda d: _is_stale(old_root))
+            WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=POLL_SECONDS).until(lambda d: _is_stale(old_root))
         except TimeoutException:
             raise AssertionError(f"[{self.who}] {page}: {what} led nowhere within {WAIT_SECONDS} s") from None
         self._settle()
@@ -416,29 +452,89 @@ def _chrome_options():
     return options
 
 
-@pytest.fixture
-def open_browser(server):
-    """Opens another phone, e.g. the resident's own while staff work at the counter."""
-    opened = []
+class ChromiumPool:
+    """The session's Chromiums, each handed to one person at a time and wiped before it is handed out again.
 
-    def open_one(who="browser"):
+    Launching and quitting Chromium and chromedriver took 5-8 s per browser on the loaded 2-core host, and the 29
+    tests opened 40-odd. A test still gets as many separate phones as it opens (each its own
+    profile, so its own cookies); a reused one comes back with no cookie, no cache, a blank page and the phone's
+    size, which `take` checks, so no test sees what an earlier one did."""
+
+    def __init__(self):
+        self.idle = []
+        self.every = []
+
+    def take(self):
+        driver = self.idle.pop() if self.idle else self._launch()
+        try:
+            self._wipe(driver)
+        except WebDriverException:
+            # A browser a failed test left unusable is replaced, never reused.
+            self._quit(driver)
+            driver = self._launch()
+            self._wipe(driver)
+        return driver
+
+    def give_back(self, driver):
+        self.idle.append(driver)
+
+    def close(self):
+        for driver in self.every:
+            self._quit(driver)
+
+    def _launch(self):
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=_chrome_options())
-        opened.append(driver)
+        self.every.append(driver)
+        driver.set_page_load_timeout(WAIT_SECONDS)
+        return driver
+
+    def _wipe(self, driver):
+        for handle in driver.window_handles[1:]:
+            driver.switch_to.window(handle)
+            driver.close()
+        driver.switch_to.window(driver.window_handles[0])
+        driver.get("about:blank")
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+        left = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
+        assert not left, f"a reused browser still holds cookies: {[cookie['name'] for cookie in left]}"
         driver.set_window_size(*PHONE)
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})  # printed_page's print media, undone
         # Headless windows have a minimum width; the emulated viewport is exactly the phone's.
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
             {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
         )
-        driver.set_page_load_timeout(WAIT_SECONDS)
-        return Browser(driver, server.base_url, who)
 
-    yield open_one
-    for driver in opened:
+    def _quit(self, driver):
+        if driver in self.every:
+            self.every.remove(driver)
         try:
             driver.quit()
         except WebDriverException:
             pass
+
+
+@pytest.fixture(scope="session")
+def chromium_pool():
+    pool = ChromiumPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def open_browser(server, chromium_pool):
+    """Opens another phone, e.g. the resident's own while staff work at the counter."""
+    opened = []
+
+    def open_one(who="browser"):
+        driver = chromium_pool.take()
+        opened.append(driver)
+        return Browser(driver, server.base_url, who)
+
+    yield open_one
+    for driver in opened:
+        chromium_pool.give_back(driver)
 
 
 @pytest.fixture
