@@ -136,6 +136,9 @@ public enum Stylesheet {
         .flyer-qr { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: center; }
         .flyer-url { overflow-wrap: anywhere; font-size: 1rem; }
         table.roster td, table.roster th { border: 1px solid var(--line); padding: 0.4rem; }
+        iframe.lease-heartbeat { width: 100%; height: 5rem; border: 1px solid var(--line); }
+        body.frame { margin: 0; padding: 0.4rem 0.8rem; background: var(--soft); }
+        body.frame p { margin: 0; }
         @media print { @page { size: A4; margin: 15mm; } .flyer { font-size: 16pt; } }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """

@@ -106,6 +106,21 @@ enum CertificateFixtures {
         return fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// The "Bad input" list as form overrides on `formFields`: the type, what is changed, the field the
+    /// message stands beside and a piece of it. Online and counter entry both refuse each one.
+    static let badInputs: [(code: String, overrides: [String: String], field: String, message: String)] = [
+        ("juminhyo", ["copies": "11"], "copies", "1通から10通まで"),
+        ("inkan", ["requester": "agent"], "requester", "代理人からの請求を受け付けていません"),
+        ("juminhyo", ["requester": "agent", "option_my_number": "yes"], "option_my_number", "代理人は"),
+        ("juminhyo", ["pickup_date": "2026-04-04"], "pickup_date", "閉庁日"),
+        ("juminhyo", ["pickup_date": "2026-12-30"], "pickup_date", "受け取る日は30日先まで"),
+        (
+            "juminhyo", ["delivery": "mail", "payment": "counter", "mailing_address": "札幌市中央区北1条西2丁目"],
+            "mailing_address", "住民登録の住所"
+        ),
+        ("juminhyo", ["requester": "agent"], "letter_of_attorney", "委任状を添付してください"),
+    ]
+
     static func multipart(_ fields: [(String, String)], csrf: String, letter: (String, String, Data)? = nil)
         -> MultipartBody
     {
