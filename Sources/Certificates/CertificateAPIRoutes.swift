@@ -39,7 +39,7 @@ struct CertificateAPIRoutes: RouteCollection {
     func quoteRequest(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
         let body = try request.decodeJSON(RequestBody.self)
         let (checked, errors) = try checked(body, residentID: resident.id, request: request)
-        guard let checked else { return try Self.invalid(errors, request: request) }
+        guard let checked else { return try errors.validationResponse(code: "invalid_request", request: request) }
         return try .json(QuoteJSON(type: checked.typeCode, copies: checked.copies, total_fee_yen: checked.feeYen))
     }
 
@@ -49,7 +49,7 @@ struct CertificateAPIRoutes: RouteCollection {
         let body = try request.decodeJSON(RequestBody.self)
         let token = try Self.submissionToken(body)
         let (checked, errors) = try checked(body, residentID: resident.id, request: request)
-        guard let checked else { return try Self.invalid(errors, request: request) }
+        guard let checked else { return try errors.validationResponse(code: "invalid_request", request: request) }
         let submitted = try workflow.submit(
             checked, residentID: resident.id, channel: .web, token: token, at: authentication.now())
         return try .json(
@@ -102,13 +102,6 @@ struct CertificateAPIRoutes: RouteCollection {
         return try pages.validate(
             input, type: type, recordedAddress: recordedAddress, onlinePaymentAvailable: onlinePaymentAvailable)
     }
-
-    static func invalid(_ errors: FormErrors, request: Request) throws -> Response {
-        try .json(
-            InvalidJSON(
-                error: .init(code: "invalid_request", message: "入力内容に問題があります。", request_id: request.requestID),
-                fields: errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422)
-    }
 }
 
 struct RequestBody: Decodable {
@@ -127,20 +120,6 @@ struct RequestBody: Decodable {
     let mailing_address: String?
     let payment: String?
     let letter_of_attorney: Letter?
-}
-
-struct InvalidJSON: Encodable {
-    struct Field: Encodable {
-        let field: String
-        let message: String
-    }
-    struct Detail: Encodable {
-        let code: String
-        let message: String
-        let request_id: String
-    }
-    let error: Detail
-    let fields: [Field]
 }
 
 struct QuoteJSON: Encodable {

@@ -130,16 +130,7 @@ enum CertificatePages {
                 el("dd") { "\(request.copies)通" }
                 el("dt") { "請求する方" }
                 el("dd") { request.requester.label }
-                for option in type.options {
-                    el("dt") { option.label }
-                    el("dd") {
-                        switch option.kind {
-                        case .boolean: request.options[option.code] == "yes" ? "記載する" : "記載しない"
-                        case .fiscalYear:
-                            request.options[option.code].flatMap(Int.init).flatMap { FiscalYear($0).japaneseName } ?? ""
-                        }
-                    }
-                }
+                chosenOptions(type.options, request.options)
                 if let purpose = request.purpose {
                     el("dt") { "使用目的" }
                     el("dd") { purpose }
@@ -225,6 +216,22 @@ enum CertificatePages {
                 for event in events { el("li") { "\(JapanTime.format(event.at))　\(event.toStatus.label)" } }
             }
             el("p") { el("a", .href("/mypage")) { "マイページへ戻る" } }
+        }
+    }
+
+    /// The chosen options as `dt`/`dd` pairs: the resident's confirmation and the clerk's detail page.
+    static func chosenOptions(_ options: [CertificateOption], _ chosen: [String: String]) -> [Node] {
+        options.flatMap { option in
+            [
+                el("dt") { option.label },
+                el("dd") {
+                    switch option.kind {
+                    case .boolean: chosen[option.code] == "yes" ? "記載する" : "記載しない"
+                    case .fiscalYear:
+                        chosen[option.code].flatMap(Int.init).flatMap { FiscalYear($0).japaneseName } ?? ""
+                    }
+                },
+            ]
         }
     }
 

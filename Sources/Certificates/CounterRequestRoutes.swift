@@ -77,15 +77,8 @@ struct CounterRequestRoutes: RouteCollection {
     func checkCounterRequest(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let type = try pages.certificateType(request.parameter("code"))
         let (input, formToken, values) = try CertificateRoutes.postedForm(request, type: type)
-        let resident = try servedResident(values["resident_id"]?.first, staff: staff, request: request)
-        let (checked, errors) = try pages.validate(
-            input, type: type, recordedAddress: resident.address, onlinePaymentAvailable: false)
-        guard let checked else {
-            return CertificatePages.form(
-                type: type, input: input, errors: errors, formToken: formToken, csrfToken: staff.csrfToken,
-                onlinePayment: false, now: authentication.now(), target: target(type, resident)
-            ).response(status: 422)
-        }
+        let form = try checkedForm(input, type: type, formToken: formToken, values: values, staff, request)
+        guard case .valid(let checked, let resident) = form else { return form.errorPage }
         return CertificatePages.confirm(
             type: type, request: checked, input: input, formToken: formToken, csrfToken: staff.csrfToken,
             target: target(type, resident)
@@ -96,19 +89,41 @@ struct CounterRequestRoutes: RouteCollection {
     /// now stands first.
     func confirmCounterRequest(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let (input, type, formToken, values) = try pages.confirmedForm(request)
-        let resident = try servedResident(values["resident_id"]?.first, staff: staff, request: request)
-        let (checked, errors) = try pages.validate(
-            input, type: type, recordedAddress: resident.address, onlinePaymentAvailable: false)
-        guard let checked else {
-            return CertificatePages.form(
-                type: type, input: input, errors: errors, formToken: formToken, csrfToken: staff.csrfToken,
-                onlinePayment: false, now: authentication.now(), target: target(type, resident)
-            ).response(status: 422)
-        }
+        let form = try checkedForm(input, type: type, formToken: formToken, values: values, staff, request)
+        guard case .valid(let checked, let resident) = form else { return form.errorPage }
         _ = try workflow.submit(
             checked, residentID: resident.id, channel: .counter, token: formToken,
             enteredBy: (staff.id, request.auditOrigin), at: authentication.now())
         return .redirect(to: "/staff/certificates?message=entered")
+    }
+
+    enum CheckedForm {
+        case valid(NewCertificateRequest, CertificateWorkflow.CounterResident)
+        case invalid(errorPage: Response)
+
+        /// The form again with its errors beside the fields (422); only asked of an invalid form.
+        var errorPage: Response {
+            guard case .invalid(let page) = self else { preconditionFailure("a valid form has no error page") }
+            return page
+        }
+    }
+
+    /// The posted form checked for the resident being served (read with its audit row).
+    func checkedForm(
+        _ input: RequestInput, type: CertificateType, formToken: String, values: SubmittedValues,
+        _ staff: AuthenticatedStaff, _ request: Request
+    ) throws -> CheckedForm {
+        let resident = try servedResident(values["resident_id"]?.first, staff: staff, request: request)
+        let (checked, errors) = try pages.validate(
+            input, type: type, recordedAddress: resident.address, onlinePaymentAvailable: false)
+        guard let checked else {
+            return .invalid(
+                errorPage: CertificatePages.form(
+                    type: type, input: input, errors: errors, formToken: formToken, csrfToken: staff.csrfToken,
+                    onlinePayment: false, now: authentication.now(), target: target(type, resident)
+                ).response(status: 422))
+        }
+        return .valid(checked, resident)
     }
 
     // MARK: Helpers
@@ -136,6 +151,8 @@ public struct ResidentLookup: Sendable, Equatable {
     public let birthDate: String?
     public let residentNumber: Int64?
 
+    static let birthDateMessage = "生年月日を「1950-04-01」の形で入力してください。"
+
     public static func check(name: String?, birthDate: String?, residentNumber: String?) -> (
         ResidentLookup?, FormErrors
     ) {
@@ -150,7 +167,7 @@ public struct ResidentLookup: Sendable, Equatable {
         }
         let date = dateText.isEmpty ? nil : CalendarDate.parse(dateText)
         if !dateText.isEmpty && date == nil {
-            errors.add("birth_date", "生年月日を「1950-04-01」の形で入力してください。")
+            errors.add("birth_date", birthDateMessage)
         }
         if name.isEmpty && numberText.isEmpty {
             errors.add("name", "氏名（フリガナ）か住民番号を入力してください。")

@@ -4,6 +4,7 @@ import Identity
 import Security
 import ServiceKit
 import Store
+import Web
 
 /// The staff queue as JSON under `/api/v1/staff/certificates`: the same moves as the pages, for a clerk's
 /// session (CSRF by header).
@@ -94,9 +95,14 @@ struct StaffCertificateAPIRoutes: RouteCollection {
     /// The counter lookup (書かない窓口), audited as `resident.search` with the ids listed.
     func findResidents(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let body = try request.decodeJSON(ResidentLookupBody.self)
-        let (lookup, errors) = ResidentLookup.check(
+        var (lookup, errors) = ResidentLookup.check(
             name: body.name, birthDate: body.birth_date, residentNumber: body.resident_number.map { String($0) })
-        guard let lookup else { return try CertificateAPIRoutes.invalid(errors, request: request) }
+        // A form leaves a field empty to mean "not given"; JSON leaves it out, and "" is no date (format: date).
+        if body.birth_date == "" {
+            errors.add("birth_date", ResidentLookup.birthDateMessage)
+            lookup = nil
+        }
+        guard let lookup else { return try errors.validationResponse(code: "invalid_request", request: request) }
         let matches = try workflow.findResidents(
             lookup, staffID: staff.id, origin: request.auditOrigin, at: authentication.now())
         return try .json(
@@ -121,7 +127,7 @@ struct StaffCertificateAPIRoutes: RouteCollection {
         else { throw HTTPError.notFound }
         let (checked, errors) = try CertificateAPIRoutes(workflow: workflow, authentication: authentication).checked(
             body, recordedAddress: resident.address, onlinePaymentAvailable: false, defaultPayment: "counter")
-        guard let checked else { return try CertificateAPIRoutes.invalid(errors, request: request) }
+        guard let checked else { return try errors.validationResponse(code: "invalid_request", request: request) }
         let submitted = try workflow.submit(
             checked, residentID: resident.id, channel: .counter, token: token,
             enteredBy: (staff.id, request.auditOrigin), at: now)

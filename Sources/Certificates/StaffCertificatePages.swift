@@ -96,16 +96,7 @@ enum StaffCertificatePages {
                 el("dd") { view.residentAddress }
                 el("dt") { "通数" }
                 el("dd") { "\(request.copies)通" }
-                for option in type?.options ?? [] {
-                    el("dt") { option.label }
-                    el("dd") {
-                        switch option.kind {
-                        case .boolean: request.options[option.code] == "yes" ? "記載する" : "記載しない"
-                        case .fiscalYear:
-                            request.options[option.code].flatMap(Int.init).flatMap { FiscalYear($0).japaneseName } ?? ""
-                        }
-                    }
-                }
+                CertificatePages.chosenOptions(type?.options ?? [], request.options)
                 if let purpose = request.purpose {
                     el("dt") { "使用目的" }
                     el("dd") { purpose }

@@ -1,9 +1,11 @@
+import Cryptography
 import Foundation
 import Identity
 import ServiceKit
 import Store
 import Synchronization
 import TestSupport
+import Testing
 
 @testable import Certificates
 
@@ -120,6 +122,19 @@ enum CertificateFixtures {
         ),
         ("juminhyo", ["requester": "agent"], "letter_of_attorney", "委任状を添付してください"),
     ]
+
+    /// Posts each of `badInputs` through `post` (the resident's form or the clerk's) and expects the 422 with the
+    /// message beside its field.
+    static func expectEveryBadInputRefused(
+        _ post: (_ code: String, _ fields: [(String, String)]) throws -> BrowserResponse
+    ) throws {
+        for (code, overrides, field, message) in badInputs {
+            let response = try post(code, formFields(overrides, token: SecureRandom.token()))
+            #expect(response.status == 422, "\(overrides)")
+            #expect(response.text.contains("id=\"\(field)-error\""), "\(field) beside the field")
+            #expect(response.text.contains(message), "\(message)")
+        }
+    }
 
     static func multipart(_ fields: [(String, String)], csrf: String, letter: (String, String, Data)? = nil)
         -> MultipartBody
