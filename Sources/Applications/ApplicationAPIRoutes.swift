@@ -3,6 +3,7 @@ import HTTP
 import Identity
 import Security
 import Store
+import Web
 
 /// `/api/v1` for the same resident flows, for a separate front end or the LINE rich menu. Described in
 /// `Schemas/openapi.yaml`.
@@ -229,11 +230,7 @@ struct ApplicationAPIRoutes: RouteCollection {
         let form = CheckedForm(
             body.answers.mapValues(\.values), parts: parts, procedure: procedure, storedSizes: storedSizes, today: now)
         if !form.errors.isEmpty {
-            return .answered(
-                try .json(
-                    ValidationErrorJSON(
-                        error: .init(code: "invalid_answers", message: "入力内容に問題があります。", request_id: request.requestID),
-                        fields: form.errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422))
+            return .answered(try form.errors.validationResponse(code: "invalid_answers", request: request))
         }
         return .ready(procedure, form, token: body.submissionToken)
     }
@@ -361,20 +358,4 @@ struct SubmittedJSON: Encodable, JSONWritable {
             writer.member("status", status)
         }
     }
-}
-
-struct ValidationErrorJSON: Encodable {
-    struct FieldProblem: Encodable {
-        let field: String
-        let message: String
-    }
-
-    struct Detail: Encodable {
-        let code: String
-        let message: String
-        let request_id: String
-    }
-
-    let error: Detail
-    let fields: [FieldProblem]
 }

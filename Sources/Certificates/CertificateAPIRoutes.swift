@@ -39,7 +39,7 @@ struct CertificateAPIRoutes: RouteCollection {
     func quoteRequest(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
         let body = try request.decodeJSON(RequestBody.self)
         let (checked, errors) = try checked(body, residentID: resident.id, request: request)
-        guard let checked else { return try Self.invalid(errors, request: request) }
+        guard let checked else { return try errors.validationResponse(code: "invalid_request", request: request) }
         return try .json(QuoteJSON(type: checked.typeCode, copies: checked.copies, total_fee_yen: checked.feeYen))
     }
 
@@ -47,11 +47,9 @@ struct CertificateAPIRoutes: RouteCollection {
     /// makes no second fee; invalid input is 422 with one message per field.
     func createRequest(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
         let body = try request.decodeJSON(RequestBody.self)
-        guard let token = body.submission_token, (16...128).contains(token.unicodeScalars.count) else {
-            throw HTTPError(status: 400, code: "invalid_field", message: "submission_token は16〜128文字にしてください。")
-        }
+        let token = try Self.submissionToken(body)
         let (checked, errors) = try checked(body, residentID: resident.id, request: request)
-        guard let checked else { return try Self.invalid(errors, request: request) }
+        guard let checked else { return try errors.validationResponse(code: "invalid_request", request: request) }
         let submitted = try workflow.submit(
             checked, residentID: resident.id, channel: .web, token: token, at: authentication.now())
         return try .json(
@@ -67,9 +65,25 @@ struct CertificateAPIRoutes: RouteCollection {
 
     // MARK: Helpers
 
+    static func submissionToken(_ body: RequestBody) throws -> String {
+        guard let token = body.submission_token, (16...128).contains(token.unicodeScalars.count) else {
+            throw HTTPError(status: 400, code: "invalid_field", message: "submission_token は16〜128文字にしてください。")
+        }
+        return token
+    }
+
     func checked(_ body: RequestBody, residentID: Int64, request: Request) throws -> (
         NewCertificateRequest?, FormErrors
     ) {
+        try checked(
+            body, recordedAddress: try pages.recordedAddress(residentID), onlinePaymentAvailable: workflow.fees != nil)
+    }
+
+    /// The body checked as the web form is; `defaultPayment` fills a missing `payment` (a counter entry is paid
+    /// at the desk).
+    func checked(
+        _ body: RequestBody, recordedAddress: String, onlinePaymentAvailable: Bool, defaultPayment: String = ""
+    ) throws -> (NewCertificateRequest?, FormErrors) {
         guard let type = workflow.catalog.type(code: body.type) else {
             var errors = FormErrors()
             errors.add("type", "証明書の種類が正しくありません。")
@@ -78,20 +92,15 @@ struct CertificateAPIRoutes: RouteCollection {
         var input = RequestInput(
             typeCode: type.code, copies: body.copies.map(String.init) ?? "", requester: body.requester ?? "",
             options: body.options ?? [:], purpose: body.purpose ?? "", delivery: body.delivery ?? "",
-            pickupDate: body.pickup_date ?? "", mailingAddress: body.mailing_address ?? "", payment: body.payment ?? "")
+            pickupDate: body.pickup_date ?? "", mailingAddress: body.mailing_address ?? "",
+            payment: body.payment ?? defaultPayment)
         if let letter = body.letter_of_attorney {
             input.letterOfAttorney = (
                 letter.filename, nil, Data(Base64URL.decode(letter.content_base64url) ?? [])
             )
         }
-        return try pages.validate(input, type: type, residentID: residentID)
-    }
-
-    static func invalid(_ errors: FormErrors, request: Request) throws -> Response {
-        try .json(
-            InvalidJSON(
-                error: .init(code: "invalid_request", message: "入力内容に問題があります。", request_id: request.requestID),
-                fields: errors.all.map { .init(field: $0.field, message: $0.message) }), status: 422)
+        return try pages.validate(
+            input, type: type, recordedAddress: recordedAddress, onlinePaymentAvailable: onlinePaymentAvailable)
     }
 }
 
@@ -111,20 +120,6 @@ struct RequestBody: Decodable {
     let mailing_address: String?
     let payment: String?
     let letter_of_attorney: Letter?
-}
-
-struct InvalidJSON: Encodable {
-    struct Field: Encodable {
-        let field: String
-        let message: String
-    }
-    struct Detail: Encodable {
-        let code: String
-        let message: String
-        let request_id: String
-    }
-    let error: Detail
-    let fields: [Field]
 }
 
 struct QuoteJSON: Encodable {
@@ -185,6 +180,7 @@ struct RequestJSON: Encodable {
     let fee_yen: Int
     let status: String
     let status_label: String
+    let channel: String
     let expected_ready_at: String
     let mailed_on: String?
     let rejection_reason: String?
@@ -202,6 +198,7 @@ struct RequestJSON: Encodable {
         fee_yen = request.feeYen
         status = request.status.rawValue
         status_label = request.status.label
+        channel = request.channel.rawValue
         expected_ready_at = ISO8601DateFormatter().string(from: request.expectedReadyAt)
         mailed_on = request.mailedOn
         rejection_reason = request.rejectionReason

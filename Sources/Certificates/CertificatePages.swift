@@ -35,18 +35,21 @@ enum CertificatePages {
 
     static func form(
         type: CertificateType, input: RequestInput, errors: FormErrors, formToken: String, csrfToken: String,
-        onlinePayment: Bool, now: Date
+        onlinePayment: Bool, now: Date, target: RequestFormTarget? = nil
     ) -> Page {
-        Page(title: "\(type.name)の請求") {
+        let target = target ?? .resident(type)
+        return target.page("\(type.name)の請求") {
             el("h1") { "\(type.name)の請求" }
+            target.servedResident
             el("p") { "手数料：1通 \(yen(type.feeYen))。担当：\(type.department)" }
             Form.errorSummary(errors)
             el(
-                "form", Attribute("method", "post"), Attribute("action", "/certificates/new/\(type.code)"),
+                "form", Attribute("method", "post"), Attribute("action", target.checkAction),
                 Attribute("enctype", "multipart/form-data"), .flag("novalidate")
             ) {
                 Form.csrf(csrfToken)
                 Form.hidden(name: "form_token", value: formToken)
+                for (name, value) in target.carried { Form.hidden(name: name, value: value) }
                 Form.text(
                     name: "copies", label: "通数", value: input.copies, hint: "1通から10通まで", error: errors["copies"],
                     inputMode: "numeric")
@@ -111,10 +114,14 @@ enum CertificatePages {
     }
 
     static func confirm(
-        type: CertificateType, request: NewCertificateRequest, input: RequestInput, formToken: String, csrfToken: String
+        type: CertificateType, request: NewCertificateRequest, input: RequestInput, formToken: String,
+        csrfToken: String,
+        target: RequestFormTarget? = nil
     ) -> Page {
-        Page(title: "請求内容の確認") {
+        let target = target ?? .resident(type)
+        return target.page("請求内容の確認") {
             el("h1") { "請求内容の確認" }
+            target.servedResident
             el("p") { "まだ請求は済んでいません。内容を確かめて「請求する」を押してください。" }
             el("dl", .class("summary")) {
                 el("dt") { "証明書" }
@@ -123,16 +130,7 @@ enum CertificatePages {
                 el("dd") { "\(request.copies)通" }
                 el("dt") { "請求する方" }
                 el("dd") { request.requester.label }
-                for option in type.options {
-                    el("dt") { option.label }
-                    el("dd") {
-                        switch option.kind {
-                        case .boolean: request.options[option.code] == "yes" ? "記載する" : "記載しない"
-                        case .fiscalYear:
-                            request.options[option.code].flatMap(Int.init).flatMap { FiscalYear($0).japaneseName } ?? ""
-                        }
-                    }
-                }
+                chosenOptions(type.options, request.options)
                 if let purpose = request.purpose {
                     el("dt") { "使用目的" }
                     el("dd") { purpose }
@@ -152,8 +150,9 @@ enum CertificatePages {
                 el("dt") { "手数料の合計" }
                 el("dd", .id("total-fee")) { el("strong") { yen(request.feeYen) } }
             }
-            Form.post(action: "/certificates/confirm", csrfToken: csrfToken) {
+            Form.post(action: target.confirmAction, csrfToken: csrfToken) {
                 Form.hidden(name: "form_token", value: formToken)
+                for (name, value) in target.carried { Form.hidden(name: name, value: value) }
                 Form.hidden(name: "type", value: type.code)
                 Form.hidden(name: "copies", value: String(request.copies))
                 Form.hidden(name: "requester", value: request.requester.rawValue)
@@ -171,7 +170,7 @@ enum CertificatePages {
                 }
                 Form.submit(request.payment == .online ? "請求して支払いへ進む" : "請求する")
             }
-            el("p") { el("a", .href("/certificates/new/\(type.code)")) { "最初から入力し直す" } }
+            el("p") { el("a", .href(target.restartPath)) { "最初から入力し直す" } }
         }
     }
 
@@ -220,6 +219,22 @@ enum CertificatePages {
         }
     }
 
+    /// The chosen options as `dt`/`dd` pairs: the resident's confirmation and the clerk's detail page.
+    static func chosenOptions(_ options: [CertificateOption], _ chosen: [String: String]) -> [Node] {
+        options.flatMap { option in
+            [
+                el("dt") { option.label },
+                el("dd") {
+                    switch option.kind {
+                    case .boolean: chosen[option.code] == "yes" ? "記載する" : "記載しない"
+                    case .fiscalYear:
+                        chosen[option.code].flatMap(Int.init).flatMap { FiscalYear($0).japaneseName } ?? ""
+                    }
+                },
+            ]
+        }
+    }
+
     static func feeLabel(_ state: FeeCharge.State) -> String {
         switch state {
         case .awaitingPayment: "未払い"
@@ -229,5 +244,42 @@ enum CertificatePages {
         case .expired: "期限切れ"
         case .refunded: "返金済み"
         }
+    }
+}
+
+/// Where the request form and its confirmation post, and whose frame they wear: a resident's own pages, or a
+/// clerk filling the same form for a resident standing at the counter (書かない窓口).
+struct RequestFormTarget {
+    let checkAction: String
+    let confirmAction: String
+    let restartPath: String
+    /// Fields both pages carry besides the request's own: the resident a clerk is serving.
+    let carried: [(String, String)]
+    /// For a clerk: who the request is for, shown above the form.
+    let counterResident: (name: String, number: Int64)?
+
+    static func resident(_ type: CertificateType) -> RequestFormTarget {
+        RequestFormTarget(
+            checkAction: "/certificates/new/\(type.code)", confirmAction: "/certificates/confirm",
+            restartPath: "/certificates/new/\(type.code)", carried: [], counterResident: nil)
+    }
+
+    static func counter(_ type: CertificateType, residentID: Int64, residentName: String) -> RequestFormTarget {
+        RequestFormTarget(
+            checkAction: "/staff/certificates/counter/check/\(type.code)",
+            confirmAction: "/staff/certificates/counter/confirm",
+            restartPath: "/staff/certificates/counter/new?resident=\(residentID)&type=\(type.code)",
+            carried: [("resident_id", String(residentID))],
+            counterResident: (residentName, residentID))
+    }
+
+    var servedResident: Node {
+        guard let (name, number) = counterResident else { return .fragment([]) }
+        return el("p", .class("notice")) { "窓口での請求：\(name) 様（住民番号 \(number)）。手数料は窓口でお支払いいただきます。" }
+    }
+
+    func page(_ title: String, @NodeBuilder body: () -> [Node]) -> Page {
+        guard counterResident != nil else { return Page(title: title, body: body) }
+        return StaffCertificatePages.page(title, body: body)
     }
 }

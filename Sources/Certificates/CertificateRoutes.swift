@@ -55,12 +55,7 @@ struct CertificateRoutes: RouteCollection {
     /// total fee. Nothing is stored.
     func checkRequest(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
         let type = try certificateType(request.parameter("code"))
-        let (values, parts) = try request.formValues()
-        let formToken = try Self.formToken(values)
-        var input = Self.input(values, type: type)
-        if let part = parts.first(where: { $0.name == "letter_of_attorney" && $0.isFile }), !part.data.isEmpty {
-            input.letterOfAttorney = (part.filename ?? "", part.contentType, part.data)
-        }
+        let (input, formToken, _) = try Self.postedForm(request, type: type)
         let (checked, errors) = try validate(input, type: type, residentID: resident.id)
         guard let checked else {
             return CertificatePages.form(
@@ -76,14 +71,7 @@ struct CertificateRoutes: RouteCollection {
     /// Re-checks the confirmed values and makes the request (one per form token), then sends the resident to
     /// pay online or to the request's page.
     func confirmRequest(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
-        let form = try request.form()
-        let values = Dictionary(grouping: form.pairs, by: \.name).mapValues { $0.map(\.value) }
-        let formToken = try Self.formToken(values)
-        let type = try certificateType(values["type"]?.first ?? "")
-        var input = Self.input(values, type: type)
-        if let encoded = values["letter_data"]?.first, !encoded.isEmpty, let bytes = Base64URL.decode(encoded) {
-            input.letterOfAttorney = (values["letter_filename"]?.first ?? "", nil, Data(bytes))
-        }
+        let (input, type, formToken, _) = try confirmedForm(request)
         let (checked, errors) = try validate(input, type: type, residentID: resident.id)
         guard let checked else {
             return CertificatePages.form(
@@ -121,10 +109,46 @@ struct CertificateRoutes: RouteCollection {
     func validate(_ input: RequestInput, type: CertificateType, residentID: Int64) throws -> (
         NewCertificateRequest?, FormErrors
     ) {
+        try validate(
+            input, type: type, recordedAddress: try recordedAddress(residentID),
+            onlinePaymentAvailable: workflow.fees != nil)
+    }
+
+    /// The one check behind every entry path: the resident's pages and API, and a clerk's counter entry (which
+    /// passes the address it read for the audit, and no online payment: the resident pays at the desk).
+    func validate(
+        _ input: RequestInput, type: CertificateType, recordedAddress: String, onlinePaymentAvailable: Bool
+    ) throws -> (NewCertificateRequest?, FormErrors) {
         let context = RequestValidation.Context(
-            calendar: try workflow.calendar(), recordedAddress: try recordedAddress(residentID),
-            now: authentication.now(), onlinePaymentAvailable: workflow.fees != nil)
+            calendar: try workflow.calendar(), recordedAddress: recordedAddress, now: authentication.now(),
+            onlinePaymentAvailable: onlinePaymentAvailable)
         return RequestValidation.check(input, type: type, context: context)
+    }
+
+    /// The request form as posted (multipart, with the 委任状 file), its form token and every value posted.
+    static func postedForm(_ request: Request, type: CertificateType) throws -> (
+        RequestInput, String, SubmittedValues
+    ) {
+        let (values, parts) = try request.formValues()
+        let formToken = try Self.formToken(values)
+        var input = Self.input(values, type: type)
+        if let part = parts.first(where: { $0.name == "letter_of_attorney" && $0.isFile }), !part.data.isEmpty {
+            input.letterOfAttorney = (part.filename ?? "", part.contentType, part.data)
+        }
+        return (input, formToken, values)
+    }
+
+    /// The confirmation page's hidden fields as posted, with the 委任状 carried in them, and the form token.
+    func confirmedForm(_ request: Request) throws -> (RequestInput, CertificateType, String, SubmittedValues) {
+        let form = try request.form()
+        let values = Dictionary(grouping: form.pairs, by: \.name).mapValues { $0.map(\.value) }
+        let formToken = try Self.formToken(values)
+        let type = try certificateType(values["type"]?.first ?? "")
+        var input = Self.input(values, type: type)
+        if let encoded = values["letter_data"]?.first, !encoded.isEmpty, let bytes = Base64URL.decode(encoded) {
+            input.letterOfAttorney = (values["letter_filename"]?.first ?? "", nil, Data(bytes))
+        }
+        return (input, type, formToken, values)
     }
 
     static func formToken(_ values: SubmittedValues) throws -> String {

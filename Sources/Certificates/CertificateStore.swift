@@ -11,7 +11,8 @@ public enum CertificateStore {
 
     public static func insertRequest(
         _ request: NewCertificateRequest, residentID: Int64, department: String, channel: RequestChannel,
-        submissionToken: String, expectedReadyAt: Date, at time: Date, on connection: Connection
+        submissionToken: String, expectedReadyAt: Date, enteredByStaffID: Int64? = nil, at time: Date,
+        on connection: Connection
     ) throws -> InsertOutcome {
         if let row = try connection.queryFirst(
             "SELECT id, resident_id FROM certificate_requests WHERE submission_token = ?", submissionToken)
@@ -38,7 +39,8 @@ public enum CertificateStore {
                 id, letter.filename, letter.contentType, letter.data)
         }
         try appendEvent(
-            requestID: id, actor: ("resident", residentID), from: nil, to: status, note: nil, at: time, on: connection)
+            requestID: id, actor: enteredByStaffID.map { ("staff", $0) } ?? ("resident", residentID), from: nil,
+            to: status, note: nil, at: time, on: connection)
         return .inserted(id: id)
     }
 

@@ -87,16 +87,19 @@ public struct CertificateWorkflow: Sendable {
     }
 
     /// Stores the confirmed request and, for online payment, its fee, in one write. The same `token` again
-    /// returns the first request and its fee; nothing new is made.
+    /// returns the first request and its fee; nothing new is made. A clerk entering it at the counter passes
+    /// `enteredBy` (channel `.counter`): the history names the clerk and the audit log records the write.
     public func submit(
-        _ new: NewCertificateRequest, residentID: Int64, channel: RequestChannel, token: String, at now: Date
+        _ new: NewCertificateRequest, residentID: Int64, channel: RequestChannel, token: String,
+        enteredBy clerk: (staffID: Int64, origin: AuditOrigin)? = nil, at now: Date
     ) throws -> Submitted {
         guard let type = catalog.type(code: new.typeCode) else { throw CertificateStepRefused.notFound }
         return try database.write { [self] connection in
             let calendar = try calendar(on: connection)
             let outcome = try CertificateStore.insertRequest(
                 new, residentID: residentID, department: type.department, channel: channel, submissionToken: token,
-                expectedReadyAt: expectedReady(new, type: type, calendar: calendar, at: now), at: now, on: connection)
+                expectedReadyAt: expectedReady(new, type: type, calendar: calendar, at: now),
+                enteredByStaffID: clerk?.staffID, at: now, on: connection)
             switch outcome {
             case .existing(let id, let owner):
                 guard owner == residentID, let request = try CertificateStore.fetchRequest(id: id, on: connection)
@@ -111,6 +114,12 @@ public struct CertificateWorkflow: Sendable {
                         person: .resident(id: residentID), subjectCode: type.code,
                         paperPages: channel == .counter ? nil : type.paperPages),
                     at: now, on: connection)
+                if let clerk {
+                    try AuditLog.append(
+                        audit(
+                            "certificate_request.create", requestID: id, staffID: clerk.staffID, origin: clerk.origin),
+                        at: now, on: connection)
+                }
                 var charge: FeeCharge?
                 if new.payment == .online, let fees {
                     charge = try fees.requestFee(
@@ -141,6 +150,77 @@ public struct CertificateWorkflow: Sendable {
     }
 
     // MARK: Staff side
+
+    public struct ResidentMatch: Sendable, Equatable {
+        public let id: Int64
+        public let fullName: String
+        public let fullNameKana: String
+        public let birthDate: String
+    }
+
+    /// How many residents one counter lookup lists: a clerk looks for the one person in front of them.
+    public static let residentLookupLimit = 20
+
+    /// A clerk's lookup of the resident at the counter: by 住民番号, or by name or furigana narrowed by birth
+    /// date. Audited as Identity's resident search is (`resident.search`): the query is personal data and stays
+    /// out of the log, the ids listed go in, in the same write as the read.
+    public func findResidents(_ lookup: ResidentLookup, staffID: Int64, origin: AuditOrigin, at now: Date) throws
+        -> [ResidentMatch]
+    {
+        let (name, birthDate, residentNumber) = (lookup.name, lookup.birthDate, lookup.residentNumber)
+        return try database.write { connection in
+            var matches: [ResidentMatch]
+            if let residentNumber {
+                matches =
+                    try ResidentStore.fetchResident(id: residentNumber, on: connection).map {
+                        [
+                            ResidentMatch(
+                                id: $0.id, fullName: $0.profile.fullName, fullNameKana: $0.profile.fullNameKana,
+                                birthDate: $0.profile.birthDate)
+                        ]
+                    } ?? []
+            } else {
+                matches = try ResidentStore.searchResidents(
+                    nameContaining: name, loginID: nil, limit: birthDate == nil ? Self.residentLookupLimit : 500,
+                    on: connection
+                ).map {
+                    ResidentMatch(
+                        id: $0.id, fullName: $0.fullName, fullNameKana: $0.fullNameKana, birthDate: $0.birthDate)
+                }
+            }
+            if let birthDate { matches = matches.filter { $0.birthDate == birthDate } }
+            matches = Array(matches.prefix(Self.residentLookupLimit))
+            try AuditLog.append(
+                AuditEvent(
+                    actor: .staff(id: staffID), action: "resident.search", subjectType: "resident",
+                    subjectID: matches.isEmpty ? nil : matches.map { String($0.id) }.joined(separator: ","),
+                    clientAddress: origin.clientAddress, requestID: origin.requestID),
+                at: now, on: connection)
+            return matches
+        }
+    }
+
+    /// The resident a clerk is entering a request for, read with its audit row (`resident.read`): the name for
+    /// the page and the recorded address the mailing rule checks. Nil when there is no such resident.
+    public func counterResident(id: Int64, staffID: Int64, origin: AuditOrigin, at now: Date) throws
+        -> CounterResident?
+    {
+        try database.auditedRead(
+            AuditEvent(
+                actor: .staff(id: staffID), action: "resident.read", subjectType: "resident", subjectID: String(id),
+                clientAddress: origin.clientAddress, requestID: origin.requestID), at: now
+        ) { connection in
+            try ResidentStore.fetchResident(id: id, on: connection).map {
+                CounterResident(id: id, name: $0.profile.fullName, address: $0.profile.address)
+            }
+        }
+    }
+
+    public struct CounterResident: Sendable {
+        public let id: Int64
+        public let name: String
+        public let address: String
+    }
 
     func audit(_ action: String, requestID: Int64, staffID: Int64, origin: AuditOrigin) -> AuditEvent {
         AuditEvent(
@@ -175,6 +255,10 @@ public struct CertificateWorkflow: Sendable {
             return id
         }
     }
+
+    /// How often the detail page's heartbeat frame reloads: every 2 minutes, and at least twice per lease, so
+    /// one slow or lost reload never lets the lease lapse under a clerk still at work.
+    public var heartbeatSeconds: Int { Int(min(120, leaseSeconds / 2)) }
 
     /// The open detail page's heartbeat: pushes the caller's lease out by another lease period.
     public func heartbeat(requestID: Int64, staffID: Int64, at now: Date) throws -> Date? {

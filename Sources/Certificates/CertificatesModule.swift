@@ -46,6 +46,7 @@ public struct CertificatesModule: ServiceModule {
         routes.register(CertificateAPIRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffCertificateRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffCertificateAPIRoutes(workflow: workflow, authentication: authentication))
+        routes.register(CounterRequestRoutes(workflow: workflow, authentication: authentication))
         routes.register(
             TicketRoutes(tickets: tickets, authentication: authentication, qrCode: Self.followQRCode))
         routes.register(StaffTicketRoutes(tickets: tickets, authentication: authentication))

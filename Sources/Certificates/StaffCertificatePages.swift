@@ -25,6 +25,7 @@ enum StaffCertificatePages {
         case "conflict": "操作できませんでした。ほかの職員が担当しているか、担当期限が切れたか、状態が変わっています。"
         case "invalid": "入力が足りません。郵送日・本人確認書類・理由を確かめてください。"
         case "done": "更新しました。"
+        case "entered": "窓口での請求を受け付けました。「窓口で待機中」として一覧の先頭に並びます。"
         default: nil
         }
     }
@@ -37,6 +38,7 @@ enum StaffCertificatePages {
             el("h1") { "証明書の請求一覧" }
             if let text = messageText(message) { el("p", .class("notice"), Attribute("role", "status")) { text } }
             Form.button(action: "/staff/certificates/claim-next", csrfToken: staff.csrfToken, label: "次の請求を担当する")
+            el("p") { el("a", .href("/staff/certificates/counter")) { "窓口に来た方の請求を入力する（書かない窓口）" } }
             Table.scrolling(label: "証明書の請求") {
                 el("thead") {
                     el("tr") {
@@ -78,11 +80,11 @@ enum StaffCertificatePages {
 
     static func detail(
         _ view: CertificateWorkflow.StaffView, type: CertificateType?, staff: AuthenticatedStaff, now: Date,
-        message: String?, heartbeatSeconds: Int
+        message: String?
     ) -> Page {
         let request = view.request
         let held = request.isHeld(by: staff.id, at: now)
-        var detail = page("証明書の請求 #\(request.id)") {
+        return page("証明書の請求 #\(request.id)") {
             el("h1") { "\(type?.name ?? request.typeCode)（#\(request.id)）" }
             if let text = messageText(message) { el("p", .class("notice"), Attribute("role", "status")) { text } }
             el("dl", .class("summary")) {
@@ -94,16 +96,7 @@ enum StaffCertificatePages {
                 el("dd") { view.residentAddress }
                 el("dt") { "通数" }
                 el("dd") { "\(request.copies)通" }
-                for option in type?.options ?? [] {
-                    el("dt") { option.label }
-                    el("dd") {
-                        switch option.kind {
-                        case .boolean: request.options[option.code] == "yes" ? "記載する" : "記載しない"
-                        case .fiscalYear:
-                            request.options[option.code].flatMap(Int.init).flatMap { FiscalYear($0).japaneseName } ?? ""
-                        }
-                    }
-                }
+                CertificatePages.chosenOptions(type?.options ?? [], request.options)
                 if let purpose = request.purpose {
                     el("dt") { "使用目的" }
                     el("dd") { purpose }
@@ -131,6 +124,10 @@ enum StaffCertificatePages {
             }
             if held {
                 el("p") { "この請求はあなたが担当しています（このページを開いている間は担当が続きます）。" }
+                // The heartbeat is a frame that reloads itself, not this page: a reason half-typed below survives it.
+                el(
+                    "iframe", Attribute("src", "/staff/certificates/\(request.id)/heartbeat"),
+                    .class("lease-heartbeat"), Attribute("title", "担当期限（開いている間は自動で延長します）"))
                 actions(request, staff: staff, now: now)
                 Form.button(
                     action: "/staff/certificates/\(request.id)/release", csrfToken: staff.csrfToken, label: "担当を外れる",
@@ -151,10 +148,35 @@ enum StaffCertificatePages {
             }
             el("p") { el("a", .href("/staff/certificates")) { "一覧へ戻る" } }
         }
-        // The heartbeat without JavaScript: the open page reloads itself and each load extends the lease. (An
-        // iframe that refreshes itself was the first idea; the pages' frame-ancestors 'none' refuses it.)
-        if held { detail.refreshSeconds = heartbeatSeconds }
-        return detail
+    }
+
+    /// The lease heartbeat the detail page frames: a document of its own that reloads itself every
+    /// `refreshSeconds` without JavaScript, showing when the lease ends in JST. Once the lease is gone it says
+    /// so and stops reloading. The only response this site lets a page of its own origin frame.
+    static func heartbeat(requestID: Int64, leaseExpiry: Date?, now: Date, refreshSeconds: Int) -> Response {
+        let document = el("html", Attribute("lang", "ja")) {
+            el("head") {
+                void("meta", Attribute("charset", "utf-8"))
+                el("title") { "担当期限（#\(requestID)）" }
+                if leaseExpiry != nil {
+                    void("meta", Attribute("http-equiv", "refresh"), Attribute("content", String(refreshSeconds)))
+                }
+                void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
+            }
+            el("body", .class("frame")) {
+                if let leaseExpiry {
+                    let minutes = Int((leaseExpiry.timeIntervalSince(now) / 60).rounded(.up))
+                    el("p", .id("lease")) {
+                        "担当期限 \(JapanTime.format(leaseExpiry))（あと\(minutes)分）。開いている間は自動で延長します。"
+                    }
+                } else {
+                    el("p", .id("lease")) { el("strong") { "この案件の担当は外れました" } }
+                }
+            }
+        }
+        var response = Response.html(Data(("<!doctype html>" + document.render()).utf8))
+        response.allowsSameOriginFraming = true
+        return response
     }
 
     static func actions(_ request: CertificateRequest, staff: AuthenticatedStaff, now: Date) -> Node {

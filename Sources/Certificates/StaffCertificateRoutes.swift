@@ -23,6 +23,8 @@ struct StaffCertificateRoutes: RouteCollection {
         routes.post("/staff/certificates/calendar", auth.staff(minimum: .admin, addClosedDate))
         routes.auditedGet("/staff/certificates/:id", auth.staff(showRequest))
         routes.auditedGet("/staff/certificates/:id/letter", auth.staff(downloadLetter))
+        // A GET that writes (the lease), so on the blocking pool like the audited reads.
+        routes.auditedGet("/staff/certificates/:id/heartbeat", auth.staff(beatHeart))
         routes.post("/staff/certificates/:id/claim", auth.staff(claimRequest))
         routes.post("/staff/certificates/:id/release", auth.staff(releaseRequest))
         routes.post("/staff/certificates/:id/actions/:action", auth.staff(actOnRequest))
@@ -65,8 +67,7 @@ struct StaffCertificateRoutes: RouteCollection {
         return .redirect(to: "/staff/certificates")
     }
 
-    /// The detail page, which is also the lease's heartbeat: the clerk holding the item extends the lease by
-    /// loading it, and the page reloads itself at half the lease while it is open.
+    /// The detail page. Opening it extends the holder's lease; while it stays open its heartbeat frame does.
     func showRequest(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let now = authentication.now()
         let id = try request.idParameter()
@@ -75,8 +76,20 @@ struct StaffCertificateRoutes: RouteCollection {
         else { throw HTTPError.notFound }
         return StaffCertificatePages.detail(
             view, type: workflow.catalog.type(code: view.request.typeCode), staff: staff, now: now,
-            message: request.query("message"), heartbeatSeconds: Int(workflow.leaseSeconds / 2)
+            message: request.query("message")
         ).response()
+    }
+
+    /// The heartbeat frame. A GET with a side effect, and safe as one: it only pushes out a lease the caller
+    /// already holds — it never takes an item, never touches another clerk's lease or a lapsed one — so a page
+    /// elsewhere that made a clerk's browser load it gains nothing, and a second load does what the first did.
+    /// GET is what lets the frame reload itself with `<meta http-equiv="refresh">`, without JavaScript.
+    func beatHeart(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
+        let now = authentication.now()
+        let id = try request.idParameter()
+        let expiry = try workflow.heartbeat(requestID: id, staffID: staff.id, at: now)
+        return StaffCertificatePages.heartbeat(
+            requestID: id, leaseExpiry: expiry, now: now, refreshSeconds: workflow.heartbeatSeconds)
     }
 
     func actOnRequest(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {

@@ -6,6 +6,10 @@ public struct Response: Sendable {
     /// unless a handler set one, `Cache-Control: no-store`.
     public var headers: [(String, String)]
     public var body: Data
+    /// An HTML document that a page of this site may frame (`frame-ancestors 'self'`, `SAMEORIGIN`) instead of
+    /// the default `'none'`/`DENY`. Only the certificate lease heartbeat sets it: a small self-refreshing frame
+    /// inside the clerk's detail page, so typing on that page survives the heartbeat.
+    public var allowsSameOriginFraming = false
     /// Set by `Response.deferred`: the real response comes later (see `DeferredResponse`).
     var deferred: DeferredResponse?
 

@@ -23,6 +23,17 @@ enum SecurityHeaders {
         ("Cross-Origin-Opener-Policy", "same-origin"),
     ]
 
+    /// `document` with framing allowed from this origin only, for responses that set
+    /// `allowsSameOriginFraming`; every other header is the same.
+    static let sameOriginFramedDocument: [(String, String)] = document.map { name, value in
+        switch name {
+        case "Content-Security-Policy":
+            (name, value.replacingOccurrences(of: "frame-ancestors 'none'", with: "frame-ancestors 'self'"))
+        case "X-Frame-Options": (name, "SAMEORIGIN")
+        default: (name, value)
+        }
+    }
+
     static let resource: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
         ("X-Content-Type-Options", "nosniff"),
@@ -33,6 +44,7 @@ enum SecurityHeaders {
     /// Never freed: they live as long as the process.
     nonisolated(unsafe) static let documentCStrings = cStrings(document)
     nonisolated(unsafe) static let resourceCStrings = cStrings(resource)
+    nonisolated(unsafe) static let sameOriginFramedDocumentCStrings = cStrings(sameOriginFramedDocument)
 
     private static func cStrings(_ headers: [(String, String)]) -> [(UnsafePointer<CChar>, UnsafePointer<CChar>)] {
         headers.map { (UnsafePointer(strdup($0.0)!), UnsafePointer(strdup($0.1)!)) }

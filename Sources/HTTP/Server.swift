@@ -489,7 +489,12 @@ public final class Server: @unchecked Sendable {
             // Default for everything: most pages carry personal data. Static assets opt in to caching.
             _ = MHD_add_response_header(mhdResponse, "Cache-Control", "no-store")
         }
-        for (name, value) in isDocument ? SecurityHeaders.documentCStrings : SecurityHeaders.resourceCStrings {
+        let securityHeaders =
+            !isDocument
+            ? SecurityHeaders.resourceCStrings
+            : response.allowsSameOriginFraming
+                ? SecurityHeaders.sameOriginFramedDocumentCStrings : SecurityHeaders.documentCStrings
+        for (name, value) in securityHeaders {
             _ = MHD_add_response_header(mhdResponse, name, value)
         }
         _ = exchange.requestID.withCString { MHD_add_response_header(mhdResponse, "X-Request-Id", $0) }

@@ -12,7 +12,7 @@ public struct Page: Sendable {
     /// tables full width) instead of the phone-sized column residents get.
     public var wide = false
     /// Reload the page after this many seconds (`<meta http-equiv="refresh">`): pages that must stay current
-    /// without JavaScript (the staff detail page that keeps its lease while open).
+    /// without JavaScript (a resident following a counter ticket).
     public var refreshSeconds: Int?
 
     public init(

@@ -147,6 +147,9 @@ public enum Stylesheet {
             .flyer { font-size: 16pt; }
             .class-roster, body:has(.class-roster) { page: class-roster; }
         }
+        iframe.lease-heartbeat { width: 100%; height: 5rem; border: 1px solid var(--line); }
+        body.frame { margin: 0; padding: 0.4rem 0.8rem; background: var(--soft); }
+        body.frame p { margin: 0; }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 

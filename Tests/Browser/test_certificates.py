@@ -1,6 +1,7 @@
 """証明書 and 番号札, JavaScript off: the demo resident requests a 住民票 on a phone and pays in the sandbox; the
-町民課 clerk, at desk width, claims it, prepares it and marks it ready; the resident sees 交付準備完了. Another
-visitor takes a ticket at /kiosk, follows it on a phone-sized page, and is called."""
+町民課 clerk, at desk width, claims it, prepares it and marks it ready; the resident sees 交付準備完了. A clerk
+enters the request of a resident standing at the counter (書かない), which heads the queue. Another visitor takes a
+ticket at /kiosk, follows it on a phone-sized page, and is called."""
 
 from selenium.webdriver.common.by import By
 
@@ -50,6 +51,10 @@ def test_a_resident_requests_a_juminhyo_pays_online_and_the_clerk_makes_it_ready
     clerk.follow(f"#{request_id}")
     clerk.press("担当する")
     assert "この請求はあなたが担当しています" in clerk.main_text
+    # The lease heartbeat is a frame of its own (the page never reloads): the browser must be allowed to show it.
+    clerk.driver.switch_to.frame(clerk.driver.find_element(By.CSS_SELECTOR, "iframe.lease-heartbeat"))
+    assert clerk.driver.find_element(By.ID, "lease").text.startswith("担当期限 ")
+    clerk.driver.switch_to.default_content()
     clerk.press("準備を始める")
     assert clerk.summary()["状況"] == "準備中"
     clerk.press("交付準備完了にする")
@@ -59,6 +64,26 @@ def test_a_resident_requests_a_juminhyo_pays_online_and_the_clerk_makes_it_ready
     assert resident.summary()["状況"] == "交付準備完了"
     resident.go("/mypage")
     assert "交付準備完了" in resident.main_text
+
+
+def test_a_clerk_enters_the_request_of_a_resident_at_the_counter_and_it_heads_the_queue(server, open_browser):
+    clerk = at_desk(open_browser("clerk"))
+    clerk.staff_log_in(CLERK["login"], server.staff[CLERK["login"]])
+    clerk.go("/staff/certificates")
+    clerk.follow("窓口に来た方の請求を入力する（書かない窓口）")
+    assert clerk.h1 == "窓口での請求（書かない窓口）"
+    clerk.select("証明書", "住民票の写し").fill("氏名またはフリガナ（任意）", "ビラトリ").fill("生年月日（任意）", "1950-04-01")
+    clerk.press("住民を探す")
+    clerk.follow("この方の請求を入力する")
+    assert clerk.h1 == "住民票の写しの請求"
+    assert "平取 花子 様" in clerk.main_text
+    clerk.fill("通数", "1").choose("本人").choose("窓口で受け取る")
+    clerk.press("確認画面へ進む")
+    assert clerk.h1 == "請求内容の確認"
+    clerk.press("請求する")
+    assert "窓口での請求を受け付けました" in clerk.main_text
+    first_row = clerk.driver.find_element(By.CSS_SELECTOR, "tbody tr")
+    assert "窓口で待機中" in first_row.text and "平取 花子" in first_row.text, first_row.text
 
 
 def test_a_visitor_takes_a_ticket_at_the_kiosk_follows_it_and_is_called(server, open_browser):

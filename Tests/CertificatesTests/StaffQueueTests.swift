@@ -63,10 +63,10 @@ struct StaffQueueTests {
             try setup.second.submit("/staff/certificates/claim-next", form: []).location
                 == "/staff/certificates?message=empty")
 
-        // The heartbeat from the open page keeps the lease past its first 10 minutes.
+        // The heartbeat frame of the open page keeps the lease past its first 10 minutes.
         setup.app.clock.advance(by: 9 * 60)
-        let beat = try setup.first.get("/staff/certificates/\(id)")
-        #expect(beat.text.contains("<meta http-equiv=\"refresh\" content=\"300\">"), "the open page beats every 5 min")
+        let beat = try setup.first.get("/staff/certificates/\(id)/heartbeat")
+        #expect(beat.text.contains("<meta http-equiv=\"refresh\" content=\"120\">"), "the frame beats every 2 min")
         setup.app.clock.advance(by: 9 * 60)
         _ = try setup.second.get("/staff/certificates")
         #expect(
@@ -87,6 +87,48 @@ struct StaffQueueTests {
         #expect(!lapsed.text.contains("http-equiv=\"refresh\""))
         #expect(try act(setup.second, id, "start").location?.hasSuffix("message=done") == true)
         #expect(try status(setup) == .inProgress)
+    }
+
+    /// The detail page used to reload itself every 5 minutes to keep the lease, losing a half-typed reason.
+    @Test func theHeartbeatFrame_extendsOnlyTheHoldersLease_andIsTheOnlyFramablePage() throws {
+        let setup = try setUp()
+        let id = setup.requestID
+        func lease() throws -> (Int64?, Date?) {
+            let stored = try setup.app.database.read { try CertificateStore.fetchRequest(id: id, on: $0) }
+            return (stored?.claimedByStaffID, stored?.leaseExpiresAt)
+        }
+        _ = try setup.first.get("/staff/certificates")
+        _ = try setup.first.submit("/staff/certificates/\(id)/claim", form: [])
+        let detail = try setup.first.get("/staff/certificates/\(id)")
+        #expect(!detail.text.contains("http-equiv=\"refresh\""), "the page itself never reloads")
+        #expect(detail.text.contains("<iframe src=\"/staff/certificates/\(id)/heartbeat\""))
+        let pageCSP = try #require(detail.headers["content-security-policy"])
+        #expect(pageCSP.contains("frame-ancestors 'none'"))
+        #expect(detail.headers["x-frame-options"] == "DENY")
+        let (holder, _) = try lease()
+
+        setup.app.clock.advance(by: 8 * 60)
+        let beat = try setup.first.get("/staff/certificates/\(id)/heartbeat")
+        #expect(beat.status == 200)
+        #expect(beat.text.contains("担当期限 2026年4月1日 9:18（あと10分）"), "\(beat.text)")
+        #expect(
+            beat.headers["content-security-policy"]
+                == pageCSP.replacingOccurrences(of: "frame-ancestors 'none'", with: "frame-ancestors 'self'"),
+            "only framing differs")
+        #expect(beat.headers["x-frame-options"] == "SAMEORIGIN")
+        let extended = try #require(try lease().1)
+        #expect(abs(extended.timeIntervalSince(setup.app.clock.now()) - 600) < 1)
+
+        let other = try setup.second.get("/staff/certificates/\(id)/heartbeat")
+        #expect(other.text.contains("この案件の担当は外れました"))
+        #expect(!other.text.contains("http-equiv=\"refresh\""))
+        #expect(try lease() == (holder, extended), "another clerk's beat changes nothing")
+
+        setup.app.clock.advance(by: 11 * 60)
+        let lapsed = try setup.first.get("/staff/certificates/\(id)/heartbeat")
+        #expect(lapsed.text.contains("この案件の担当は外れました"))
+        #expect(try lease().1.map { $0 < setup.app.clock.now() } == true, "a lapsed lease is not taken back")
+        #expect(try setup.first.get("/staff/certificates").headers["x-frame-options"] == "DENY")
     }
 
     @Test func counterPickup_readyNoticeThenHandOverWithTheDocumentKind_everyViewAudited() throws {

@@ -1,9 +1,11 @@
+import Cryptography
 import Foundation
 import Identity
 import ServiceKit
 import Store
 import Synchronization
 import TestSupport
+import Testing
 
 @testable import Certificates
 
@@ -104,6 +106,34 @@ enum CertificateFixtures {
         ]
         for (key, value) in overrides { fields[key] = value }
         return fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The "Bad input" list as form overrides on `formFields`: the type, what is changed, the field the
+    /// message stands beside and a piece of it. Online and counter entry both refuse each one.
+    static let badInputs: [(code: String, overrides: [String: String], field: String, message: String)] = [
+        ("juminhyo", ["copies": "11"], "copies", "1通から10通まで"),
+        ("inkan", ["requester": "agent"], "requester", "代理人からの請求を受け付けていません"),
+        ("juminhyo", ["requester": "agent", "option_my_number": "yes"], "option_my_number", "代理人は"),
+        ("juminhyo", ["pickup_date": "2026-04-04"], "pickup_date", "閉庁日"),
+        ("juminhyo", ["pickup_date": "2026-12-30"], "pickup_date", "受け取る日は30日先まで"),
+        (
+            "juminhyo", ["delivery": "mail", "payment": "counter", "mailing_address": "札幌市中央区北1条西2丁目"],
+            "mailing_address", "住民登録の住所"
+        ),
+        ("juminhyo", ["requester": "agent"], "letter_of_attorney", "委任状を添付してください"),
+    ]
+
+    /// Posts each of `badInputs` through `post` (the resident's form or the clerk's) and expects the 422 with the
+    /// message beside its field.
+    static func expectEveryBadInputRefused(
+        _ post: (_ code: String, _ fields: [(String, String)]) throws -> BrowserResponse
+    ) throws {
+        for (code, overrides, field, message) in badInputs {
+            let response = try post(code, formFields(overrides, token: SecureRandom.token()))
+            #expect(response.status == 422, "\(overrides)")
+            #expect(response.text.contains("id=\"\(field)-error\""), "\(field) beside the field")
+            #expect(response.text.contains(message), "\(message)")
+        }
     }
 
     static func multipart(_ fields: [(String, String)], csrf: String, letter: (String, String, Data)? = nil)
