@@ -111,7 +111,7 @@ public final class Madoguchi: Sendable {
                 fees: payments),
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                census: NoticesLineLinkCensus()),
+                census: NoticesLineLinkCensus(), countersMaintained: configuration.kpiCountersMaintained),
             try ClassesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 lineLinks: NoticesLINELinkDirectory(), logger: logger),

@@ -21,7 +21,8 @@ enum ServeCommand: Command {
           --town FILE          The town profile shown on every page: name, phone numbers, hours, address
                                (env MADOGUCHI_TOWN_FILE; default town.json in the schemas folder, example values)
           --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
-          --bench-routes       Mount /bench/rows for bench/run; never in production
+          --bench-routes       Mount /bench/rows for bench/run; never in production. With it, env
+                               MADOGUCHI_BENCH_KPI_COUNTERS=off stops keeping the KPI counters (bench/kpi-write)
           --dev                Plain-HTTP development on loopback: the session cookie is `madoguchi` without
                                Secure instead of `__Host-madoguchi` (env MADOGUCHI_DEV=1); never in production
           --help               Show this help
@@ -47,6 +48,9 @@ enum ServeCommand: Command {
         configuration.groupCommit =
             !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
         configuration.benchRoutes = options.has("bench-routes")
+        // bench/kpi-write's "off" side only, and only beside the bench routes: never a production switch.
+        configuration.kpiCountersMaintained =
+            !(configuration.benchRoutes && environment["MADOGUCHI_BENCH_KPI_COUNTERS"]?.lowercased() == "off")
         if let town = options.value("town") ?? environment["MADOGUCHI_TOWN_FILE"], !town.isEmpty {
             configuration.townProfileFile = URL(fileURLWithPath: town)
         }

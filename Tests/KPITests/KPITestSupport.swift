@@ -9,15 +9,29 @@ import TestSupport
 /// Builds known sets of usage events (including those of modules not built yet, which write the kinds
 /// COMMON docs list) and reads the report the server would show.
 struct KPIScenario {
-    let directory = TemporaryDirectory()
+    let directory: TemporaryDirectory
     let database: Database
     let calculator: KPICalculator
 
-    init() throws {
+    /// The catalog's counters installed, as KPIModule does at start-up.
+    init(catalog: IndicatorCatalog? = nil) throws {
+        directory = TemporaryDirectory()
         database = try Fixtures.makeDatabase(in: directory, withDistricts: true)
-        calculator = KPICalculator(
-            catalog: try KPIModule.loadCatalog(schemasDirectory: RepositoryPaths.schemas),
-            census: NoticesLineLinkCensus())
+        let catalog = try catalog ?? KPIModule.loadCatalog(schemasDirectory: RepositoryPaths.schemas)
+        calculator = KPICalculator(catalog: catalog, census: NoticesLineLinkCensus())
+        try install(catalog)
+    }
+
+    /// The same database read with another catalog (its counters are not installed: call `install`).
+    init(sharing other: KPIScenario, catalog: IndicatorCatalog) {
+        directory = other.directory
+        database = other.database
+        calculator = KPICalculator(catalog: catalog, census: NoticesLineLinkCensus())
+    }
+
+    @discardableResult
+    func install(_ catalog: IndicatorCatalog, maintained: Bool = true) throws -> KPICounters.Installation {
+        try database.write { try KPICounters(catalog: catalog).install(on: $0, maintained: maintained) }
     }
 
     /// `2031-03-31T14:59:59Z`, i.e. an instant given in UTC.

@@ -1,0 +1,106 @@
+-- The KPI report reads counters whose number does not depend on the number of events or people (issue #11
+-- item 8). kpi_usage_summary (0017) kept one row per person, month and dimension: at 1M events the report
+-- still took 0.93× a full scan of usage_events (bench/kpi), because it counted distinct persons over those rows.
+--
+-- Now each selector of Schemas/kpi/indicators.json is compiled at start-up (KPICounters) into one trigger on
+-- usage_events, `kpi_counts_usage_event`, written by the KPI module and stored with its text in
+-- kpi_counter_definition. Per matching event it:
+--   - inserts (selector, fiscal year, breakdown, value, person) into kpi_seen, ignoring a person seen before;
+--     breakdowns are `year` (value ''), `channel`, `month` (JST `YYYY-MM`), `source` and `district`;
+--   - keeps the person's first fiscal year per selector in kpi_first_seen (the cumulative count);
+--   - adds the event and its paper_pages to kpi_counters for the selectors that count events.
+-- The triggers below turn a first-seen row (or a person reaching the selector's min_events) into +1 person
+-- in kpi_counters, the only table the report reads: one row per selector, fiscal year, breakdown and value.
+-- When indicators.json changes, the trigger text differs from the stored one and start-up rebuilds every
+-- counter from usage_events in one transaction, through these same triggers.
+DROP TABLE kpi_usage_summary;
+
+CREATE TABLE kpi_selectors (
+    id INTEGER PRIMARY KEY,
+    -- The compiled selector as canonical JSON (source, kinds, subject_codes, channels, min_events).
+    definition TEXT NOT NULL UNIQUE,
+    min_events INTEGER NOT NULL CHECK (min_events >= 1)
+) STRICT;
+
+CREATE TABLE kpi_counter_definition (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    -- The CREATE TRIGGER text the counters were rebuilt with; kept while that trigger maintains them.
+    trigger_sql TEXT NOT NULL,
+    rebuilt_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE kpi_seen (
+    selector INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL,
+    breakdown TEXT NOT NULL CHECK (breakdown IN ('year', 'channel', 'month', 'source', 'district')),
+    value TEXT NOT NULL,
+    resident_key TEXT NOT NULL,
+    -- Matching events so far; counted only for selectors with min_events above 1.
+    events INTEGER NOT NULL CHECK (events >= 1),
+    PRIMARY KEY (selector, fiscal_year, breakdown, value, resident_key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE kpi_first_seen (
+    selector INTEGER NOT NULL,
+    resident_key TEXT NOT NULL,
+    fiscal_year INTEGER NOT NULL,
+    PRIMARY KEY (selector, resident_key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE kpi_counters (
+    selector INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL,
+    -- The seen breakdowns, and `first` (persons whose first matching fiscal year this is).
+    breakdown TEXT NOT NULL,
+    value TEXT NOT NULL,
+    persons INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    paper_pages INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (selector, fiscal_year, breakdown, value)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER kpi_seen_counts_a_person AFTER INSERT ON kpi_seen
+WHEN NEW.events >= (SELECT min_events FROM kpi_selectors WHERE id = NEW.selector)
+BEGIN
+    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
+    VALUES (NEW.selector, NEW.fiscal_year, NEW.breakdown, NEW.value, 1)
+    ON CONFLICT DO UPDATE SET persons = persons + 1;
+END;
+
+CREATE TRIGGER kpi_seen_counts_a_repeat AFTER UPDATE OF events ON kpi_seen
+WHEN OLD.events < (SELECT min_events FROM kpi_selectors WHERE id = NEW.selector)
+    AND NEW.events >= (SELECT min_events FROM kpi_selectors WHERE id = NEW.selector)
+BEGIN
+    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
+    VALUES (NEW.selector, NEW.fiscal_year, NEW.breakdown, NEW.value, 1)
+    ON CONFLICT DO UPDATE SET persons = persons + 1;
+END;
+
+CREATE TRIGGER kpi_first_seen_counts_a_person AFTER INSERT ON kpi_first_seen
+BEGIN
+    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
+    VALUES (NEW.selector, NEW.fiscal_year, 'first', '', 1)
+    ON CONFLICT DO UPDATE SET persons = persons + 1;
+END;
+
+-- An act recorded after a later one (two requests either side of 4/1 00:00 JST committing out of order)
+-- moves the person's first year back.
+CREATE TRIGGER kpi_first_seen_moves_back AFTER UPDATE OF fiscal_year ON kpi_first_seen
+BEGIN
+    UPDATE kpi_counters SET persons = persons - 1
+    WHERE selector = OLD.selector AND fiscal_year = OLD.fiscal_year AND breakdown = 'first' AND value = '';
+    -- As a rebuild would leave it: no row for a year nobody was first seen in.
+    DELETE FROM kpi_counters
+    WHERE selector = OLD.selector AND fiscal_year = OLD.fiscal_year AND breakdown = 'first' AND value = ''
+        AND persons = 0;
+    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
+    VALUES (NEW.selector, NEW.fiscal_year, 'first', '', 1)
+    ON CONFLICT DO UPDATE SET persons = persons + 1;
+END;
+
+-- Events survive purge (issue #11: purge never changes a count), and the counters rely on it: a distinct
+-- count cannot be decremented without knowing the person's other events.
+CREATE TRIGGER usage_events_are_never_deleted BEFORE DELETE ON usage_events
+BEGIN
+    SELECT RAISE(ABORT, 'usage events are kept: the KPI counters count them once and for all');
+END;
