@@ -2,17 +2,18 @@
 -- item 8). kpi_usage_summary (0017) kept one row per person, month and dimension: at 1M events the report
 -- still took 0.93× a full scan of usage_events (bench/kpi), because it counted distinct persons over those rows.
 --
--- Now each selector of Schemas/kpi/indicators.json is compiled at start-up (KPICounters) into one trigger on
--- usage_events, `kpi_counts_usage_event`, written by the KPI module and stored with its text in
--- kpi_counter_definition. Per matching event it:
---   - inserts (selector, fiscal year, breakdown, value, person) into kpi_seen, ignoring a person seen before;
---     breakdowns are `year` (value ''), `channel`, `month` (JST `YYYY-MM`), `source` and `district`;
---   - keeps the person's first fiscal year per selector in kpi_first_seen (the cumulative count);
---   - adds the event and its paper_pages to kpi_counters for the selectors that count events.
+-- Now each selector of Schemas/kpi/indicators.json is compiled at start-up (KPICounters) into triggers the KPI
+-- module writes and stores with their text in kpi_counter_definition: `kpi_counts_usage_event` on usage_events
+-- and `kpi_counts_act` on kpi_acts, each statement guarded by its selector. Per matching event they:
+--   - insert the person's act into kpi_acts, ignoring one seen before; a new act inserts (selector, fiscal
+--     year, breakdown, value, person) into kpi_seen, ignoring a person seen before; breakdowns are `year`
+--     (value ''), `channel`, `month` (JST `YYYY-MM`), `source` and `district`;
+--   - keep the person's first fiscal year per selector in kpi_first_seen (the cumulative count);
+--   - add the event and its paper_pages to kpi_counters for the selectors that count events.
 -- The triggers below turn a first-seen row (or a person reaching the selector's min_events) into +1 person
 -- in kpi_counters, the only table the report reads: one row per selector, fiscal year, breakdown and value.
--- When indicators.json changes, the trigger text differs from the stored one and start-up rebuilds every
--- counter from usage_events in one transaction, through these same triggers.
+-- When indicators.json changes, the triggers' text differs from the stored one and start-up rebuilds every
+-- counter from usage_events in one transaction, through the same act triggers.
 DROP TABLE kpi_usage_summary;
 
 CREATE TABLE kpi_selectors (
@@ -28,6 +29,21 @@ CREATE TABLE kpi_counter_definition (
     trigger_sql TEXT NOT NULL,
     rebuilt_at TEXT NOT NULL
 ) STRICT;
+
+-- A person's act per selector, year, JST month, channel, module and district: a repeated act finds its row
+-- and stops there, so only an act that can be a first (of the year, the month, the channel…) goes on to kpi_seen.
+CREATE TABLE kpi_acts (
+    selector INTEGER NOT NULL,
+    fiscal_year INTEGER NOT NULL,
+    month TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL,
+    district_code TEXT NOT NULL,
+    resident_key TEXT NOT NULL,
+    -- 1 when the channel is one the selector counts (the channel breakdown shows the others beside it).
+    counted INTEGER NOT NULL,
+    PRIMARY KEY (selector, fiscal_year, month, channel, source, district_code, resident_key)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE kpi_seen (
     selector INTEGER NOT NULL,

@@ -69,10 +69,12 @@ struct BenchRoutes: RouteCollection {
         }
     }
 
-    /// Each row's own person, so every event is a first-seen one: the counters' most expensive case.
+    /// `?persons=N`: the event's person is one of N residents (a town's population, so most acts repeat);
+    /// without it each row is its own person, every event a first-seen one: the counters' dearest case.
     func insertRowWithUsageEvent(_ request: Request) throws -> Response {
         let row = try request.readJSON(NewRow.self)
         let now = request.receivedAt
+        let persons = request.query("persons").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil }
         return .deferred { [database] complete in
             database.write(
                 { connection in
@@ -80,7 +82,8 @@ struct BenchRoutes: RouteCollection {
                     let id = connection.lastInsertRowID
                     try UsageEvents.record(
                         UsageEvent(
-                            source: "bench", kind: "posted", channel: .web, person: .resident(id: id), paperPages: 1),
+                            source: "bench", kind: "posted", channel: .web,
+                            person: .resident(id: persons.map { id % $0 + 1 } ?? id), paperPages: 1),
                         at: now, on: connection)
                     return id
                 }, completion: complete)

@@ -1,9 +1,9 @@
 import Foundation
 import Store
 
-/// The counters the KPI report reads (migration 0018), compiled from the catalog's selectors into one trigger
-/// on `usage_events`, so every writer of an event (UsageEvents.record, in the event's own transaction) keeps
-/// them, and the report's cost stays the same at 10k or 5M events (bench/kpi).
+/// The counters the KPI report reads (migration 0018), compiled from the catalog's selectors into triggers on
+/// `usage_events` and `kpi_acts`, so every writer of an event (UsageEvents.record, in the event's own
+/// transaction) keeps them, and the report's cost stays the same at 10k or 5M events (bench/kpi).
 ///
 /// Each distinct selector gets an id and only the breakdowns its indicators show: persons per year and channel,
 /// and for `min_events` 1 per month, module and district plus the first year (the cumulative count); events
@@ -30,8 +30,6 @@ public struct KPICounters: Sendable, Equatable {
             allCases.firstIndex(of: left)! < allCases.firstIndex(of: right)!
         }
     }
-
-    public static let triggerName = "kpi_counts_usage_event"
 
     public let selectors: [Compiled]
 
@@ -92,153 +90,195 @@ public struct KPICounters: Sendable, Equatable {
 
     // MARK: SQL
 
-    /// How an event row is named: `NEW` inside the trigger, `e` when the rebuild reads usage_events.
+    static let triggerPrefix = "kpi_counts_"
+
+    /// How an event row is named: `NEW` inside a trigger, `e` when the rebuild reads usage_events.
     struct Row {
         let name: String
-        let table: String
         let replay: Bool
 
-        static let trigger = Row(name: "NEW", table: "", replay: false)
-        static let rebuild = Row(name: "e", table: "usage_events AS e", replay: true)
+        static let trigger = Row(name: "NEW", replay: false)
+        static let rebuild = Row(name: "e", replay: true)
 
         func column(_ name: String) -> String { "\(self.name).\(name)" }
         var month: String { "substr(datetime(\(column("occurred_at")), '+9 hours'), 1, 7)" }
-        func from(joining other: String) -> String { table.isEmpty ? "FROM \(other)" : "FROM \(table), \(other)" }
-        var fromAlone: String { table.isEmpty ? "" : "FROM \(table)" }
+        var from: String { replay ? "\nFROM usage_events AS e" : "" }
     }
 
     static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
     static func list(_ values: [String]) -> String { "(" + values.map(literal).joined(separator: ", ") + ")" }
 
-    /// The selector without its channels, and its channels: the channel breakdown counts every channel.
+    /// The selector without its channels (the channel breakdown counts every channel), and its channels.
     static func match(_ selector: EventSelector, _ row: Row) -> (base: String, channel: String) {
-        var clauses = ["1"]
+        var clauses: [String] = []
         if let source = selector.source { clauses.append("\(row.column("source")) = \(literal(source))") }
         if let kinds = selector.kinds { clauses.append("\(row.column("kind")) IN \(list(kinds))") }
         if let codes = selector.subjectCodes { clauses.append("\(row.column("subject_code")) IN \(list(codes))") }
         return (
-            clauses.joined(separator: " AND "),
+            clauses.isEmpty ? "1" : clauses.joined(separator: " AND "),
             "\(row.column("channel")) IN \(list(selector.channels.map(\.rawValue)))"
         )
     }
 
-    static func breakdownValue(_ row: Row) -> String {
-        """
-        CASE b.column1 WHEN 'year' THEN '' WHEN 'channel' THEN \(row.column("channel")) \
-        WHEN 'month' THEN \(row.month) WHEN 'source' THEN \(row.column("source")) \
-        ELSE \(row.column("district_code")) END
-        """
+    static func value(_ dimension: Dimension, _ row: Row) -> String {
+        switch dimension {
+        case .year: "''"
+        case .channel: row.column("channel")
+        case .month: row.month
+        case .source: row.column("source")
+        case .district: row.column("district_code")
+        }
     }
 
-    static func values(_ breakdowns: Set<Dimension>) -> String {
-        "(VALUES " + breakdowns.sorted().map { "('\($0.rawValue)')" }.joined(separator: ", ") + ") AS b"
+    /// Which events of the selector a breakdown counts: channel any channel, the rest the selector's
+    /// channels, district only events that have one.
+    static func condition(_ dimension: Dimension, _ match: (base: String, channel: String), _ row: Row) -> String {
+        switch dimension {
+        case .channel: "1"
+        case .district: "\(match.channel) AND coalesce(\(row.column("district_code")), '') <> ''"
+        default: match.channel
+        }
     }
 
-    /// The breakdown's own condition: channel counts any channel of the selector's kinds; the rest only the
-    /// selector's channels; district only events that have one.
-    static func breakdownCondition(_ match: (base: String, channel: String), _ row: Row) -> String {
-        """
-        \(match.base) AND (b.column1 = 'channel' OR \(match.channel)) \
-        AND (b.column1 <> 'district' OR coalesce(\(row.column("district_code")), '') <> '')
-        """
-    }
-
-    /// The statements that count one event (`row` = NEW) or replay every event (`row` = e).
-    func statements(_ row: Row) -> [String] {
+    /// Statements on usage_events: inside `kpi_counts_usage_event` (`row` = NEW) or over every stored event
+    /// for the rebuild (`row` = e, grouped).
+    func eventStatements(_ compiled: Compiled, _ row: Row) -> [String] {
+        let match = Self.match(compiled.selector, row)
+        let id = compiled.id
+        let filter = { (condition: String) in "\(match.base) AND \(condition)" }
         var statements: [String] = []
-        for compiled in selectors {
-            let match = Self.match(compiled.selector, row)
-            let id = compiled.id
-            if !compiled.personBreakdowns.isEmpty {
-                let seenColumns = "(selector, fiscal_year, breakdown, value, resident_key, events)"
-                let select = """
-                    SELECT \(id), \(row.column("fiscal_year")), b.column1, \(Self.breakdownValue(row)), \
-                    \(row.column("resident_key")), \(row.replay && compiled.minEvents > 1 ? "count(*)" : "1")
-                    \(row.from(joining: Self.values(compiled.personBreakdowns)))
-                    WHERE \(Self.breakdownCondition(match, row))\(row.replay ? " GROUP BY 1, 2, 3, 4, 5" : "")
-                    """
-                if compiled.minEvents == 1 {
-                    statements.append("INSERT OR IGNORE INTO kpi_seen \(seenColumns)\n\(select)")
-                } else {
-                    statements.append(
-                        "INSERT INTO kpi_seen \(seenColumns)\n\(select)\n"
-                            + "ON CONFLICT DO UPDATE SET events = events + excluded.events")
-                }
-                if compiled.minEvents == 1 {
-                    statements.append(
-                        """
-                        INSERT INTO kpi_first_seen (selector, resident_key, fiscal_year)
-                        SELECT \(id), \(row.column("resident_key")), \
-                        \(row.replay ? "min(\(row.column("fiscal_year")))" : row.column("fiscal_year"))
-                        \(row.fromAlone)
-                        WHERE \(match.base) AND \(match.channel)\(row.replay ? " GROUP BY 1, 2" : "")
-                        ON CONFLICT DO UPDATE SET fiscal_year = excluded.fiscal_year
-                        WHERE excluded.fiscal_year < kpi_first_seen.fiscal_year
-                        """)
-                }
-            }
-            var eventBreakdowns = compiled.eventBreakdowns
-            if compiled.paperPages { eventBreakdowns.insert(.year) }
-            if !eventBreakdowns.isEmpty {
-                let pages = "coalesce(\(row.column("paper_pages")), 0)"
+        if compiled.minEvents == 1, !compiled.personBreakdowns.isEmpty {
+            // One row per act that could tell something new; only a new one goes on to kpi_seen (kpi_counts_act).
+            statements.append(
+                """
+                INSERT OR IGNORE INTO kpi_acts
+                    (selector, fiscal_year, month, channel, source, district_code, resident_key, counted)
+                SELECT \(row.replay ? "DISTINCT " : "")\(id), \(row.column("fiscal_year")), \(row.month), \
+                \(row.column("channel")), \(row.column("source")), coalesce(\(row.column("district_code")), ''), \
+                \(row.column("resident_key")), \(match.channel)\(row.from)
+                WHERE \(filter("1"))
+                """)
+        } else if !compiled.personBreakdowns.isEmpty {
+            for dimension in compiled.personBreakdowns.sorted() {
                 statements.append(
                     """
-                    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, events, paper_pages)
-                    SELECT \(id), \(row.column("fiscal_year")), b.column1, \(Self.breakdownValue(row)), \
-                    \(row.replay ? "count(*), sum(\(pages))" : "1, \(pages)")
-                    \(row.from(joining: Self.values(eventBreakdowns)))
-                    WHERE \(match.base) AND \(match.channel) \
-                    AND (b.column1 <> 'district' OR coalesce(\(row.column("district_code")), '') <> '')\
-                    \(row.replay ? " GROUP BY 1, 2, 3, 4" : "")
-                    ON CONFLICT DO UPDATE SET events = events + excluded.events,
-                        paper_pages = paper_pages + excluded.paper_pages
+                    INSERT INTO kpi_seen (selector, fiscal_year, breakdown, value, resident_key, events)
+                    SELECT \(id), \(row.column("fiscal_year")), '\(dimension.rawValue)', \(Self.value(dimension, row)), \
+                    \(row.column("resident_key")), \(row.replay ? "count(*)" : "1")\(row.from)
+                    WHERE \(filter(Self.condition(dimension, match, row)))\(row.replay ? " GROUP BY 1, 2, 3, 4, 5" : "")
+                    ON CONFLICT DO UPDATE SET events = events + excluded.events
                     """)
             }
+        }
+        var eventBreakdowns = compiled.eventBreakdowns
+        if compiled.paperPages { eventBreakdowns.insert(.year) }
+        let pages = "coalesce(\(row.column("paper_pages")), 0)"
+        for dimension in eventBreakdowns.sorted() {
+            statements.append(
+                """
+                INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, events, paper_pages)
+                SELECT \(id), \(row.column("fiscal_year")), '\(dimension.rawValue)', \(Self.value(dimension, row)), \
+                \(row.replay ? "count(*), sum(\(pages))" : "1, \(pages)")\(row.from)
+                WHERE \(filter(Self.condition(dimension, match, row)))\(row.replay ? " GROUP BY 1, 2, 3, 4" : "")
+                ON CONFLICT DO UPDATE SET events = events + excluded.events,
+                    paper_pages = paper_pages + excluded.paper_pages
+                """)
         }
         return statements
     }
 
-    /// The trigger that keeps the counters; nil when no indicator counts events.
-    public var triggerSQL: String? {
-        let body = statements(.trigger)
-        guard !body.isEmpty else { return nil }
-        return "CREATE TRIGGER \(Self.triggerName) AFTER INSERT ON usage_events\nBEGIN\n"
-            + body.map { $0 + ";\n" }.joined() + "END"
+    /// A new act of a person turns into the breakdowns it may be the first of (in `kpi_counts_act`).
+    func actStatements(_ compiled: Compiled) -> [String] {
+        guard compiled.minEvents == 1, !compiled.personBreakdowns.isEmpty else { return [] }
+        let selected = "NEW.selector = \(compiled.id)"
+        var statements: [String] = []
+        for dimension in compiled.personBreakdowns.sorted() {
+            let value =
+                switch dimension {
+                case .year: "''"
+                case .channel: "NEW.channel"
+                case .month: "NEW.month"
+                case .source: "NEW.source"
+                case .district: "NEW.district_code"
+                }
+            let condition =
+                switch dimension {
+                case .channel: selected
+                case .district: "\(selected) AND NEW.counted AND NEW.district_code <> ''"
+                default: "\(selected) AND NEW.counted"
+                }
+            statements.append(
+                """
+                INSERT OR IGNORE INTO kpi_seen (selector, fiscal_year, breakdown, value, resident_key, events)
+                SELECT NEW.selector, NEW.fiscal_year, '\(dimension.rawValue)', \(value), NEW.resident_key, 1 WHERE \(condition)
+                """)
+        }
+        statements.append(
+            """
+            INSERT INTO kpi_first_seen (selector, resident_key, fiscal_year)
+            SELECT NEW.selector, NEW.resident_key, NEW.fiscal_year WHERE \(selected) AND NEW.counted
+            ON CONFLICT DO UPDATE SET fiscal_year = excluded.fiscal_year
+            WHERE excluded.fiscal_year < kpi_first_seen.fiscal_year
+            """)
+        return statements
     }
+
+    /// One trigger per table, each selector's statements guarded by its WHERE: every fired trigger is a
+    /// sub-program SQLite sets up per row (on the bench host an empty trigger cost a quarter of the bare
+    /// insert), while a statement whose WHERE is false costs a few instructions.
+    public var triggers: [(name: String, sql: String)] {
+        var result: [(name: String, sql: String)] = []
+        let acts = selectors.flatMap(actStatements)
+        if !acts.isEmpty {
+            let name = "\(Self.triggerPrefix)act"
+            result.append((name, Self.trigger(name, on: "kpi_acts", acts)))
+        }
+        let events = selectors.flatMap { eventStatements($0, .trigger) }
+        if !events.isEmpty {
+            let name = "\(Self.triggerPrefix)usage_event"
+            result.append((name, Self.trigger(name, on: "usage_events", events)))
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+
+    static func trigger(_ name: String, on table: String, _ statements: [String]) -> String {
+        "CREATE TRIGGER \(name) AFTER INSERT ON \(table)\nBEGIN\n" + statements.map { $0 + ";\n" }.joined() + "END"
+    }
+
+    /// What kpi_counter_definition stores: the triggers' text, so a changed catalog is seen at start-up.
+    public var definitionText: String { triggers.map(\.sql).joined(separator: ";\n") }
 
     /// What `install` found and did.
     public enum Installation: Sendable, Equatable {
-        /// The stored trigger is this catalog's: the counters are current.
+        /// The stored triggers are this catalog's: the counters are current.
         case current
         /// Counted again from every usage event, in this many seconds.
         case rebuilt(seconds: Double)
-        /// Maintenance off (`MADOGUCHI_BENCH_KPI_COUNTERS=off`, bench/kpi-write only): trigger dropped.
+        /// Maintenance off (`MADOGUCHI_BENCH_KPI_COUNTERS=off`, bench/kpi-write only): triggers dropped.
         case off
     }
 
-    /// Makes the stored counters this catalog's: if the trigger (and the text stored with it) is not this
-    /// catalog's, counts every usage event again and installs the trigger, in one write transaction. With
-    /// `maintained` false (benchmarks only) it drops the trigger and forgets the definition, so the next start
+    /// Makes the stored counters this catalog's: if the triggers (and the text stored with them) are not this
+    /// catalog's, counts every usage event again and installs the triggers, in one write transaction. With
+    /// `maintained` false (benchmarks only) it drops the triggers and forgets the definition, so the next start
     /// with maintenance on rebuilds.
     @discardableResult
     public func install(on connection: Connection, maintained: Bool = true, at time: Date = Date()) throws
         -> Installation
     {
         guard maintained else {
-            try connection.execute("DROP TRIGGER IF EXISTS \(Self.triggerName)")
+            try Self.dropTriggers(on: connection)
             try connection.run("DELETE FROM kpi_counter_definition")
             return .off
         }
-        let wanted = triggerSQL ?? ""
+        let wanted = definitionText
         let stored =
             try connection.scalar(
                 "SELECT trigger_sql FROM kpi_counter_definition WHERE id = 1", as: String?.self) ?? nil
-        let installed =
-            try connection.scalar(
-                "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?", Self.triggerName,
-                as: String?.self) ?? nil
-        if stored == wanted, installed == triggerSQL { return .current }
+        if stored == wanted, try Self.installedTriggers(on: connection).map(\.sql) == triggers.map(\.sql) {
+            return .current
+        }
         let start = Date()
         try rebuild(on: connection)
         try connection.run(
@@ -249,19 +289,38 @@ public struct KPICounters: Sendable, Equatable {
         return .rebuilt(seconds: Date().timeIntervalSince(start))
     }
 
-    /// Every counter from scratch: the same statements the trigger runs, over every stored event.
+    static func installedTriggers(on connection: Connection) throws -> [(name: String, sql: String)] {
+        try connection.query(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name GLOB ? ORDER BY name",
+            triggerPrefix + "*"
+        ).map { (name: try $0.get("name"), sql: try $0.get("sql")) }
+    }
+
+    static func dropTriggers(on connection: Connection) throws {
+        for trigger in try installedTriggers(on: connection) {
+            try connection.execute("DROP TRIGGER \(trigger.name)")
+        }
+    }
+
+    /// Every counter from scratch, through the same act triggers the live path uses: each distinct act goes
+    /// into kpi_acts (and on to kpi_seen and kpi_counters); event counts and pages are summed by group.
     func rebuild(on connection: Connection) throws {
+        try Self.dropTriggers(on: connection)
         try connection.execute(
             """
-            DROP TRIGGER IF EXISTS \(Self.triggerName);
-            DELETE FROM kpi_seen; DELETE FROM kpi_first_seen; DELETE FROM kpi_counters; DELETE FROM kpi_selectors;
+            DELETE FROM kpi_acts; DELETE FROM kpi_seen; DELETE FROM kpi_first_seen; DELETE FROM kpi_counters;
+            DELETE FROM kpi_selectors;
             """)
         for compiled in selectors {
             try connection.run(
                 "INSERT INTO kpi_selectors (id, definition, min_events) VALUES (?, ?, ?)", compiled.id,
                 compiled.definition, compiled.minEvents)
         }
-        for statement in statements(.rebuild) { try connection.run(statement) }
-        if let triggerSQL { try connection.execute(triggerSQL) }
+        let triggers = self.triggers
+        for trigger in triggers where trigger.name.hasSuffix("act") { try connection.execute(trigger.sql) }
+        for compiled in selectors {
+            for statement in eventStatements(compiled, .rebuild) { try connection.run(statement) }
+        }
+        for trigger in triggers where !trigger.name.hasSuffix("act") { try connection.execute(trigger.sql) }
     }
 }

@@ -138,6 +138,8 @@ struct CounterTests {
                 "SELECT 's|' || selector || '|' || fiscal_year || '|' || breakdown || '|' || value || '|' "
                     + "|| resident_key || '|' || events AS row FROM kpi_seen",
                 "SELECT 'f|' || selector || '|' || resident_key || '|' || fiscal_year AS row FROM kpi_first_seen",
+                "SELECT 'a|' || selector || '|' || fiscal_year || '|' || month || '|' || channel || '|' || source "
+                    + "|| '|' || district_code || '|' || resident_key || '|' || counted AS row FROM kpi_acts",
             ].flatMap { sql in try connection.query(sql + " ORDER BY row").map { try $0.get("row", as: String.self) } }
         }
     }
