@@ -10,10 +10,10 @@
 --     (value ''), `channel`, `month` (JST `YYYY-MM`), `source` and `district`;
 --   - keep the person's first fiscal year per selector in kpi_first_seen (the cumulative count);
 --   - add the event and its paper_pages to kpi_counters for the selectors that count events.
--- The triggers below turn a first-seen row (or a person reaching the selector's min_events) into +1 person
--- in kpi_counters, the only table the report reads: one row per selector, fiscal year, breakdown and value.
--- When indicators.json changes, the triggers' text differs from the stored one and start-up rebuilds every
--- counter from usage_events in one transaction, through the same act triggers.
+-- A first-seen row (or a person reaching the selector's min_events) becomes +1 person in kpi_counters, the
+-- only table the report reads: one row per selector, fiscal year, breakdown and value. When indicators.json
+-- changes, the triggers' text differs from the stored one and start-up rebuilds every counter from
+-- usage_events in one transaction, by GROUP BY (bench/kpi: "rebuild s").
 DROP TABLE kpi_usage_summary;
 
 CREATE TABLE kpi_selectors (
@@ -75,44 +75,9 @@ CREATE TABLE kpi_counters (
     PRIMARY KEY (selector, fiscal_year, breakdown, value)
 ) STRICT, WITHOUT ROWID;
 
-CREATE TRIGGER kpi_seen_counts_a_person AFTER INSERT ON kpi_seen
-WHEN NEW.events >= (SELECT min_events FROM kpi_selectors WHERE id = NEW.selector)
-BEGIN
-    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
-    VALUES (NEW.selector, NEW.fiscal_year, NEW.breakdown, NEW.value, 1)
-    ON CONFLICT DO UPDATE SET persons = persons + 1;
-END;
-
-CREATE TRIGGER kpi_seen_counts_a_repeat AFTER UPDATE OF events ON kpi_seen
-WHEN OLD.events < (SELECT min_events FROM kpi_selectors WHERE id = NEW.selector)
-    AND NEW.events >= (SELECT min_events FROM kpi_selectors WHERE id = NEW.selector)
-BEGIN
-    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
-    VALUES (NEW.selector, NEW.fiscal_year, NEW.breakdown, NEW.value, 1)
-    ON CONFLICT DO UPDATE SET persons = persons + 1;
-END;
-
-CREATE TRIGGER kpi_first_seen_counts_a_person AFTER INSERT ON kpi_first_seen
-BEGIN
-    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
-    VALUES (NEW.selector, NEW.fiscal_year, 'first', '', 1)
-    ON CONFLICT DO UPDATE SET persons = persons + 1;
-END;
-
--- An act recorded after a later one (two requests either side of 4/1 00:00 JST committing out of order)
--- moves the person's first year back.
-CREATE TRIGGER kpi_first_seen_moves_back AFTER UPDATE OF fiscal_year ON kpi_first_seen
-BEGIN
-    UPDATE kpi_counters SET persons = persons - 1
-    WHERE selector = OLD.selector AND fiscal_year = OLD.fiscal_year AND breakdown = 'first' AND value = '';
-    -- As a rebuild would leave it: no row for a year nobody was first seen in.
-    DELETE FROM kpi_counters
-    WHERE selector = OLD.selector AND fiscal_year = OLD.fiscal_year AND breakdown = 'first' AND value = ''
-        AND persons = 0;
-    INSERT INTO kpi_counters (selector, fiscal_year, breakdown, value, persons)
-    VALUES (NEW.selector, NEW.fiscal_year, 'first', '', 1)
-    ON CONFLICT DO UPDATE SET persons = persons + 1;
-END;
+-- The triggers that turn a first-seen row (or a person reaching min_events, or a first year moving back) into
+-- kpi_counters are KPICounters' too (kpi_counts_seen, kpi_counts_repeat, kpi_counts_first,
+-- kpi_counts_first_moved): a rebuild fills every table by GROUP BY with them dropped, then creates them.
 
 -- Events survive purge (issue #11: purge never changes a count), and the counters rely on it: a distinct
 -- count cannot be decremented without knowing the person's other events.

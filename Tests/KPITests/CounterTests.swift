@@ -259,28 +259,8 @@ struct CounterTests {
 
     @Test func purge_leavesEveryCounterAsARebuildCountsIt_andAUsageEventCannotBeDeleted() throws {
         let scenario = try KPIScenario()
-        let procedure = try #require(
-            try ApplicationsModule.loadCatalog(schemasDirectory: RepositoryPaths.schemas)
-                .procedure(code: "road-light-report"))
-        let residentID = try Fixtures.makeResident(scenario.database, password: nil)
-        let submittedAt = KPIScenario.instant("2030-05-01T00:00:00Z")
-        try scenario.database.write { connection in
-            guard
-                case .saved(let id) = try ApplicationStore.saveDraft(
-                    NewApplication(
-                        procedure: procedure, residentID: residentID, channel: .web,
-                        answers: ["location": .text("本町")], submissionToken: SecureRandom.token()),
-                    at: submittedAt, on: connection)
-            else { throw DraftNotSaved() }
-            _ = try ApplicationStore.submitDraft(id: id, guestSecretHash: nil, at: submittedAt, on: connection)
-            _ = try ApplicationStore.updateStatus(
-                id: id, from: .received, to: .withdrawn, at: submittedAt, on: connection)
-            try UsageEvents.record(
-                UsageEvent(
-                    source: ApplicationsModule.name, kind: "submitted", channel: .web,
-                    person: .resident(id: residentID), paperPages: 2),
-                at: submittedAt, on: connection)
-        }
+        try scenario.recordWithdrawnApplication(
+            residentID: try Fixtures.makeResident(scenario.database, password: nil))
         try Self.recordRandomEvents(scenario, count: 100, seed: 11)
         let before = try Self.counterRows(scenario)
         let purged = try RetentionJob(database: scenario.database).run(now: KPIScenario.instant("2035-01-01T00:00:00Z"))

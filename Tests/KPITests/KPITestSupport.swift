@@ -1,8 +1,11 @@
+import Applications
+import Cryptography
 import Foundation
 import Notices
 import ServiceKit
 import Store
 import TestSupport
+import Testing
 
 @testable import KPI
 
@@ -46,6 +49,33 @@ struct KPIScenario {
             source: source, kind: kind, channel: channel, person: person, subjectCode: subject, paperPages: pages,
             districtCode: district)
         try database.write { try UsageEvents.record(event, at: Self.instant(time), on: $0) }
+    }
+
+    /// A resident's (or, with nil, a guest's) withdrawn application submitted on 2030-05-01 with its usage
+    /// event, so that RetentionJob purges it in 2035: what purge must leave every count alone through.
+    func recordWithdrawnApplication(residentID: Int64?) throws {
+        let procedure = try #require(
+            try ApplicationsModule.loadCatalog(schemasDirectory: RepositoryPaths.schemas)
+                .procedure(code: "road-light-report"))
+        let submittedAt = Self.instant("2030-05-01T00:00:00Z")
+        try database.write { connection in
+            guard
+                case .saved(let id) = try ApplicationStore.saveDraft(
+                    NewApplication(
+                        procedure: procedure, residentID: residentID, channel: .web,
+                        answers: ["location": .text("本町")], submissionToken: SecureRandom.token()),
+                    at: submittedAt, on: connection)
+            else { throw DraftNotSaved() }
+            _ = try ApplicationStore.submitDraft(id: id, guestSecretHash: nil, at: submittedAt, on: connection)
+            _ = try ApplicationStore.updateStatus(
+                id: id, from: .received, to: .withdrawn, at: submittedAt, on: connection)
+            try UsageEvents.record(
+                UsageEvent(
+                    source: ApplicationsModule.name, kind: "submitted", channel: .web,
+                    person: residentID.map { .resident(id: $0) } ?? .guest(record: "application", id: id),
+                    paperPages: 2),
+                at: submittedAt, on: connection)
+        }
     }
 
     func enter(_ figure: EnteredFigure, _ value: Int?, fiscalYear: Int, staffID: Int64) throws {
