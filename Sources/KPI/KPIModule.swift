@@ -25,13 +25,18 @@ public struct KPIModule: ServiceModule {
     let authentication: Authentication
 
     /// Loads `Schemas/kpi/indicators.json`; a bad definition stops start-up with an `IndicatorDefinitionError`
-    /// naming the file and field.
+    /// naming the file and field. Then makes the stored counters this catalog's (`KPICounters.install`):
+    /// after a change to the file, every counter is counted again from the usage events before the server
+    /// listens. `countersMaintained` false exists for bench/kpi-write alone (`MADOGUCHI_BENCH_KPI_COUNTERS=off`).
     public init(
-        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LINELinkedResidents
+        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LINELinkedResidents,
+        countersMaintained: Bool = true
     ) throws {
         self.database = database
-        self.calculator = KPICalculator(
-            catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory), census: census)
+        let catalog = try Self.loadCatalog(schemasDirectory: schemasDirectory)
+        self.calculator = KPICalculator(catalog: catalog, census: census)
+        let counters = KPICounters(catalog: catalog)
+        try database.write { try counters.install(on: $0, maintained: countersMaintained) }
         self.workflow = KPIWorkflow(database: database)
         self.authentication = authentication
     }
