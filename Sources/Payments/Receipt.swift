@@ -127,6 +127,7 @@ struct PaymentsDashboardTile: StaffDashboardTile {
         return [
             el("p") { "オンライン：\(online.count) 件　\(YenText.format(online.total))" },
             el("p") { "窓口：\(counter.count) 件　\(YenText.format(counter.total))" },
+            el("p") { el("a", .href("/staff/payments")) { "お支払いの一覧・窓口での受領" } },
         ]
     }
 }
