@@ -17,7 +17,9 @@ import Testing
         #expect(try harness.app.browser().get(payPath + "/receipt").status == 404)
 
         try harness.payInSandbox(charge, outcome: "pay", method: "credit_card")
-        let receipt = try harness.app.browser().get(payPath + "/receipt")
+        let payer = harness.app.browser()
+        try payer.signInAsResident()
+        let receipt = try payer.get(payPath + "/receipt")
         #expect(receipt.status == 200)
         let number = "R2026-" + String(format: "%06d", charge.paymentID)
         #expect(receipt.text.contains(number))
@@ -36,6 +38,24 @@ import Testing
         #expect(messages.first?.subject == "【領収書】お支払いを受け付けました")
         #expect(messages.first?.body.contains(number) == true)
         #expect(messages.first?.source == "payments")
+    }
+
+    /// The pay link is a bearer token: forwarded, or left in a shared PC's history. Its holder used to see the
+    /// payer's name on the receipt; now only the payer signed in does, and anyone else gets the blank 「　様」.
+    @Test func aReceiptThroughThePayLinkNamesThePayerOnlyToThePayerSignedIn() throws {
+        let harness = try PaymentsHarness()
+        let residentID = try Fixtures.makeResident(harness.app.database)
+        let charge = try harness.requestFee(PaymentsHarness.feeRequest(payer: .resident(id: residentID)))
+        try harness.payInSandbox(charge, outcome: "pay")
+        let name = Fixtures.residentProfile().fullName
+        let holder = try harness.app.browser().get(try #require(charge.payPath) + "/receipt")
+        #expect(holder.status == 200)
+        #expect(holder.text.contains("　　　　　　　　 様"))
+        #expect(!holder.text.contains(name))
+        let clerk = harness.app.browser()
+        _ = try Fixtures.makeStaff(harness.app.database, loginID: "madoguchi")
+        try clerk.signInAsStaff("madoguchi")
+        #expect(!(try clerk.get(try #require(charge.payPath) + "/receipt").text.contains(name)), "staff sessions too")
     }
 
     @Test func aGuestsReceiptLeavesTheAddresseeBlankAndItsNoticeIsFoundByThePayment() throws {
