@@ -118,3 +118,29 @@ import Testing
         #expect(Set(states) == [.captured, .created])
     }
 }
+
+/// The 日計表 and the 領収書 print on A4 pages of their own (CSS named pages), so another printout's margins
+/// (the KPI report's, the class flyer's) never decide theirs.
+@Suite struct PaymentPrintPagesTests {
+    @Test func theCashCloseAndTheReceiptAreNamedA4Pages() throws {
+        let harness = try PaymentsHarness()
+        let charge = try harness.requestFee(PaymentsHarness.feeRequest())
+        try harness.payInSandbox(charge, outcome: "pay")
+        let receipt = try harness.app.browser().get(try #require(charge.payPath) + "/receipt")
+        #expect(receipt.text.contains(#"<section class="receipt""#))
+        let supervisor = try StaffClient.logIn(harness, "kaikei", role: .supervisor)
+        let close = try supervisor.browser.get("/staff/payments/close")
+        #expect(close.status == 200)
+        #expect(close.text.contains(#"<section class="cash-close""#))
+
+        let stylesheetPath = try #require(
+            close.text.firstMatch(of: /href="(\/assets\/madoguchi-[0-9a-f]+\.css)"/).map { String($0.1) })
+        let css = try supervisor.browser.get(stylesheetPath).text
+        for rule in [
+            "@page cash-close { size: A4 portrait;", "@page receipt { size: A4 portrait;",
+            ".cash-close { page: cash-close; }", ".receipt { page: receipt;",
+        ] {
+            #expect(css.contains(rule), "\(rule)")
+        }
+    }
+}
