@@ -24,15 +24,6 @@ struct StaffPaymentRoutes: RouteCollection {
             "/staff/payments/:id/refunds", maximumBodyBytes: 4096, auth.staff(minimum: .supervisor, refund))
     }
 
-    func paymentID(_ request: Request) throws -> Int64 {
-        guard let id = Int64(request.parameter("id")), id > 0 else { throw PaymentRefused.notFound }
-        return id
-    }
-
-    func origin(_ request: Request) -> PaymentRequestOrigin {
-        PaymentRequestOrigin(clientAddress: request.clientAddress, requestID: request.requestID)
-    }
-
     // MARK: Handlers
 
     /// The latest payments and a lookup by payment or receipt number (「R2026-000123」 or 「123」).
@@ -54,12 +45,12 @@ struct StaffPaymentRoutes: RouteCollection {
 
     func showPayment(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         try detailPage(
-            id: try paymentID(request), request: request, staff: staff,
+            id: try request.paymentID(), request: request, staff: staff,
             notice: StaffPaymentPages.doneNotice(request.query("done")))
     }
 
     func payAtCounter(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
-        let id = try paymentID(request)
+        let id = try request.paymentID()
         let fields = try request.form()
         let entered = StaffPaymentPages.CounterEntry(fields)
         var errors = FormErrors()
@@ -76,7 +67,7 @@ struct StaffPaymentRoutes: RouteCollection {
                 let taken = try workflow.payAtCounter(
                     paymentID: id,
                     PaymentWorkflow.CounterPayment(method: method, cashReceivedYen: method == .cash ? cash : nil),
-                    staffID: staff.id, origin: origin(request), at: authentication.now())
+                    staffID: staff.id, origin: request.paymentOrigin, at: authentication.now())
                 return .redirect(to: "/staff/payments/\(taken.id)?done=counter")
             } catch PaymentRefused.invalidField(field: "cash_received_yen", _) {
                 let amount = try database.read { try PaymentStore.fetchPayment(id: id, on: $0)?.amountYen } ?? 0
@@ -92,7 +83,7 @@ struct StaffPaymentRoutes: RouteCollection {
     }
 
     func refund(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
-        let id = try paymentID(request)
+        let id = try request.paymentID()
         let fields = try request.form()
         let entered = StaffPaymentPages.RefundEntry(fields)
         var errors = FormErrors()
@@ -109,7 +100,7 @@ struct StaffPaymentRoutes: RouteCollection {
                 _ = try workflow.refund(
                     paymentID: id,
                     PaymentWorkflow.RefundRequest(amountYen: amount, statedAvailableYen: stated, reason: reason),
-                    staffID: staff.id, origin: origin(request), at: authentication.now())
+                    staffID: staff.id, origin: request.paymentOrigin, at: authentication.now())
                 return .redirect(to: "/staff/payments/\(id)?done=refunded")
             } catch PaymentRefused.refundAmountAvailableMismatch(let available) {
                 // Someone refunded meanwhile: the page comes back with today's amount, and the supervisor decides
@@ -135,9 +126,7 @@ struct StaffPaymentRoutes: RouteCollection {
         counter: StaffPaymentPages.CounterEntry = .init(), counterErrors: FormErrors = FormErrors(),
         refund: StaffPaymentPages.RefundEntry = .init(), refundErrors: FormErrors = FormErrors(), status: Int = 200
     ) throws -> Response {
-        let event = AuditEvent(
-            actor: staff.auditActor, action: "payment.read", subjectType: "payment", subjectID: String(id),
-            clientAddress: request.clientAddress, requestID: request.requestID)
+        let event = request.paymentReadEvent(id: id, by: staff)
         guard
             let detail = try database.auditedRead(
                 event, at: authentication.now(),
