@@ -47,6 +47,11 @@ public struct AppConfiguration: Sendable {
     /// printed on a flyer. Nil: the address the server listens on (what `--dev` wants; production warns).
     public var publicBaseURL: String?
 
+    /// `serve --payments-sandbox` (`MADOGUCHI_PAYMENT_SANDBOX=1`): the sandbox checkout takes payments although
+    /// this is not development, for test installs and benchmarks.
+    public var paymentsSandboxOptIn = false
+    public static let paymentsSandboxVariable = "MADOGUCHI_PAYMENT_SANDBOX"
+
     public init(
         databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
         schemasDirectory: URL = SchemaLocator.defaultDirectory(), logLevel: Logger.Level = .info,
@@ -97,6 +102,19 @@ public struct AppConfiguration: Sendable {
     /// server took when it was asked for port 0.
     func listenURL(port boundPort: Int?) -> String {
         "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort ?? port)"
+    }
+
+    /// With no provider configured the sandbox checkout takes the payments, and its 「支払う」 button marks a fee
+    /// paid with no money behind it. A production install that forgot the provider used to start with only a
+    /// warning in the log; `serve` now refuses, unless development or the explicit opt-in says so.
+    public func refuseUnbackedPayments() throws {
+        guard paymentProvider == nil, !developmentMode, !paymentsSandboxOptIn else { return }
+        throw ConfigurationError(
+            message:
+                "no payment provider configured: set \(HostedProviderSettings.apiBaseVariable), "
+                + "\(HostedProviderSettings.apiKeyFileVariable), \(HostedProviderSettings.webhookSecretFileVariable) "
+                + "and \(HostedProviderSettings.publicBaseVariable), or pass --payments-sandbox "
+                + "(\(Self.paymentsSandboxVariable)=1) to take test payments that no money backs")
     }
 
     public func loadTownProfile() throws -> TownProfile {

@@ -289,58 +289,68 @@ enum DayClosePage {
         _ report: DayCloseReport, purposes: PurposeCatalog, csrfToken: String, mayClose: Bool, notice: String?
     ) -> Page {
         var page = Page(title: "日計表", siteName: Page.staffSiteName, homePath: "/staff/") {
-            el("h1") { "日計表　\(CalendarDate.japanese(report.day))" }
-            if let notice { el("p", .class("notice"), Attribute("role", "status")) { notice } }
-            el("p") {
-                if let closedAt = report.closedAt { "締め済み（\(JapanTime.format(closedAt))）" } else { "未締め（見込み）" }
-            }
-            el("table", .class("day-close")) {
-                el("thead") {
-                    el("tr") {
-                        for heading in ["区分", "支払方法", "用途", "件数", "金額"] {
-                            el("th", Attribute("scope", "col")) { heading }
-                        }
-                    }
-                }
-                el("tbody") {
-                    for line in report.lines {
-                        el("tr") {
-                            el("td") { kindLabel(line, day: report.day) }
-                            el("td") { methodLabel(line.method) }
-                            el("td") { purposes.label(FeePurpose(rawValue: line.purpose)) }
-                            el("td") { String(line.count) }
-                            el("td") { YenText.format(line.kind == "payment" ? line.totalYen : -line.totalYen) }
-                        }
-                    }
-                }
-            }
-            el("dl", .class("summary")) {
-                el("dt") { "現金 収納" }
-                el("dd") { YenText.format(report.total("payment", cashless: false)) }
-                el("dt") { "キャッシュレス 収納" }
-                el("dd") { YenText.format(report.total("payment", cashless: true)) }
-                el("dt") { "還付" }
-                el("dd") { YenText.format(-report.total("refund")) }
-                el("dt") { "差引 現金" }
-                el("dd") { YenText.format(report.net(cashless: false)) }
-                el("dt") { "差引 キャッシュレス" }
-                el("dd") { YenText.format(report.net(cashless: true)) }
-                el("dt") { "決済手数料" }
-                el("dd") { YenText.format(report.feesYen) + "（取込済みの精算データから）" }
-            }
-            el("p") {
-                el("a", .href("/staff/payments/close.csv?day=\(report.day)")) { "CSV（UTF-8）" }
-                "　"
-                el("a", .href("/staff/payments/close.csv?day=\(report.day)&encoding=sjis")) { "CSV（Shift_JIS）" }
-            }
-            if report.closedAt == nil && mayClose {
-                Form.post(action: "/staff/payments/close", csrfToken: csrfToken) {
-                    Form.hidden(name: "day", value: report.day)
-                    Form.submit("この日を締める")
-                }
+            el("section", .class("cash-close"), Attribute("aria-labelledby", "cash-close-title")) {
+                cashCloseSheet(report, purposes: purposes, csrfToken: csrfToken, mayClose: mayClose, notice: notice)
             }
         }
         page.wide = true
         return page
+    }
+
+    /// The printable sheet: everything inside the `cash-close` named page (A4, its own margins).
+    @NodeBuilder
+    static func cashCloseSheet(
+        _ report: DayCloseReport, purposes: PurposeCatalog, csrfToken: String, mayClose: Bool, notice: String?
+    ) -> [Node] {
+        el("h1", .id("cash-close-title")) { "日計表　\(CalendarDate.japanese(report.day))" }
+        if let notice { el("p", .class("notice"), Attribute("role", "status")) { notice } }
+        el("p") {
+            if let closedAt = report.closedAt { "締め済み（\(JapanTime.format(closedAt))）" } else { "未締め（見込み）" }
+        }
+        el("table", .class("day-close")) {
+            el("thead") {
+                el("tr") {
+                    for heading in ["区分", "支払方法", "用途", "件数", "金額"] {
+                        el("th", Attribute("scope", "col")) { heading }
+                    }
+                }
+            }
+            el("tbody") {
+                for line in report.lines {
+                    el("tr") {
+                        el("td") { kindLabel(line, day: report.day) }
+                        el("td") { methodLabel(line.method) }
+                        el("td") { purposes.label(FeePurpose(rawValue: line.purpose)) }
+                        el("td") { String(line.count) }
+                        el("td") { YenText.format(line.kind == "payment" ? line.totalYen : -line.totalYen) }
+                    }
+                }
+            }
+        }
+        el("dl", .class("summary")) {
+            el("dt") { "現金 収納" }
+            el("dd") { YenText.format(report.total("payment", cashless: false)) }
+            el("dt") { "キャッシュレス 収納" }
+            el("dd") { YenText.format(report.total("payment", cashless: true)) }
+            el("dt") { "還付" }
+            el("dd") { YenText.format(-report.total("refund")) }
+            el("dt") { "差引 現金" }
+            el("dd") { YenText.format(report.net(cashless: false)) }
+            el("dt") { "差引 キャッシュレス" }
+            el("dd") { YenText.format(report.net(cashless: true)) }
+            el("dt") { "決済手数料" }
+            el("dd") { YenText.format(report.feesYen) + "（取込済みの精算データから）" }
+        }
+        el("p") {
+            el("a", .href("/staff/payments/close.csv?day=\(report.day)")) { "CSV（UTF-8）" }
+            "　"
+            el("a", .href("/staff/payments/close.csv?day=\(report.day)&encoding=sjis")) { "CSV（Shift_JIS）" }
+        }
+        if report.closedAt == nil && mayClose {
+            Form.post(action: "/staff/payments/close", csrfToken: csrfToken) {
+                Form.hidden(name: "day", value: report.day)
+                Form.submit("この日を締める")
+            }
+        }
     }
 }

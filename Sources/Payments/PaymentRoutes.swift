@@ -32,12 +32,17 @@ struct PaymentRoutes: RouteCollection {
         ).response()
     }
 
-    /// 404 until the payment is captured: there is nothing to give a receipt for.
+    /// 404 until the payment is captured: there is nothing to give a receipt for. The pay link is a bearer
+    /// token (forwarded, left in a shared PC's history, shown on a guest's completion page), so the 宛名 is the
+    /// payer's name only for the payer signed in; anyone else holding the link gets the blank 「　様」 a
+    /// counter receipt has, and writes the name by hand.
     func showReceipt(_ request: Request) throws -> Response {
+        let viewer = try authentication.currentResident(request)
         let receipt = try workflow.database.read { connection -> (Receipt, String)? in
             guard
                 let payment = try PaymentStore.fetchPayment(checkoutToken: request.parameter("token"), on: connection),
-                let receipt = try Receipt.load(payment, purposes: workflow.purposes, on: connection)
+                let receipt = try Receipt.load(
+                    payment, purposes: workflow.purposes, viewerResidentID: viewer?.id, on: connection)
             else { return nil }
             return (receipt, payment.payPath)
         }

@@ -73,6 +73,11 @@ public enum PaymentStore {
         ).map(decode)
     }
 
+    /// The newest payments first, for the staff list.
+    static func fetchRecentPayments(limit: Int, on connection: Connection) throws -> [StoredPayment] {
+        try connection.query("SELECT * FROM payments ORDER BY id DESC LIMIT ?", limit).map(decode)
+    }
+
     public static func fetchPayments(residentID: Int64, limit: Int = 100, on connection: Connection) throws
         -> [StoredPayment]
     {

@@ -2,17 +2,20 @@ import Foundation
 import ServiceKit
 import Store
 
-/// What `make run` shows: for the demo resident, a certificate fee paid online (with its receipt) and another
-/// still to pay through the sandbox checkout. Keyed by idempotency keys, so a second run adds nothing.
+/// What `make run` shows beside the certificates demo's certificate fees (those are real requests' fees): for the
+/// demo resident, a hall's 施設使用料 paid online (with its receipt) and another awaiting payment, which a clerk can
+/// take at the counter in the staff console. The town books its halls at the counter, so the booking is the
+/// payment's own subject (module `payments`, the booking number as id), not another module's record. Keyed by
+/// idempotency keys, so a second run adds nothing.
 enum PaymentsDemoData {
-    static let subjectModule = "demo"
+    static let subjectModule = PaymentsModule.name
 
     static func seed(workflow: PaymentWorkflow, residentID: Int64, at now: Date) throws -> Int {
         try workflow.database.write { connection in
             var added = 0
             let fees: [(key: String, purpose: FeePurpose, amount: Int, description: String, paid: Bool)] = [
-                ("demo-certificate-fee", .certificateFee, 300, "住民票の写し 1通", true),
-                ("demo-family-register-fee", .certificateFee, 450, "戸籍全部事項証明書 1通", false),
+                ("hall-booking-1", .facilityFee, 2_000, "中央公民館 講堂 使用料（半日）", true),
+                ("hall-booking-2", .facilityFee, 600, "町民体育館 使用料（2時間）", false),
             ]
             for (index, fee) in fees.enumerated() {
                 if try PaymentStore.fetchPayment(subjectModule: subjectModule, idempotencyKey: fee.key, on: connection)

@@ -59,6 +59,7 @@ public struct PaymentsModule: ServiceModule, FeeCollector {
         routes.register(PaymentRoutes(workflow: workflow, authentication: authentication))
         routes.register(PaymentAPIRoutes(workflow: workflow, authentication: authentication))
         routes.register(StaffPaymentAPIRoutes(workflow: workflow, authentication: authentication))
+        routes.register(StaffPaymentRoutes(workflow: workflow, authentication: authentication))
         routes.register(DayCloseRoutes(workflow: workflow, authentication: authentication))
         routes.register(ReconciliationRoutes(workflow: workflow, authentication: authentication))
         if let sandbox { routes.register(SandboxCheckoutRoutes(sandbox: sandbox, authentication: authentication)) }

@@ -9,7 +9,8 @@ import Web
 /// so it never changes and never repeats.
 struct Receipt: Sendable, Equatable {
     let number: String
-    /// 宛名: the resident's name, or blank (a guest writes it in) when the payer has no account.
+    /// 宛名: the payer's name when the payer is the one viewing, else blank (written in by hand, as on a counter
+    /// receipt).
     let addressee: String?
     let amountYen: Int
     /// 但し書き
@@ -25,11 +26,13 @@ struct Receipt: Sendable, Equatable {
         return "R\(year)-" + String(repeating: "0", count: max(0, 6 - id.count)) + id
     }
 
-    /// Nil unless the payment was captured.
-    static func load(_ payment: StoredPayment, purposes: PurposeCatalog, on connection: Connection) throws -> Receipt? {
+    /// Nil unless the payment was captured. The name is filled in only for `viewerResidentID`'s own payment.
+    static func load(
+        _ payment: StoredPayment, purposes: PurposeCatalog, viewerResidentID: Int64?, on connection: Connection
+    ) throws -> Receipt? {
         guard payment.state.isPaid, let capturedAt = payment.capturedAt else { return nil }
         var addressee: String? = nil
-        if case .resident(let id) = payment.payer {
+        if case .resident(let id) = payment.payer, id == viewerResidentID {
             addressee = try ResidentStore.fetchResident(id: id, on: connection)?.profile.fullName
         }
         let town = TownProfile.current
@@ -127,6 +130,7 @@ struct PaymentsDashboardTile: StaffDashboardTile {
         return [
             el("p") { "オンライン：\(online.count) 件　\(YenText.format(online.total))" },
             el("p") { "窓口：\(counter.count) 件　\(YenText.format(counter.total))" },
+            el("p") { el("a", .href("/staff/payments")) { "お支払いの一覧・窓口での受領" } },
         ]
     }
 }

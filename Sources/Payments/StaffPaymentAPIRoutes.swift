@@ -67,20 +67,9 @@ struct StaffPaymentAPIRoutes: RouteCollection {
 
     // MARK: Handlers
 
-    func paymentID(_ request: Request) throws -> Int64 {
-        guard let id = Int64(request.parameter("id")), id > 0 else { throw PaymentRefused.notFound }
-        return id
-    }
-
-    func origin(_ request: Request) -> PaymentRequestOrigin {
-        PaymentRequestOrigin(clientAddress: request.clientAddress, requestID: request.requestID)
-    }
-
     func showPayment(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
-        let id = try paymentID(request)
-        let event = AuditEvent(
-            actor: staff.auditActor, action: "payment.read", subjectType: "payment", subjectID: String(id),
-            clientAddress: request.clientAddress, requestID: request.requestID)
+        let id = try request.paymentID()
+        let event = request.paymentReadEvent(id: id, by: staff)
         guard
             let detail = try database.auditedRead(
                 event, at: authentication.now(),
@@ -94,10 +83,10 @@ struct StaffPaymentAPIRoutes: RouteCollection {
     func refund(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let body = try request.readJSON(RefundBody.self)
         let refund = try workflow.refund(
-            paymentID: try paymentID(request),
+            paymentID: try request.paymentID(),
             PaymentWorkflow.RefundRequest(
                 amountYen: body.amountYen, statedAvailableYen: body.statedAvailableYen, reason: body.reason),
-            staffID: staff.id, origin: origin(request), at: authentication.now())
+            staffID: staff.id, origin: request.paymentOrigin, at: authentication.now())
         let available = try database.read { connection in
             try PaymentStore.fetchPayment(id: refund.paymentID, on: connection).map {
                 try workflow.refundableYen($0, on: connection)
@@ -109,16 +98,17 @@ struct StaffPaymentAPIRoutes: RouteCollection {
     func payAtCounter(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let body = try request.readJSON(CounterBody.self)
         let payment = try workflow.payAtCounter(
-            paymentID: try paymentID(request),
+            paymentID: try request.paymentID(),
             PaymentWorkflow.CounterPayment(method: body.method, cashReceivedYen: body.cashReceivedYen),
-            staffID: staff.id, origin: origin(request), at: authentication.now())
+            staffID: staff.id, origin: request.paymentOrigin, at: authentication.now())
         return try .json(
             try database.read { try StaffPaymentJSON.load(id: payment.id, workflow: workflow, on: $0) }, status: 201)
     }
 
     func cancel(_ request: Request, _ staff: AuthenticatedStaff) throws -> Response {
         let payment = try workflow.cancel(
-            paymentID: try paymentID(request), staffID: staff.id, origin: origin(request), at: authentication.now())
+            paymentID: try request.paymentID(), staffID: staff.id, origin: request.paymentOrigin,
+            at: authentication.now())
         return try .json(try database.read { try StaffPaymentJSON.load(id: payment.id, workflow: workflow, on: $0) })
     }
 }
@@ -205,5 +195,22 @@ struct StaffPaymentJSON: Codable, Equatable {
                     actorID: $0.actorID, actorReference: $0.actorReference)
             },
             refunds: refunds)
+    }
+}
+
+extension Request {
+    /// The `:id` of a staff payment route; 404 when it cannot be a payment's.
+    func paymentID() throws -> Int64 {
+        guard let id = Int64(parameter("id")), id > 0 else { throw PaymentRefused.notFound }
+        return id
+    }
+
+    var paymentOrigin: PaymentRequestOrigin { PaymentRequestOrigin(clientAddress: clientAddress, requestID: requestID) }
+
+    /// The audit row of a staff member's read of payment `id` (its payer and history), page or JSON alike.
+    func paymentReadEvent(id: Int64, by staff: AuthenticatedStaff) -> AuditEvent {
+        AuditEvent(
+            actor: staff.auditActor, action: "payment.read", subjectType: "payment", subjectID: String(id),
+            clientAddress: clientAddress, requestID: requestID)
     }
 }

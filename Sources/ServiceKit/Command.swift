@@ -108,6 +108,15 @@ public enum CommonOptions {
     }
 }
 
+/// A setting the command cannot run without, e.g. `serve` with no payment provider outside development: one
+/// line on stderr naming what to set, and exit 64 like a usage error, without the usage text after it (the
+/// command line was fine; the configuration was not).
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+    public init(message: String) { self.message = message }
+}
+
 /// A failure worth one clear line on stderr and exit code 1.
 public struct CommandFailure: Error, CustomStringConvertible {
     public let message: String

@@ -150,6 +150,16 @@ public enum Stylesheet {
         iframe.lease-heartbeat { width: 100%; height: 5rem; border: 1px solid var(--line); }
         body.frame { margin: 0; padding: 0.4rem 0.8rem; background: var(--soft); }
         body.frame p { margin: 0; }
+        /* 日計表 and 領収書: named pages, so each printout keeps its own margins whatever other pages set. */
+        .cash-close { page: cash-close; }
+        .receipt { page: receipt; max-width: 40rem; }
+        .receipt-amount { font-size: 1.6rem; font-weight: bold; border-bottom: 2px solid var(--ink); }
+        @page cash-close { size: A4 portrait; margin: 15mm 12mm; }
+        @page receipt { size: A4 portrait; margin: 20mm; }
+        @media print {
+            .cash-close table th, .cash-close table td { font-size: 9pt; padding: 2pt 4pt; }
+            .receipt { font-size: 12pt; }
+        }
         @media print { header.site, footer.site, button, nav { display: none; } }
         """
 

@@ -10,7 +10,7 @@ enum ServeCommand: Command {
     static let usage = """
         USAGE: madoguchi serve [--db PATH] [--listen HOST:PORT] [--schemas DIR] [--log-level LEVEL]
                                [--threads N] [--town FILE] [--public-url URL] [--no-group-commit]
-                               [--bench-routes] [--dev]
+                               [--bench-routes] [--dev] [--payments-sandbox]
 
         OPTIONS:
           --db PATH            SQLite database file (env MADOGUCHI_DB; default var/madoguchi.sqlite)
@@ -29,10 +29,13 @@ enum ServeCommand: Command {
                                MADOGUCHI_BENCH_KPI_COUNTERS=off stops keeping the KPI counters (bench/kpi-write)
           --dev                Plain-HTTP development on loopback: the session cookie is `madoguchi` without
                                Secure instead of `__Host-madoguchi` (env MADOGUCHI_DEV=1); never in production
+          --payments-sandbox   Take payments through the sandbox checkout, where no money moves, although not in
+                               --dev (env MADOGUCHI_PAYMENT_SANDBOX=1); for test installs and benchmarks only.
+                               Without it, --dev or MADOGUCHI_PAYMENT_API_BASE, serve refuses to start
           --help               Show this help
         """
     static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads", "town", "public-url"]
-    static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes", "dev"]
+    static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes", "dev", "payments-sandbox"]
 
     static func run(_ options: CommandLineOptions, environment: [String: String]) throws -> ExitCode {
         let listenText = options.value("listen") ?? environment["MADOGUCHI_LISTEN"] ?? "127.0.0.1:8080"
@@ -71,6 +74,11 @@ enum ServeCommand: Command {
         }
         try configuration.readSecretFiles(environment: environment)
         configuration.developmentMode = CommonOptions.isDevelopmentMode(options, environment)
+        configuration.paymentsSandboxOptIn =
+            options.has("payments-sandbox")
+            || ["1", "true", "yes", "on"].contains(
+                environment[AppConfiguration.paymentsSandboxVariable]?.lowercased() ?? "")
+        try configuration.refuseUnbackedPayments()
         try CommonOptions.ensureParentDirectory(of: configuration.databasePath)
 
         ProcessMemory.configureAllocator()

@@ -106,6 +106,9 @@ func main() -> ExitCode {
         printError(error.message)
         FileHandle.standardError.write(Data((command.usage + "\n").utf8))
         return .usage
+    } catch let error as ConfigurationError {
+        printError(error.message)
+        return .usage
     } catch {
         printError("\(error)")
         return .failure

@@ -1,12 +1,13 @@
 """Paying a certificate-sized fee online, JavaScript off, at phone width: the demo resident finds the fee on
 マイページ, goes through Madoguchi's sandbox checkout (no card fields: a method and a button), comes back to
-マイページ and prints the 領収書."""
+マイページ and prints the 領収書. At desk width, a clerk takes a fee in cash at the counter and a supervisor refunds
+part of it, through the staff console's pages."""
 
 import re
 
 from selenium.webdriver.common.by import By
 
-from conftest import DEMO_RESIDENT_NAME
+from conftest import CLERK, DEMO_RESIDENT_NAME, SUPERVISOR
 
 FEE = "戸籍全部事項証明書 1通"
 AMOUNT = "450円"
@@ -70,4 +71,50 @@ def test_resident_pays_a_certificate_fee_in_the_sandbox_and_sees_the_receipt(bro
     assert f"{DEMO_RESIDENT_NAME} 様" in text
     assert f"但し　{FEE}（証明書手数料）として" in text
     assert browser.summary()["お支払い方法"] == "QRコード決済"
+    browser.check_page()
+
+
+DESK = (1280, 900)
+
+
+def at_desk(browser):
+    """The staff browser at desk width (the suite's browsers are phones)."""
+    browser.driver.set_window_size(*DESK)
+    browser.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": DESK[0], "height": DESK[1], "deviceScaleFactor": 1, "mobile": False},
+    )
+    return browser
+
+
+def test_a_clerk_takes_a_hall_fee_in_cash_and_a_supervisor_refunds_part_of_it(server, open_browser):
+    """At the counter, at desk width: the 町民課 clerk records the demo resident's 町民体育館 fee paid in cash
+    (1,000円 handed over, 400円 change), then the supervisor refunds 200円 of it over the desk."""
+    browser = at_desk(open_browser("clerk"))
+    browser.staff_log_in(CLERK["login"], server.staff[CLERK["login"]])
+    browser.go("/staff/payments")
+    assert browser.h1 == "お支払い"
+    row = browser.driver.find_element(
+        By.XPATH, "//table//tr[td[contains(., '町民体育館 使用料（2時間）')] and td[normalize-space(.)='お支払い待ち']]")
+    browser.tap(row.find_element(By.XPATH, "./td[1]/a"), "the fee's number")
+    assert browser.summary()["金額"] == "600円"
+    assert "返金する" not in browser.main_text
+    browser.choose("窓口現金").fill("お預かり金額（円）（任意）", "1000").press("受領を記録する")
+
+    assert "窓口での受領を記録しました。" in browser.main_text
+    summary = browser.summary()
+    assert (summary["状況"], summary["支払方法"]) == ("支払済み", "窓口現金")
+    assert (summary["お預かり"], summary["おつり"]) == ("1,000円", "400円")
+    counter_page = browser.path().split("?")[0]
+
+    browser = at_desk(open_browser("supervisor"))
+    browser.staff_log_in(SUPERVISOR["login"], server.staff[SUPERVISOR["login"]])
+    browser.go(counter_page)
+    assert browser.summary()["返金可能額"] == "600円"
+    browser.fill("返金額（円）", "200").fill("返金理由", "使用時間の短縮（1時間分）").press("返金を記録する")
+
+    assert "返金を記録しました。" in browser.main_text
+    assert browser.summary()["返金可能額"] == "400円"
+    refund = browser.driver.find_element(By.CSS_SELECTOR, "table.refunds tbody tr")
+    assert refund.find_element(By.CSS_SELECTOR, "td.cash-handed-back").text == "200円"
     browser.check_page()

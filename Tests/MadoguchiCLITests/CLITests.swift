@@ -77,6 +77,31 @@ struct CLITests {
         }
     }
 
+    /// A production install that forgot the payment provider used to start with the sandbox checkout, whose
+    /// 「支払う」 button marks a fee paid with no money behind it, and only a warning in the log.
+    @Test func serve_withoutAPaymentProvider_refusesToStart_unlessTheSandboxIsChosen() throws {
+        let database = directory.path("no-provider/db.sqlite")
+        let refused = try ProcessRunner.run(["serve", "--db", database, "--listen", "127.0.0.1:0"])
+        #expect(refused.exitCode == 64)
+        let lines = refused.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line, no usage text: \(refused.stderr)")
+        for variable in [
+            "MADOGUCHI_PAYMENT_API_BASE", "MADOGUCHI_PAYMENT_API_KEY_FILE", "MADOGUCHI_PAYMENT_WEBHOOK_SECRET_FILE",
+            "MADOGUCHI_PUBLIC_BASE_URL", "--payments-sandbox",
+        ] {
+            #expect(refused.stderr.contains(variable), "\(variable)")
+        }
+        #expect(refused.stdout.isEmpty, "it never said it was listening")
+        #expect(!FileManager.default.fileExists(atPath: database), "it stopped before opening the database")
+
+        let optedIn = try RunningServer(
+            arguments: ["--db", database, "--payments-sandbox"], environment: ["MADOGUCHI_PAYMENT_SANDBOX": ""])
+        #expect(try LiveCheck.get(port: optedIn.port, path: "/healthz") == 200)
+        let (exitCode, stderr) = optedIn.stop()
+        #expect(exitCode == 0)
+        #expect(stderr.contains("payments use the sandbox checkout"), "outside --dev the log still says so")
+    }
+
     @Test func serve_withAChangedMigration_refusesToStart() throws {
         let schemas = directory.url.appendingPathComponent("Schemas/migrations")
         try FileManager.default.createDirectory(at: schemas, withIntermediateDirectories: true)

@@ -17,7 +17,9 @@ import Testing
         #expect(try harness.app.browser().get(payPath + "/receipt").status == 404)
 
         try harness.payInSandbox(charge, outcome: "pay", method: "credit_card")
-        let receipt = try harness.app.browser().get(payPath + "/receipt")
+        let payer = harness.app.browser()
+        try payer.signInAsResident()
+        let receipt = try payer.get(payPath + "/receipt")
         #expect(receipt.status == 200)
         let number = "R2026-" + String(format: "%06d", charge.paymentID)
         #expect(receipt.text.contains(number))
@@ -36,6 +38,24 @@ import Testing
         #expect(messages.first?.subject == "【領収書】お支払いを受け付けました")
         #expect(messages.first?.body.contains(number) == true)
         #expect(messages.first?.source == "payments")
+    }
+
+    /// The pay link is a bearer token: forwarded, or left in a shared PC's history. Its holder used to see the
+    /// payer's name on the receipt; now only the payer signed in does, and anyone else gets the blank 「　様」.
+    @Test func aReceiptThroughThePayLinkNamesThePayerOnlyToThePayerSignedIn() throws {
+        let harness = try PaymentsHarness()
+        let residentID = try Fixtures.makeResident(harness.app.database)
+        let charge = try harness.requestFee(PaymentsHarness.feeRequest(payer: .resident(id: residentID)))
+        try harness.payInSandbox(charge, outcome: "pay")
+        let name = Fixtures.residentProfile().fullName
+        let holder = try harness.app.browser().get(try #require(charge.payPath) + "/receipt")
+        #expect(holder.status == 200)
+        #expect(holder.text.contains("　　　　　　　　 様"))
+        #expect(!holder.text.contains(name))
+        let clerk = harness.app.browser()
+        _ = try Fixtures.makeStaff(harness.app.database, loginID: "madoguchi")
+        try clerk.signInAsStaff("madoguchi")
+        #expect(!(try clerk.get(try #require(charge.payPath) + "/receipt").text.contains(name)), "staff sessions too")
     }
 
     @Test func aGuestsReceiptLeavesTheAddresseeBlankAndItsNoticeIsFoundByThePayment() throws {
@@ -96,5 +116,31 @@ import Testing
             try PaymentStore.fetchPayments(residentID: residentID, on: $0)
         }.map(\.state)
         #expect(Set(states) == [.captured, .created])
+    }
+}
+
+/// The 日計表 and the 領収書 print on A4 pages of their own (CSS named pages), so another printout's margins
+/// (the KPI report's, the class flyer's) never decide theirs.
+@Suite struct PaymentPrintPagesTests {
+    @Test func theCashCloseAndTheReceiptAreNamedA4Pages() throws {
+        let harness = try PaymentsHarness()
+        let charge = try harness.requestFee(PaymentsHarness.feeRequest())
+        try harness.payInSandbox(charge, outcome: "pay")
+        let receipt = try harness.app.browser().get(try #require(charge.payPath) + "/receipt")
+        #expect(receipt.text.contains(#"<section class="receipt""#))
+        let supervisor = try StaffClient.logIn(harness, "kaikei", role: .supervisor)
+        let close = try supervisor.browser.get("/staff/payments/close")
+        #expect(close.status == 200)
+        #expect(close.text.contains(#"<section class="cash-close""#))
+
+        let stylesheetPath = try #require(
+            close.text.firstMatch(of: /href="(\/assets\/madoguchi-[0-9a-f]+\.css)"/).map { String($0.1) })
+        let css = try supervisor.browser.get(stylesheetPath).text
+        for rule in [
+            "@page cash-close { size: A4 portrait;", "@page receipt { size: A4 portrait;",
+            ".cash-close { page: cash-close; }", ".receipt { page: receipt;",
+        ] {
+            #expect(css.contains(rule), "\(rule)")
+        }
     }
 }

@@ -150,7 +150,7 @@ class Server:
         self.base_url = None
 
     def __enter__(self):
-        arguments = [binary(), "serve", "--listen", "127.0.0.1:0", "--db", str(self.database),
+        arguments = [binary(), "serve", "--listen", "127.0.0.1:0", "--payments-sandbox", "--db", str(self.database),
                      "--schemas", str(SCHEMAS), "--log-level", "warning"]
         if self.development:
             arguments.append("--dev")

@@ -46,7 +46,7 @@ class CheckFailed(Exception):
 class Server:
     def __init__(self, binary, database):
         self.process = subprocess.Popen(
-            [binary, "serve", "--db", database, "--listen", "127.0.0.1:0",
+            [binary, "serve", "--db", database, "--listen", "127.0.0.1:0", "--payments-sandbox",
              "--schemas", os.path.join(ROOT, "Schemas"), "--log-level", "error"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={k: v for k, v in os.environ.items() if not k.startswith("MADOGUCHI_")})

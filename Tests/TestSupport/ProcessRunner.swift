@@ -121,9 +121,13 @@ public final class RunningServer: @unchecked Sendable {
     public let child: ChildProcess
     public let port: Int
 
-    /// Starts `serve` on port 0 and waits for its "listening on" line, which carries the real port.
+    /// Starts `serve` on port 0 and waits for its "listening on" line, which carries the real port. The
+    /// sandbox checkout is opted into (`serve` refuses to start without a payment provider otherwise) unless
+    /// `environment` says otherwise.
     public init(arguments: [String], environment: [String: String] = [:]) throws {
-        child = try ProcessRunner.start(["serve", "--listen", "127.0.0.1:0"] + arguments, environment: environment)
+        child = try ProcessRunner.start(
+            ["serve", "--listen", "127.0.0.1:0"] + arguments,
+            environment: ["MADOGUCHI_PAYMENT_SANDBOX": "1"].merging(environment) { $1 })
         let line = child.firstLine() ?? ""
         guard let portText = line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces),
             let port = Int(portText)
