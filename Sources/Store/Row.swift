@@ -12,6 +12,10 @@ public struct Row: Sendable {
 
     /// Reads a column as `T`; a missing column, or a value of another type, throws.
     /// Use an Optional type for nullable columns.
+    ///
+    /// Inlinable so each caller gets a copy specialised for its `T`: unspecialised, the generic metadata
+    /// lookups (`Optional<T>` built at run time) were a quarter of rendering マイページ (callgrind, issue #10).
+    @inlinable
     public func get<T: SQLReadable>(_ column: String, as type: T.Type = T.self) throws -> T {
         guard let index = columns.firstIndex(of: column) else {
             throw RowDecodingError(column: column, reason: "no such column")
@@ -22,6 +26,7 @@ public struct Row: Sendable {
         return value
     }
 
+    @inlinable
     public func get<T: SQLReadable>(_ index: Int, as type: T.Type = T.self) throws -> T {
         guard values.indices.contains(index) else {
             throw RowDecodingError(column: "#\(index)", reason: "no such column")
