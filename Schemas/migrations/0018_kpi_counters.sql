@@ -48,7 +48,7 @@ CREATE TABLE kpi_acts (
 CREATE TABLE kpi_seen (
     selector INTEGER NOT NULL,
     fiscal_year INTEGER NOT NULL,
-    breakdown TEXT NOT NULL CHECK (breakdown IN ('year', 'channel', 'month', 'source', 'district')),
+    breakdown TEXT NOT NULL CHECK (breakdown = 'year' OR breakdown = 'channel' OR breakdown = 'month' OR breakdown = 'source' OR breakdown = 'district'),
     value TEXT NOT NULL,
     resident_key TEXT NOT NULL,
     -- Matching events so far; counted only for selectors with min_events above 1.
