@@ -20,9 +20,6 @@ public struct AppConfiguration: Sendable {
     /// Mounts `/bench/rows`, which exists only to give the benchmark a one-row read and a one-row durable
     /// write. Never on in production.
     public var benchRoutes: Bool
-    /// False only for bench/kpi-write's "off" side (`MADOGUCHI_BENCH_KPI_COUNTERS=off` with `--bench-routes`):
-    /// the KPI counters' trigger is dropped, and the next start with it true counts every event again.
-    public var kpiCountersMaintained = true
     /// The LINE channel secret that signs webhook calls; without it `/line/webhook` is not mounted.
     public var lineChannelSecret: ChannelSecret?
     /// Plain-HTTP loopback development (`serve --dev`, `MADOGUCHI_DEV=1`): the session cookie is named

@@ -119,7 +119,7 @@ public final class Madoguchi: Sendable {
                 fees: payments),
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                census: lineLinkedResidents, countersMaintained: configuration.kpiCountersMaintained),
+                census: lineLinkedResidents),
             try ClassesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 lineLinks: lineLinkedResidents, publicBaseURL: publicBaseURL, logger: logger),

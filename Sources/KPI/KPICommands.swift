@@ -40,8 +40,6 @@ public enum KPIReportCommand<Census: ConstructibleLINELinkedResidents>: Command 
         let database = try CommonOptions.openExistingDatabase(
             options, environment, requiring: "kpi_entered_figures", tables: "no KPI tables")
         defer { database.close() }
-        // Counted again only when the definitions changed since the server (or this command) last counted.
-        try database.write { try KPICounters(catalog: catalog).install(on: $0) }
         let calculator = KPICalculator(catalog: catalog, census: Census())
         let report = try database.read { try calculator.report(fiscalYear: year, now: now, on: $0) }
         switch format {

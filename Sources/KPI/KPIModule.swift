@@ -25,18 +25,13 @@ public struct KPIModule: ServiceModule {
     let authentication: Authentication
 
     /// Loads `Schemas/kpi/indicators.json`; a bad definition stops start-up with an `IndicatorDefinitionError`
-    /// naming the file and field. Then makes the stored counters this catalog's (`KPICounters.install`):
-    /// after a change to the file, every counter is counted again from the usage events before the server
-    /// listens. `countersMaintained` false exists for bench/kpi-write alone (`MADOGUCHI_BENCH_KPI_COUNTERS=off`).
+    /// naming the file and field.
     public init(
-        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LINELinkedResidents,
-        countersMaintained: Bool = true
+        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LINELinkedResidents
     ) throws {
         self.database = database
-        let catalog = try Self.loadCatalog(schemasDirectory: schemasDirectory)
-        self.calculator = KPICalculator(catalog: catalog, census: census)
-        let counters = KPICounters(catalog: catalog)
-        try database.write { try counters.install(on: $0, maintained: countersMaintained) }
+        self.calculator = KPICalculator(
+            catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory), census: census)
         self.workflow = KPIWorkflow(database: database)
         self.authentication = authentication
     }

@@ -25,8 +25,7 @@ enum ServeCommand: Command {
                                flyer QR codes, LINE notice links and the payment provider's return point there
                                (env MADOGUCHI_PUBLIC_BASE_URL; default the listen address, for --dev)
           --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
-          --bench-routes       Mount /bench/rows for bench/run; never in production. With it, env
-                               MADOGUCHI_BENCH_KPI_COUNTERS=off stops keeping the KPI counters (bench/kpi-write)
+          --bench-routes       Mount /bench/rows for bench/run; never in production
           --dev                Plain-HTTP development on loopback: the session cookie is `madoguchi` without
                                Secure instead of `__Host-madoguchi` (env MADOGUCHI_DEV=1); never in production
           --payments-sandbox   Take payments through the sandbox checkout, where no money moves, although not in
@@ -55,9 +54,6 @@ enum ServeCommand: Command {
         configuration.groupCommit =
             !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
         configuration.benchRoutes = options.has("bench-routes")
-        // bench/kpi-write's "off" side only, and only beside the bench routes: never a production switch.
-        configuration.kpiCountersMaintained =
-            !(configuration.benchRoutes && environment["MADOGUCHI_BENCH_KPI_COUNTERS"]?.lowercased() == "off")
         if let town = options.value("town") ?? environment["MADOGUCHI_TOWN_FILE"], !town.isEmpty {
             configuration.townProfileFile = URL(fileURLWithPath: town)
         }

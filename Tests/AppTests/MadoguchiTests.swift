@@ -17,12 +17,11 @@ final class RunningApplication: @unchecked Sendable {
     let application: Madoguchi
     let logLines = LogCapture()
 
-    init(benchRoutes: Bool = false, lineChannelSecret: String? = nil, kpiCountersMaintained: Bool = true) throws {
+    init(benchRoutes: Bool = false, lineChannelSecret: String? = nil) throws {
         var configuration = AppConfiguration(
             databasePath: directory.path("app.sqlite"), host: "127.0.0.1", port: 0,
             schemasDirectory: RepositoryPaths.schemas, workerThreads: 4)
         configuration.benchRoutes = benchRoutes
-        configuration.kpiCountersMaintained = kpiCountersMaintained
         configuration.lineChannelSecret = lineChannelSecret.map(ChannelSecret.init)
         let capture = logLines
         application = try Madoguchi(
@@ -136,26 +135,6 @@ struct ApplicationTests {
         let id = try #require(try JSONSerialization.jsonObject(with: created.body) as? [String: Int])["id"]
         let read = try bench.request("GET", "/bench/rows/\(id!)")
         #expect(read.text == "{\"id\":\(id!),\"note\":\"x\"}")
-    }
-
-    /// bench/kpi-write's route: a durable row with a usage event beside it, counted by the KPI unless the bench
-    /// turned the counters off (CounterTests prove the next normal start counts what was missed).
-    @Test func theBenchUsageEventRoute_isCountedByTheKPICounters_unlessTheBenchTurnedThemOff() throws {
-        func postAndCount(_ app: RunningApplication) throws -> (events: Int, firstSeen: Int) {
-            let created = try app.request(
-                "POST", "/bench/usage-events", headers: [("Content-Type", "application/json")],
-                body: Data("{\"note\":\"x\"}".utf8))
-            #expect(created.status == 201)
-            return try app.application.database.read { connection -> (events: Int, firstSeen: Int) in
-                let events = try connection.scalar("SELECT count(*) FROM usage_events", as: Int.self)
-                let firstSeen = try connection.scalar("SELECT count(*) FROM kpi_first_seen", as: Int.self)
-                return (events ?? -1, firstSeen ?? -1)
-            }
-        }
-        let on = try postAndCount(RunningApplication(benchRoutes: true))
-        #expect(on.events == 1 && on.firstSeen == 1)
-        let off = try postAndCount(RunningApplication(benchRoutes: true, kpiCountersMaintained: false))
-        #expect(off.events == 1 && off.firstSeen == 0)
     }
 }
 

@@ -122,13 +122,13 @@ PRAGMA writable_schema = OFF;
 
 -- A schema change bumps the schema cookie, so every other open connection (the reader pool, a second process)
 -- re-reads the schema too.
-CREATE TABLE migration_0019_schema_cookie (x INTEGER);
-DROP TABLE migration_0019_schema_cookie;
+CREATE TABLE migration_0018_schema_cookie (x INTEGER);
+DROP TABLE migration_0018_schema_cookie;
 
 -- A fragment that no longer matched the stored text would leave its IN list in place silently: refuse instead.
-CREATE TEMP TABLE migration_0019_guard (no_in_list_left INTEGER NOT NULL CHECK (no_in_list_left = 1));
-INSERT INTO migration_0019_guard
+CREATE TEMP TABLE migration_0018_guard (no_in_list_left INTEGER NOT NULL CHECK (no_in_list_left = 1));
+INSERT INTO migration_0018_guard
 SELECT NOT EXISTS (
     SELECT 1 FROM sqlite_schema WHERE type = 'table' AND sql GLOB '* IN (*'
 );
-DROP TABLE migration_0019_guard;
+DROP TABLE migration_0018_guard;
