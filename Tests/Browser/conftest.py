@@ -39,6 +39,24 @@ sys.dont_write_bytecode = True
 
 REPO = Path(__file__).resolve().parents[2]
 PHONE = (412, 915)
+
+
+DESK = (1280, 900)
+
+
+def set_viewport(driver, width, height, mobile):
+    """The emulated viewport: headless windows have a minimum width, so the window size alone is not the page's."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+
+
+def at_desk(browser):
+    """A staff browser at desk width (the suite's browsers start as phones)."""
+    browser.driver.set_window_size(*DESK)
+    set_viewport(browser.driver, *DESK, mobile=False)
+    return browser
 WAIT_SECONDS = 15
 # WebDriverWait polls every 0.5 s by default, so a condition met just after a check cost up to half a second.
 POLL_SECONDS = 0.05
@@ -500,11 +518,7 @@ class ChromiumPool:
         assert not left, f"a reused browser still holds cookies: {[cookie['name'] for cookie in left]}"
         driver.set_window_size(*PHONE)
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})  # printed_page's print media, undone
-        # Headless windows have a minimum width; the emulated viewport is exactly the phone's.
-        driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
-        )
+        set_viewport(driver, *PHONE, mobile=True)
 
     def _quit(self, driver):
         if driver in self.every:

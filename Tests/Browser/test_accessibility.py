@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 from selenium.common.exceptions import WebDriverException
 
-from conftest import ADMIN, REPO
+from conftest import ADMIN, REPO, set_viewport
 
 WIDTHS = {"phone": (390, 844, True), "desktop": (1280, 900, False)}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -111,11 +111,7 @@ return {duplicates: duplicates, links: links, scrollWidth: document.documentElem
 
 
 def set_width(browser, name):
-    width, height, mobile = WIDTHS[name]
-    browser.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
-    )
+    set_viewport(browser.driver, *WIDTHS[name])
 
 
 class Audit:

@@ -5,19 +5,8 @@ ticket at /kiosk, follows it on a phone-sized page, and is called."""
 
 from selenium.webdriver.common.by import By
 
-from conftest import CLERK
+from conftest import CLERK, at_desk
 
-DESK = (1280, 900)
-
-
-def at_desk(browser):
-    """The clerk's browser at desk width (the suite's browsers are phones)."""
-    browser.driver.set_window_size(*DESK)
-    browser.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": DESK[0], "height": DESK[1], "deviceScaleFactor": 1, "mobile": False},
-    )
-    return browser
 
 
 def test_a_resident_requests_a_juminhyo_pays_online_and_the_clerk_makes_it_ready(server, open_browser):

@@ -6,7 +6,7 @@ import re
 
 from selenium.webdriver.common.by import By
 
-from conftest import CLERK, SUPERVISOR, printed_page
+from conftest import CLERK, SUPERVISOR, printed_page, set_viewport
 
 TABLET = (800, 1280)
 # The KPI dashboard's two classes cards: 開催回数 (session_held events) and 参加者数 (attended events).
@@ -14,10 +14,7 @@ CLASS_CARDS = ("smartphone_classes", "class_attendees")
 
 
 def as_tablet(browser):
-    browser.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": TABLET[0], "height": TABLET[1], "deviceScaleFactor": 1, "mobile": True},
-    )
+    set_viewport(browser.driver, *TABLET, mobile=True)
     return browser
 
 

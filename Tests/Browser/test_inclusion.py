@@ -7,7 +7,7 @@ from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
-from conftest import ADMIN, REPO
+from conftest import ADMIN, REPO, set_viewport
 from test_accessibility import inject_axe
 
 TOWN = json.loads((REPO / "Schemas" / "town.json").read_text())
@@ -15,10 +15,7 @@ ROAD_PHONE = next(d["phone"] for d in TOWN["departments"] if d["name"] == "å»ºè¨
 
 
 def set_width(browser, width, height=900, mobile=True):
-    browser.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
-    )
+    set_viewport(browser.driver, width, height, mobile)
 
 
 def text_of(browser, css):

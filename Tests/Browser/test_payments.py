@@ -7,7 +7,7 @@ import re
 
 from selenium.webdriver.common.by import By
 
-from conftest import CLERK, DEMO_RESIDENT_NAME, SUPERVISOR
+from conftest import CLERK, DEMO_RESIDENT_NAME, SUPERVISOR, at_desk
 
 FEE = "戸籍全部事項証明書 1通"
 AMOUNT = "450円"
@@ -74,17 +74,6 @@ def test_resident_pays_a_certificate_fee_in_the_sandbox_and_sees_the_receipt(bro
     browser.check_page()
 
 
-DESK = (1280, 900)
-
-
-def at_desk(browser):
-    """The staff browser at desk width (the suite's browsers are phones)."""
-    browser.driver.set_window_size(*DESK)
-    browser.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": DESK[0], "height": DESK[1], "deviceScaleFactor": 1, "mobile": False},
-    )
-    return browser
 
 
 def test_a_clerk_takes_a_hall_fee_in_cash_and_a_supervisor_refunds_part_of_it(server, open_browser):

@@ -20,17 +20,6 @@ struct CheckWithoutInListMigrationTests {
         }
     }
 
-    func migrations(through version: Int) throws -> URL {
-        let folder = URL(fileURLWithPath: directory.path("migrations-\(version)"))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: RepositoryPaths.migrations.path)
-        where name.hasSuffix(".sql") && Int(name.prefix(4))! <= version {
-            try FileManager.default.copyItem(
-                at: RepositoryPaths.migrations.appendingPathComponent(name), to: folder.appendingPathComponent(name))
-        }
-        return folder
-    }
-
     /// The tables each submission, audit row, sign-in and LINE send writes.
     static let hotTables = [
         "applications", "application_events", "application_attachments", "resident_messages", "audit_log",
@@ -41,15 +30,9 @@ struct CheckWithoutInListMigrationTests {
         let path = directory.path("checks.sqlite")
         let database = try Database(path: path)
         defer { database.close() }
-        try Migrator(directory: try migrations(through: try version - 1)).migrate(database)
+        try Migrator(directory: try directory.migrations(through: try version - 1)).migrate(database)
         try database.write { connection in
-            try connection.run(
-                """
-                INSERT INTO applications (id, reference, procedure_code, procedure_version, department, channel, status,
-                    answers, fee_yen, retention_years, created_at, submitted_at, updated_at, submission_token)
-                VALUES (41, 'ABCDEFGH', 'water-start', 1, '建設水道課', 'web', 'received', '{}', 0, 1,
-                    '2026-05-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z', 'submission-token-0041')
-                """)
+            try insertReceivedApplication(on: connection)
             try connection.run(
                 """
                 INSERT INTO application_attachments (application_id, field, filename, content_type, size, sha256, data,

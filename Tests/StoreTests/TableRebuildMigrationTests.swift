@@ -9,30 +9,12 @@ import Testing
 struct TableRebuildMigrationTests {
     let directory = TemporaryDirectory()
 
-    /// A migrations folder holding only the files up to `version`, so a database can stop before 0007.
-    func migrations(through version: Int) throws -> URL {
-        let folder = URL(fileURLWithPath: directory.path("migrations-\(version)"))
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: RepositoryPaths.migrations.path)
-        where name.hasSuffix(".sql") && Int(name.prefix(4))! <= version {
-            try FileManager.default.copyItem(
-                at: RepositoryPaths.migrations.appendingPathComponent(name), to: folder.appendingPathComponent(name))
-        }
-        return folder
-    }
-
     @Test func messagesKeepTheirIds_theirNotices_andBecomeSourceRecords() throws {
         let database = try Database(path: directory.path("before.sqlite"))
         defer { database.close() }
-        try Migrator(directory: try migrations(through: 6)).migrate(database)
+        try Migrator(directory: try directory.migrations(through: 6)).migrate(database)
         try database.write { connection in
-            try connection.run(
-                """
-                INSERT INTO applications (id, reference, procedure_code, procedure_version, department, channel, status,
-                    answers, fee_yen, retention_years, created_at, submitted_at, updated_at, submission_token)
-                VALUES (41, 'ABCDEFGH', 'water-start', 1, '建設水道課', 'web', 'received', '{}', 0, 1,
-                    '2026-05-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z', 'submission-token-0041')
-                """)
+            try insertReceivedApplication(on: connection)
             try connection.run(
                 """
                 INSERT INTO resident_messages (id, application_id, subject, body, created_at, source, delivered_at,
@@ -73,7 +55,7 @@ struct TableRebuildMigrationTests {
     @Test func theOutboxRebuild_keepsRequestsAndTheirRecipients() throws {
         let database = try Database(path: directory.path("outbox.sqlite"))
         defer { database.close() }
-        try Migrator(directory: try migrations(through: 7)).migrate(database)
+        try Migrator(directory: try directory.migrations(through: 7)).migrate(database)
         try database.write { connection in
             try connection.run("INSERT INTO districts (code, name, kana) VALUES ('biratori', '平取', 'ビラトリ')")
             try connection.run(
@@ -122,7 +104,7 @@ struct TableRebuildMigrationTests {
     @Test func theUsageEventRebuild_keepsEveryEvent_andStillRefusesAnUnknownChannel() throws {
         let database = try Database(path: directory.path("usage.sqlite"))
         defer { database.close() }
-        try Migrator(directory: try migrations(through: 8)).migrate(database)
+        try Migrator(directory: try directory.migrations(through: 8)).migrate(database)
         let key = String(repeating: "a", count: 64)
         try database.write { connection in
             try connection.run(
