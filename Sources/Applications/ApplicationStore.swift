@@ -143,20 +143,29 @@ public enum ApplicationStore {
     public static func submitDraft(
         id: Int64, guestSecretHash: String?, at time: Date, on connection: Connection
     ) throws -> String? {
-        // Collisions are ~1 in 2×10^10 per issue; each retry runs in its own savepoint.
+        // Each try runs in its own savepoint, so a collision leaves nothing behind.
+        try withFreshReference { reference in
+            let changed = try connection.savepoint {
+                try connection.run(
+                    """
+                    UPDATE applications SET status = 'received', reference = ?, guest_secret_hash = ?,
+                        submitted_at = ?, updated_at = ?
+                    WHERE id = ? AND status = 'draft'
+                    """, reference, guestSecretHash, time, time, id)
+            }
+            return changed == 1 ? reference : nil
+        }
+    }
+
+    /// Calls `write` with fresh reference numbers until one is not taken yet: collisions are ~1 in 2×10^10
+    /// per issue. Any other failure, a unique one on another column included, is the caller's.
+    private static func withFreshReference<T>(_ write: (String) throws -> T) throws -> T {
         for _ in 0..<8 {
-            let reference = ReferenceNumber.generate()
             do {
-                let changed = try connection.savepoint {
-                    try connection.run(
-                        """
-                        UPDATE applications SET status = 'received', reference = ?, guest_secret_hash = ?,
-                            submitted_at = ?, updated_at = ?
-                        WHERE id = ? AND status = 'draft'
-                        """, reference, guestSecretHash, time, time, id)
-                }
-                return changed == 1 ? reference : nil
-            } catch let error as SQLiteError where error.isUniqueViolation {
+                return try write(ReferenceNumber.generate())
+            } catch let error as SQLiteError
+                where error.isUniqueViolation && error.message.contains("applications.reference")
+            {
                 continue
             }
         }
@@ -171,11 +180,9 @@ public enum ApplicationStore {
     public static func insertSubmitted(
         _ new: NewApplication, guestSecretHash: String?, at time: Date, on connection: Connection
     ) throws -> (id: Int64, reference: String)? {
-        // A failed INSERT undoes only itself, so a reference collision (~1 in 2×10^10) is retried without a
-        // savepoint.
-        for _ in 0..<8 {
-            let reference = ReferenceNumber.generate()
-            do {
+        // A failed INSERT undoes only itself, so a reference collision is retried without a savepoint.
+        do {
+            return try withFreshReference { reference in
                 try connection.run(
                     """
                     INSERT INTO applications (procedure_code, procedure_version, department, resident_id, channel,
@@ -187,12 +194,10 @@ public enum ApplicationStore {
                     new.enteredByStaffID, reference, guestSecretHash, try encode(new.answers), new.feeYen,
                     new.retentionYears, time, time, time, new.submissionToken)
                 return (connection.lastInsertRowID, reference)
-            } catch let error as SQLiteError where error.isUniqueViolation {
-                if error.message.contains("submission_token") { return nil }
-                continue
             }
+        } catch let error as SQLiteError where error.isUniqueViolation && error.message.contains("submission_token") {
+            return nil
         }
-        throw SQLiteError(code: 19, message: "could not issue a unique reference number")
     }
 
     /// Drafts nobody confirmed, e.g. a closed browser tab; their attachments go with them.

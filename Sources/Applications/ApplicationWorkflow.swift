@@ -201,19 +201,18 @@ public struct ApplicationWorkflow: Sendable {
         let secretHash = GuestSecret.hash(secret)
         database.write(
             { [self] connection in
+                let isGuest = new.residentID == nil
                 if attachments.isEmpty,
                     let (id, reference) = try ApplicationStore.insertSubmitted(
-                        new, guestSecretHash: applicant.residentID == nil ? secretHash : nil, at: now, on: connection)
+                        new, guestSecretHash: isGuest ? secretHash : nil, at: now, on: connection)
                 {
                     try recordSubmission(
                         id: id, reference: reference, residentID: new.residentID, procedureCode: new.procedureCode,
                         applicant: applicant, origin: origin, at: now, on: connection)
                     // Not read back: every column was just written from `new`.
                     return .submitted(
-                        new.stored(
-                            id: id, reference: reference,
-                            guestSecretHash: applicant.residentID == nil ? secretHash : nil, at: now),
-                        guestSecret: applicant.residentID == nil ? secret : nil)
+                        new.stored(id: id, reference: reference, guestSecretHash: isGuest ? secretHash : nil, at: now),
+                        guestSecret: isGuest ? secret : nil)
                 }
                 // Files, or a token that is taken (a retry, a double submit, an older draft): the draft way,
                 // which finds the first application or the draft and goes on from it.
