@@ -140,14 +140,31 @@ public enum ReferenceNumber {
 /// of the same alphabet (about 59 bits), shown as `ABCD-EFGH-JKLM`; only its SHA-256 is stored.
 public enum GuestSecret {
     public static func generate() -> String {
-        let raw = SecureRandom.string(length: 12, alphabet: ReferenceNumber.alphabet)
-        let characters = Array(raw)
-        return [0, 4, 8].map { String(characters[$0..<$0 + 4]) }.joined(separator: "-")
+        let raw = Array(SecureRandom.string(length: 12, alphabet: ReferenceNumber.alphabet).utf8)
+        var grouped: [UInt8] = []
+        grouped.reserveCapacity(14)
+        for (index, byte) in raw.enumerated() {
+            if index == 4 || index == 8 { grouped.append(UInt8(ascii: "-")) }
+            grouped.append(byte)
+        }
+        return String(decoding: grouped, as: UTF8.self)
     }
 
     /// Hyphens, spaces, width and case are not part of the secret.
     public static func normalize(_ text: String) -> String {
-        CharacterWidth.halfwidth(text).uppercased().filter { $0 != "-" && $0 != " " }
+        // The usual case (every secret this server generates, most that are typed back): ASCII letters, digits
+        // and hyphens, where width folding and Unicode upper-casing change nothing but cost a third of the hash.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            let kept = text.utf8.compactMap { byte -> UInt8? in
+                switch byte {
+                case UInt8(ascii: "-"), UInt8(ascii: " "): nil
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - 0x20
+                default: byte
+                }
+            }
+            return String(decoding: kept, as: UTF8.self)
+        }
+        return CharacterWidth.halfwidth(text).uppercased().filter { $0 != "-" && $0 != " " }
     }
 
     public static func hash(_ secret: String) -> String {

@@ -8,13 +8,16 @@ import Security
 ///
 /// A caller takes a slot or waits in a short FIFO queue; beyond the queue it is refused at once with 503 and
 /// `Retry-After` (`KeyDerivationBusy`), which costs microseconds. Logins from a browser that has signed in to
-/// the same account before (`KnownDevice`) wait in a lane of their own that is served first, so a resident
-/// can still sign in while strangers fill the ordinary queue. Callers block on their own (blocking-pool)
-/// thread while they wait: no thread of the pool's own.
+/// the same account before (`KnownDevice`) have a lane with slots of its own, so a resident can still sign
+/// in while strangers fill the ordinary lane: they do not even wait for the stranger's derivation under way.
+/// (Served first from a shared slot, a resident waited for that derivation and then did her own, each slowed
+/// by the flood on the other core: 3.0 s, bench/login-flood, against the 2 s goal.) Callers block on their
+/// own (blocking-pool) thread while they wait: no thread of the pool's own.
 public final class KeyDerivationPool: @unchecked Sendable {
     public struct Limits: Sendable, Equatable {
-        /// Derivations at once. Half the cores (1 on 2): key derivation can take at most one core, and the
-        /// other stays for the polling threads, the SQLite writer and every other page.
+        /// Derivations at once in each lane. Half the cores (1 on 2): the ordinary lane, the one a flood
+        /// fills, can take at most one core, and the other stays for the polling threads, the SQLite writer and
+        /// every other page. The known-device lane is busy only while residents sign in.
         public var workers: Int
         /// Callers waiting per lane before the next is refused. 4 at ~0.33 s each behind one worker: a caller
         /// admitted to the queue is done in under 2 s.
@@ -45,7 +48,7 @@ public final class KeyDerivationPool: @unchecked Sendable {
     public let limits: Limits
     // Guarded by `condition`.
     private let condition = NSCondition()
-    private var running = 0
+    private var running = [0, 0]
     private var nextTicket = [0, 0]
     private var serving = [0, 0]
     private var completed = 0
@@ -59,7 +62,7 @@ public final class KeyDerivationPool: @unchecked Sendable {
     public var statistics: Statistics {
         condition.withLock {
             Statistics(
-                running: running, waiting: zip(nextTicket, serving).reduce(0) { $0 + $1.0 - $1.1 },
+                running: running.reduce(0, +), waiting: zip(nextTicket, serving).reduce(0) { $0 + $1.0 - $1.1 },
                 completed: completed, refused: refused)
         }
     }
@@ -69,7 +72,7 @@ public final class KeyDerivationPool: @unchecked Sendable {
     public func run<T>(lane: Lane = .ordinary, _ work: () throws -> T) throws -> T {
         condition.lock()
         let index = lane.rawValue
-        if running >= limits.workers || nextTicket[index] > serving[index] || !mayStart(index) {
+        if running[index] >= limits.workers || nextTicket[index] > serving[index] {
             guard nextTicket[index] - serving[index] < limits.queueLimit else {
                 refused += 1
                 let retryAfter = retryAfterSeconds()
@@ -78,29 +81,23 @@ public final class KeyDerivationPool: @unchecked Sendable {
             }
             let ticket = nextTicket[index]
             nextTicket[index] += 1
-            while !(running < limits.workers && serving[index] == ticket && mayStart(index)) { condition.wait() }
+            while !(running[index] < limits.workers && serving[index] == ticket) { condition.wait() }
             serving[index] += 1
         }
-        running += 1
+        running[index] += 1
         condition.broadcast()
         condition.unlock()
         let started = DispatchTime.now().uptimeNanoseconds
         defer {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             condition.withLock {
-                running -= 1
+                running[index] -= 1
                 completed += 1
                 meanSeconds += (seconds - meanSeconds) * 0.1
                 condition.broadcast()
             }
         }
         return try work()
-    }
-
-    /// The ordinary lane starts only when nobody waits in the known-device lane.
-    private func mayStart(_ index: Int) -> Bool {
-        index == Lane.knownDevice.rawValue
-            || nextTicket[Lane.knownDevice.rawValue] == serving[Lane.knownDevice.rawValue]
     }
 
     /// About when a full queue has room again: the queue's worth of derivations at the recent pace.

@@ -63,7 +63,7 @@ public enum NoticesCommandSupport {
     }
 
     static func headroom(_ environment: [String: String]) throws -> Double {
-        guard let text = environment["MADOGUCHI_LINE_HEADROOM"], !text.isEmpty else { return 0.9 }
+        guard let text = environment["MADOGUCHI_LINE_HEADROOM"], !text.isEmpty else { return 0.95 }
         guard let value = Double(text), value > 0, value <= 1 else {
             throw CommandLineOptions.UsageError(
                 message: "MADOGUCHI_LINE_HEADROOM must be a fraction in (0, 1], not '\(text)'")
@@ -98,7 +98,7 @@ enum NoticesSendCommand: Command {
         ENVIRONMENT:
           MADOGUCHI_LINE_API_BASE            LINE's API (default https://api.line.me)
           MADOGUCHI_LINE_CHANNEL_TOKEN_FILE  File holding the channel access token (not needed for --dry-run)
-          MADOGUCHI_LINE_HEADROOM            Fraction of LINE's rate limits to use (default 0.9)
+          MADOGUCHI_LINE_HEADROOM            Fraction of LINE's rate limits to use (default 0.95)
 
         OUTPUT: a progress line on a terminal; JSON lines otherwise (one per second and a summary).
 

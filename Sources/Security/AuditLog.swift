@@ -163,14 +163,27 @@ public enum AuditLog {
         subjectType: String?, subjectID: String?, clientAddress: String?, requestID: String?,
         previousHash: String
     ) -> String {
-        func field(_ value: String?) -> String {
-            guard let value else { return "-" }
-            return "\(value.utf8.count):\(value)"
+        // Appended into one string: the array of interpolated fields and `joined` it replaced were a fifth of
+        // every audited write's cost (callgrind, issue #10). The text is the same, byte for byte: it is hashed.
+        var row = "madoguchi-audit-v1"
+        row.reserveCapacity(256)
+        func append(_ value: String?) {
+            row.append("\u{1F}")
+            guard let value else {
+                row.append("-")
+                return
+            }
+            row.append(String(value.utf8.count))
+            row.append(":")
+            row.append(value)
         }
-        return [
-            "madoguchi-audit-v1", String(id), field(occurredAt), field(actorType), field(actorID), field(action),
-            field(subjectType), field(subjectID), field(clientAddress), field(requestID), field(previousHash),
-        ].joined(separator: "\u{1F}")
+        row.append("\u{1F}")
+        row.append(String(id))
+        for value in [occurredAt, actorType, actorID, action, subjectType, subjectID, clientAddress, requestID] {
+            append(value)
+        }
+        append(previousHash)
+        return row
     }
 
     /// `sha256_hex(previous_hash ‖ canonical_row)` over their UTF-8 bytes, as lowercase hex.

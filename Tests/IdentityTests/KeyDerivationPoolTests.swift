@@ -109,20 +109,43 @@ struct KeyDerivationPoolTests {
         let withoutCookie = try app.browser().json("POST", "/api/v1/sessions", body: body)
         #expect(withoutCookie.status == 503)
 
-        // With it, the resident queues in the known-device lane and is served first.
+        // With it, the resident signs in on the known-device lane's own slot, while the strangers' slot is
+        // still taken and their queue still full.
         let resident = Browser(baseURL: baseURL)
         resident.setCookie(device.name, device.value)
-        let residentStatus = LockedValue(0)
-        let residentDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            residentStatus.set((try? resident.json("POST", "/api/v1/sessions", body: body).status) ?? -1)
-            residentDone.signal()
-        }
-        #expect(waitUntilWaiting(pool, 2))
+        let signedIn = try resident.json("POST", "/api/v1/sessions", body: body)
+        #expect(signedIn.status == 201)
+        #expect(pool.statistics.waiting == 1, "the stranger still waits for the ordinary slot")
         holder.release(pool)
-        residentDone.wait()
         strangerDone.wait()
-        #expect(residentStatus.get() == 201)
+    }
+
+    @Test func residentsOnKnownDevices_queueInTheirLane_andAreRefusedBeyondIt() throws {
+        let pool = KeyDerivationPool(limits: KeyDerivationPool.Limits(workers: 1, queueLimit: 1))
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        // One resident deriving, one waiting: the lane is full, and a third is refused with 503.
+        for _ in 0..<2 {
+            Thread.detachNewThread {
+                _ = try? pool.run(lane: .knownDevice) {
+                    entered.signal()
+                    release.wait()
+                }
+                done.signal()
+            }
+        }
+        entered.wait()
+        #expect(waitUntilWaiting(pool, 1))
+        #expect(throws: KeyDerivationBusy.self) { try pool.run(lane: .knownDevice) {} }
+        // The ordinary lane is not theirs to fill: a stranger still gets the ordinary slot at once.
+        #expect((try? pool.run(lane: .ordinary) { 7 }) == 7)
+        release.signal()
+        entered.wait()
+        release.signal()
+        done.wait()
+        done.wait()
+        #expect(pool.statistics.running == 0 && pool.statistics.waiting == 0)
     }
 }
 
