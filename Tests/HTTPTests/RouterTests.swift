@@ -106,6 +106,22 @@ struct RouterTests {
         #expect(request.cookies == ["a": "1", "b": "two"])
     }
 
+    @Test func oneCookie_isFoundByName_asTheDictionaryWouldGiveIt() {
+        let header = "  __Host-s =\tabc=def ;flag; empty=; q=\"x\"; s=2; __Host-s=later; =nameless; 名前=値"
+        let request = Request(method: "GET", path: "/", headers: ["cookie": header])
+        #expect(request.cookie("__Host-s") == "abc=def", "trimmed, split at the first '=' only, the first twin")
+        #expect(request.cookie("empty") == "")
+        #expect(request.cookie("q") == "x")
+        #expect(request.cookie("s") == "2")
+        #expect(request.cookie("名前") == "値")
+        #expect(request.cookie("") == "nameless")
+        #expect(request.cookie("flag") == nil, "a pair without '=' is no cookie")
+        #expect(request.cookie("__Host") == nil, "a prefix of a name is not the name")
+        #expect(Request(method: "GET", path: "/", headers: [:]).cookie("s") == nil)
+        for (name, value) in request.cookies { #expect(request.cookie(name) == value) }
+        #expect(request.cookies.count == 6)
+    }
+
     @Test func form_rejectsInvalidPercentEncoding() throws {
         #expect(throws: HTTPError.self) { try FormFields.parse(Data("name=%E5%B9".utf8)) }
         let fields = try FormFields.parse(Data("empty=&flag&x=a%2Bb".utf8))
