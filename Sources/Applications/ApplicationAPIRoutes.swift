@@ -105,10 +105,7 @@ struct ApplicationAPIRoutes: RouteCollection {
     /// A request with a resident's session cookie submits as that resident (and must carry the CSRF header);
     /// any other as a guest.
     func submitApplication(_ request: Request) throws -> Response {
-        if try authentication.currentResident(request) != nil {
-            return try authentication.resident(submitAsResident)(request)
-        }
-        return submit(request, applicant: .guest)
+        try authentication.resident(submitAsResident, otherwise: { [self] in submit($0, applicant: .guest) })(request)
     }
 
     func submitAsResident(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {

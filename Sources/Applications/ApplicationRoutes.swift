@@ -21,13 +21,10 @@ struct Visitor: Sendable {
 extension Authentication {
     /// Residents with their session (and its CSRF token), everyone else as a guest with a signed token.
     func residentOrGuest(_ handler: @escaping @Sendable (Request, Visitor) throws -> Response) -> Handler {
-        let asResident = resident { request, resident in
-            try handler(request, Visitor(resident: resident, csrfToken: resident.csrfToken))
-        }
         let asGuest = guest { request, form in try handler(request, Visitor(resident: nil, csrfToken: form.csrfToken)) }
-        return { [self] request in
-            try currentResident(request) != nil ? asResident(request) : asGuest(request)
-        }
+        return resident({ request, resident in
+            try handler(request, Visitor(resident: resident, csrfToken: resident.csrfToken))
+        }, otherwise: asGuest)
     }
 }
 

@@ -13,15 +13,12 @@ struct ClassVisitor: Sendable {
 
 extension Authentication {
     func classVisitor(_ handler: @escaping @Sendable (Request, ClassVisitor) throws -> Response) -> Handler {
-        let asResident = resident { request, resident in
-            try handler(request, ClassVisitor(resident: resident, csrfToken: resident.csrfToken))
-        }
         let asGuest = guest { request, form in
             try handler(request, ClassVisitor(resident: nil, csrfToken: form.csrfToken))
         }
-        return { [self] request in
-            try currentResident(request) != nil ? asResident(request) : asGuest(request)
-        }
+        return resident({ request, resident in
+            try handler(request, ClassVisitor(resident: resident, csrfToken: resident.csrfToken))
+        }, otherwise: asGuest)
     }
 }
 
