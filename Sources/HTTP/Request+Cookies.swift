@@ -17,5 +17,57 @@ extension Request {
         return cookies
     }
 
-    public func cookie(_ name: String) -> String? { cookies[name] }
+    /// One cookie, as `cookies[name]` finds it. An ASCII header (every browser's) is scanned in place: building
+    /// the dictionary with Foundation's trimming cost 170,000 instructions per signed-in page, asked several
+    /// times a request (callgrind, マイページ). A header with other bytes takes the dictionary's path, so Unicode
+    /// whitespace is trimmed exactly as there.
+    public func cookie(_ name: String) -> String? {
+        guard var header = header("cookie") else { return nil }
+        var name = name
+        let scanned = header.withUTF8 { bytes in name.withUTF8 { Self.scanASCIICookie(named: $0, in: bytes) } }
+        switch scanned {
+        case .found(let value): return value
+        case .absent: return nil
+        case .notASCII: return cookies[String(decoding: name.utf8, as: UTF8.self)]
+        }
+    }
+
+    private enum ScannedCookie {
+        case found(String)
+        case absent
+        case notASCII
+    }
+
+    private static func scanASCIICookie(named name: UnsafeBufferPointer<UInt8>, in header: UnsafeBufferPointer<UInt8>)
+        -> ScannedCookie
+    {
+        if header.contains(where: { $0 >= 0x80 }) || name.contains(where: { $0 >= 0x80 }) { return .notASCII }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var pairStart = 0
+        while pairStart <= header.count {
+            var pairEnd = pairStart
+            while pairEnd < header.count && header[pairEnd] != 0x3B { pairEnd += 1 }  // ;
+            defer { pairStart = pairEnd + 1 }
+            guard let equals = (pairStart..<pairEnd).first(where: { header[$0] == 0x3D }) else { continue }
+            // `split` drops empty pieces: "=x" and "a=" are not pairs.
+            guard equals > pairStart, equals + 1 < pairEnd else { continue }
+            var nameStart = pairStart
+            var nameEnd = equals
+            while nameStart < nameEnd && isSpace(header[nameStart]) { nameStart += 1 }
+            while nameEnd > nameStart && isSpace(header[nameEnd - 1]) { nameEnd -= 1 }
+            guard nameEnd - nameStart == name.count,
+                (0..<name.count).allSatisfy({ header[nameStart + $0] == name[$0] })
+            else { continue }
+            var valueStart = equals + 1
+            var valueEnd = pairEnd
+            while valueStart < valueEnd && isSpace(header[valueStart]) { valueStart += 1 }
+            while valueEnd > valueStart && isSpace(header[valueEnd - 1]) { valueEnd -= 1 }
+            if valueEnd - valueStart >= 2 && header[valueStart] == 0x22 && header[valueEnd - 1] == 0x22 {
+                valueStart += 1
+                valueEnd -= 1
+            }
+            return .found(String(decoding: UnsafeBufferPointer(rebasing: header[valueStart..<valueEnd]), as: UTF8.self))
+        }
+        return .absent
+    }
 }

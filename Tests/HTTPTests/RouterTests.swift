@@ -106,6 +106,25 @@ struct RouterTests {
         #expect(request.cookies == ["a": "1", "b": "two"])
     }
 
+    /// `cookie(_:)` scans an ASCII header in place; it must find what the dictionary finds, for every name.
+    @Test func cookie_findsWhatTheDictionaryFinds_inAnyHeader() {
+        let pieces = ["a", "b", "__Host-s", "=", ";", " ", "\t", "\"", "x", "1", "\u{3000}", "é"]
+        var state: UInt64 = 0xc00c1e
+        for _ in 0..<3_000 {
+            var header = ""
+            state = state &* 6_364_136_223_846_793_005 &+ 1
+            for _ in 0..<Int((state >> 40) % 16) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1
+                header += pieces[Int((state >> 33) % UInt64(pieces.count))]
+            }
+            let request = Request(method: "GET", path: "/", headers: ["cookie": header])
+            for name in ["a", "b", "__Host-s", "", "x"] {
+                #expect(request.cookie(name) == request.cookies[name], "\(header.debugDescription) \(name)")
+            }
+        }
+        #expect(Request(method: "GET", path: "/", headers: [:]).cookie("a") == nil)
+    }
+
     @Test func form_rejectsInvalidPercentEncoding() throws {
         #expect(throws: HTTPError.self) { try FormFields.parse(Data("name=%E5%B9".utf8)) }
         let fields = try FormFields.parse(Data("empty=&flag&x=a%2Bb".utf8))
