@@ -48,10 +48,13 @@ extension Request {
             var pairEnd = pairStart
             while pairEnd < header.count && header[pairEnd] != 0x3B { pairEnd += 1 }  // ;
             defer { pairStart = pairEnd + 1 }
-            guard let equals = (pairStart..<pairEnd).first(where: { header[$0] == 0x3D }) else { continue }
-            // `split` drops empty pieces: "=x" and "a=" are not pairs.
-            guard equals > pairStart, equals + 1 < pairEnd else { continue }
-            var nameStart = pairStart
+            // `split(separator: "=", maxSplits: 1)` drops empty pieces without counting them: leading "="s are
+            // skipped ("==a=x" is a=x), and "a=" is not a pair.
+            var keyStart = pairStart
+            while keyStart < pairEnd && header[keyStart] == 0x3D { keyStart += 1 }
+            guard let equals = (keyStart..<pairEnd).first(where: { header[$0] == 0x3D }), equals + 1 < pairEnd
+            else { continue }
+            var nameStart = keyStart
             var nameEnd = equals
             while nameStart < nameEnd && isSpace(header[nameStart]) { nameStart += 1 }
             while nameEnd > nameStart && isSpace(header[nameEnd - 1]) { nameEnd -= 1 }

@@ -1,18 +1,31 @@
 import Foundation
 
-/// A piece of HTML, held as its rendered, escaped UTF-8 bytes. Text and attribute values are escaped when a
-/// node is built; the only way to emit markup as is goes through `Node.trustedMarkup(_:)`, which is easy to
+/// A piece of HTML, held as its rendered UTF-8 bytes. Text and attribute values are always escaped on the way
+/// into the bytes; the only way to emit markup as is goes through `Node.trustedMarkup(_:)`, which is easy to
 /// grep for and reserved for constants.
 ///
 /// Bytes rather than a tree of elements: building an indirect enum with `[Attribute]` and `[Node]` children
 /// and then walking and freeing it was half of マイページ's 3.65 million instructions per request (callgrind,
 /// bench/route-cost mypage, issue #10). An element now writes its tags around its children's bytes once, so
-/// a page costs one allocation per element and per text instead of a handful, and nothing is walked twice.
+/// a page costs about one allocation per element instead of a handful, and nothing is walked twice.
 public struct Node: Sendable {
-    @usableFromInline var bytes: [UInt8]
+    /// An element is always flat bytes. A text waits as its String and a block's parts as a list until the
+    /// element around them writes them: a text escaped into its own buffer and a block joined into one
+    /// were two allocations and two copies more per line of マイページ, for bytes written once anyway.
+    enum Storage: Sendable {
+        case bytes([UInt8])
+        case text(String)
+        case list([Node])
+    }
+
+    let storage: Storage
 
     init(bytes: [UInt8]) {
-        self.bytes = bytes
+        self.storage = .bytes(bytes)
+    }
+
+    private init(_ storage: Storage) {
+        self.storage = storage
     }
 
     /// Nothing: what an absent `if` branch renders.
@@ -20,20 +33,12 @@ public struct Node: Sendable {
 
     /// `text`, escaped.
     public static func text(_ text: String) -> Node {
-        var output = HTMLOutput(capacity: text.utf8.count + 8)
-        output.appendEscaped(text)
-        return Node(bytes: output.bytes)
+        Node(.text(text))
     }
 
     /// The nodes one after another.
     public static func fragment(_ nodes: [Node]) -> Node {
-        if nodes.count == 1 { return nodes[0] }
-        var total = 0
-        for node in nodes { total += node.bytes.count }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(total)
-        for node in nodes { bytes.append(contentsOf: node.bytes) }
-        return Node(bytes: bytes)
+        nodes.count == 1 ? nodes[0] : Node(.list(nodes))
     }
 
     /// Emits `markup` unescaped. Never pass anything derived from input.
@@ -43,7 +48,7 @@ public struct Node: Sendable {
 
     /// An element around `children`; void elements (`input`, `meta`) have no children and no end tag.
     init(element name: String, attributes: [Attribute], children: Node?) {
-        var capacity = 2 * name.utf8.count + 5 + (children?.bytes.count ?? 0)
+        var capacity = 2 * name.utf8.count + 5 + (children?.estimatedLength ?? 0)
         for attribute in attributes { capacity += attribute.estimatedLength }
         var output = HTMLOutput(capacity: capacity)
         output.append(byte: 0x3C)  // <
@@ -57,16 +62,37 @@ public struct Node: Sendable {
             output.append(name)
             output.append(byte: 0x3E)
         }
-        self.bytes = output.bytes
+        self.storage = .bytes(output.bytes)
+    }
+
+    /// The rendered length, short only by what escaping adds.
+    var estimatedLength: Int {
+        switch storage {
+        case .bytes(let bytes): bytes.count
+        case .text(let text): text.utf8.count
+        case .list(let nodes): nodes.reduce(0) { $0 + $1.estimatedLength }
+        }
+    }
+
+    func render(into output: inout HTMLOutput) {
+        switch storage {
+        case .bytes(let bytes): output.append(bytes: bytes)
+        case .text(let text): output.appendEscaped(text)
+        case .list(let nodes): for node in nodes { node.render(into: &output) }
+        }
     }
 
     public func render() -> String {
-        String(decoding: bytes, as: UTF8.self)
+        var output = HTMLOutput(capacity: estimatedLength)
+        render(into: &output)
+        return output.string
     }
 
     /// The markup as UTF-8 bytes, for a response body.
     public func renderData() -> Data {
-        bytes.withUnsafeBufferPointer { Data(buffer: $0) }
+        var output = HTMLOutput(capacity: estimatedLength)
+        render(into: &output)
+        return output.data
     }
 }
 
@@ -85,7 +111,9 @@ struct HTMLOutput {
 
     @inline(__always) mutating func append(byte: UInt8) { bytes.append(byte) }
 
-    mutating func append(_ node: Node) { bytes.append(contentsOf: node.bytes) }
+    mutating func append(_ node: Node) { node.render(into: &self) }
+
+    mutating func append(bytes more: [UInt8]) { bytes.append(contentsOf: more) }
 
     mutating func append(_ text: String) {
         var text = text
@@ -161,7 +189,7 @@ public struct Attribute: Sendable {
     public static func viewBox(_ value: String) -> Attribute { Attribute(checkedName: "viewBox", value) }
 }
 
-/// Joins a block's nodes into one as it goes. A closure typed `() -> [Node]` (a page body, a module's
+/// Collects a block's nodes into one as it goes. A closure typed `() -> [Node]` (a page body, a module's
 /// section) gets the joined node as a one-element array; `el`'s children closure gets the node itself.
 @resultBuilder
 public enum NodeBuilder {

@@ -44,7 +44,7 @@ public struct Page: Sendable {
     }
 
     public func render() -> String {
-        var output = HTMLOutput()
+        var output = HTMLOutput(capacity: estimatedLength)
         render(into: &output)
         return output.string
     }
@@ -76,6 +76,9 @@ public struct Page: Sendable {
         output.append("</body></html>" as StaticString)
     }
 
+    /// The body and room for the frame (about 1 KB with the footer), so a page is one allocation.
+    private var estimatedLength: Int { body.reduce(2048) { $0 + $1.estimatedLength } }
+
     private static let stylesheetLink = void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
 
     private static let footerCache = Mutex<(TownProfile, Node)?>(nil)
@@ -92,7 +95,7 @@ public struct Page: Sendable {
 
     /// The page's bytes, rendered straight into the body: no String and no second copy.
     public func renderData() -> Data {
-        var output = HTMLOutput()
+        var output = HTMLOutput(capacity: estimatedLength)
         render(into: &output)
         return output.data
     }
