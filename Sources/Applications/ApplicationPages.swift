@@ -352,12 +352,7 @@ public enum ApplicationPages {
                 el("li") {
                     el("span", .class("date")) { JapanTime.format(event.at) + " " }
                     switch event.kind {
-                    case .status:
-                        if event.fromStatus == .draft {
-                            "申請（\(event.toStatus?.label ?? "")）"
-                        } else {
-                            "\(event.fromStatus?.label ?? "") → \(event.toStatus?.label ?? "")"
-                        }
+                    case .status: statusChange(from: event.fromStatus, to: event.toStatus)
                     case .assigned: "担当者が決まりました"
                     case .released: "担当を外れました"
                     case .note: "内部メモ"
@@ -373,6 +368,26 @@ public enum ApplicationPages {
                 }
             }
         }
+    }
+
+    /// The resident's history on マイページ: the status changes only, as `history(_:forStaff: false)` shows them,
+    /// from rows whose time is still the stored text.
+    static func residentHistory(_ events: [ApplicationStore.MyPageEvent]) -> Node {
+        el("ol", .class("history")) {
+            for event in events {
+                el("li") {
+                    el("span", .class("date")) { JapanTime.format(storedUTC: event.at) + " " }
+                    statusChange(from: event.fromStatus, to: event.toStatus)
+                    if let message = event.message, !message.isEmpty {
+                        el("p") { "お知らせ：" + message }
+                    }
+                }
+            }
+        }
+    }
+
+    static func statusChange(from: ApplicationStatus?, to: ApplicationStatus?) -> String {
+        from == .draft ? "申請（\(to?.label ?? "")）" : "\(from?.label ?? "") → \(to?.label ?? "")"
     }
 
     static func statusBody(

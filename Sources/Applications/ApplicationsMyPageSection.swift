@@ -13,19 +13,16 @@ struct ApplicationsMyPageSection: MyPageSection {
     var title: String { "申請の状況" }
 
     func render(residentID: Int64, connection: Connection) throws -> [Node] {
-        let applications = try ApplicationStore.fetchApplications(residentID: residentID, on: connection)
-        let messages = try ResidentMessages.fetchMessages(residentID: residentID, limit: 10, on: connection)
-        var histories: [Int64: [ApplicationEvent]] = [:]
-        for application in applications.prefix(20) {
-            histories[application.id] = try ApplicationStore.fetchEvents(applicationID: application.id, on: connection)
-        }
+        let applications = try ApplicationStore.fetchMyPageLines(residentID: residentID, limit: 20, on: connection)
+        let histories = try ApplicationStore.fetchMyPageEvents(residentID: residentID, limit: 20, on: connection)
+        let messages = try ResidentMessages.fetchMessageLines(residentID: residentID, limit: 10, on: connection)
         var nodes: [Node] = []
         if applications.isEmpty {
             nodes.append(el("p") { "まだ申請はありません。" })
         } else {
             nodes.append(
                 el("ul") {
-                    for application in applications.prefix(20) {
+                    for application in applications {
                         el("li") {
                             el("a", .href("/applications/\(application.reference ?? "")")) {
                                 catalog.procedure(code: application.procedureCode)?.name ?? application.procedureCode
@@ -36,7 +33,7 @@ struct ApplicationsMyPageSection: MyPageSection {
                             if application.status == .returned { el("strong") { " 訂正をお願いします" } }
                             el("details") {
                                 el("summary") { "状況の履歴" }
-                                ApplicationPages.history(histories[application.id] ?? [], forStaff: false)
+                                ApplicationPages.residentHistory(histories[application.id] ?? [])
                             }
                         }
                     }
@@ -49,7 +46,7 @@ struct ApplicationsMyPageSection: MyPageSection {
                     for message in messages {
                         el("li") {
                             el("strong") { message.subject }
-                            el("span", .class("date")) { "（\(JapanTime.format(message.createdAt))）" }
+                            el("span", .class("date")) { "（\(JapanTime.format(storedUTC: message.createdAt))）" }
                             el("p") { ReferenceNumber.inlineText(message.body) }
                         }
                     }

@@ -11,21 +11,21 @@ struct CertificatesMyPageSection: MyPageSection {
     var title: String { "証明書の請求" }
 
     func render(residentID: Int64, connection: Connection) throws -> [Node] {
-        let requests = try CertificateStore.fetchRequests(residentID: residentID, limit: 20, on: connection)
+        let lines = try CertificateStore.fetchMyPageLines(residentID: residentID, limit: 20, on: connection)
         var nodes: [Node] = []
-        if requests.isEmpty {
+        if lines.isEmpty {
             nodes.append(el("p") { "まだ証明書の請求はありません。" })
         } else {
             nodes.append(
                 el("ul") {
-                    for request in requests {
+                    for line in lines {
                         el("li") {
-                            el("a", .href("/certificates/\(request.id)")) {
-                                catalog.type(code: request.typeCode)?.name ?? request.typeCode
+                            el("a", .href("/certificates/\(line.id)")) {
+                                catalog.type(code: line.typeCode)?.name ?? line.typeCode
                             }
-                            "（\(request.copies)通）：\(request.status.label)"
-                            if !request.status.isClosed && request.status != .ready {
-                                "（交付準備の予定：\(JapanTime.format(request.expectedReadyAt))）"
+                            "（\(line.copies)通）：\(line.status.label)"
+                            if !line.status.isClosed && line.status != .ready {
+                                "（交付準備の予定：\(JapanTime.format(storedUTC: line.expectedReadyAt))）"
                             }
                         }
                     }

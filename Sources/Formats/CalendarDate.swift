@@ -73,16 +73,47 @@ public enum CalendarDate {
     }
 }
 
-/// The wall-clock fields of an instant at a fixed offset from UTC, through gmtime_r: thread-safe, and no
-/// time-zone database or non-Sendable formatter.
+/// The wall-clock fields of an instant at a fixed offset from UTC, by calendar arithmetic: thread-safe, no
+/// time-zone database or non-Sendable formatter, and no gmtime_r, which takes glibc's time-zone lock and
+/// re-reads TZ on every call.
 func civilTime(_ date: Date, offset: TimeInterval) -> (
     year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
 ) {
-    var seconds = time_t(Int64((date.timeIntervalSince1970 + offset).rounded(.down)))
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
+    civilFields(secondsSinceEpoch: Int64((date.timeIntervalSince1970 + offset).rounded(.down)))
+}
+
+func civilFields(secondsSinceEpoch seconds: Int64) -> (
+    year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
+) {
+    var days = seconds / 86_400
+    var secondOfDay = seconds % 86_400
+    if secondOfDay < 0 {
+        secondOfDay += 86_400
+        days -= 1
+    }
+    // Howard Hinnant's civil_from_days (proleptic Gregorian, days since 1970-01-01).
+    let shifted = days + 719_468
+    let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+    let dayOfEra = shifted - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let monthIndex = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
     return (
-        Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min),
-        Int(parts.tm_sec)
+        Int(year), Int(month), Int(day), Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60),
+        Int(secondOfDay % 60)
     )
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil); a day past the month's
+/// end runs on into the next month, as timegm's does.
+func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+    let year = month <= 2 ? year - 1 : year
+    let era = (year >= 0 ? year : year - 399) / 400
+    let yearOfEra = year - era * 400
+    let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+    return era * 146_097 + dayOfEra - 719_468
 }

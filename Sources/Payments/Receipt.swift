@@ -21,8 +21,12 @@ struct Receipt: Sendable, Equatable {
     let issuer: String
 
     static func number(for payment: StoredPayment) -> String {
-        let year = CalendarDate.today(at: payment.capturedAt ?? payment.createdAt).prefix(4)
-        let id = String(payment.id)
+        number(id: payment.id, year: CalendarDate.today(at: payment.capturedAt ?? payment.createdAt).prefix(4))
+    }
+
+    /// `R2026-000001`: the payment's id in the Japanese year it was captured (or created).
+    static func number(id: Int64, year: some StringProtocol) -> String {
+        let id = String(id)
         return "R\(year)-" + String(repeating: "0", count: max(0, 6 - id.count)) + id
     }
 
@@ -82,34 +86,6 @@ extension PaymentWorkflow {
                 領収書番号：\(Receipt.number(for: payment))
                 領収書は、マイページの「お支払い」またはお支払いのページから表示・印刷できます。
                 """, to: residentID, source: PaymentsModule.name, recordID: payment.id, at: time, on: connection)
-    }
-}
-
-/// "お支払い" on マイページ: the resident's fees, what is still to pay, and the receipts of what was paid.
-struct PaymentsMyPageSection: MyPageSection {
-    var title: String { "お支払い" }
-
-    func render(residentID: Int64, connection: Connection) throws -> [Node] {
-        let payments = try PaymentStore.fetchPayments(residentID: residentID, limit: 20, on: connection)
-            .filter { $0.state != .cancelled || $0.channel == "counter" }
-        guard !payments.isEmpty else { return [el("p") { "お支払いの記録はありません。" }] }
-        return [
-            el("ul", .class("payments")) {
-                for payment in payments {
-                    el("li") {
-                        "\(payment.description)　\(YenText.format(payment.amountYen))：\(payment.state.label)"
-                        if payment.state == .created {
-                            " "
-                            el("a", .href(payment.payPath)) { "支払う" }
-                        }
-                        if payment.state.isPaid {
-                            " "
-                            el("a", .href(payment.payPath + "/receipt")) { "領収書（No. \(Receipt.number(for: payment))）" }
-                        }
-                    }
-                }
-            }
-        ]
     }
 }
 

@@ -54,6 +54,23 @@ public enum ResidentMessages {
         ).map(decode)
     }
 
+    /// A message as マイページ lists it. `createdAt` is the stored UTC text, for `JapanTime.format(storedUTC:)`.
+    public struct MessageLine: Sendable, Equatable {
+        public let subject: String
+        public let body: String
+        public let createdAt: String
+    }
+
+    /// The resident's latest messages for マイページ, newest first: three columns by position, no `Date` parsed.
+    public static func fetchMessageLines(residentID: Int64, limit: Int, on connection: Connection) throws
+        -> [MessageLine]
+    {
+        try connection.query(
+            "SELECT subject, body, created_at FROM resident_messages WHERE resident_id = ? ORDER BY id DESC LIMIT ?",
+            residentID, limit
+        ).map { row in MessageLine(subject: try row.get(0), body: try row.get(1), createdAt: try row.get(2)) }
+    }
+
     /// The messages about one record of one module, newest first (a guest's lookup page).
     public static func fetchMessages(source: String, recordID: Int64, on connection: Connection) throws
         -> [ResidentMessage]

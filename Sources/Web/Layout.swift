@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Synchronization
 
 /// The page frame every HTML response shares: `lang="ja"`, the viewport for phones, the stylesheet, and a
 /// header that always leads back to the start page.
@@ -43,40 +44,58 @@ public struct Page: Sendable {
     }
 
     public func render() -> String {
-        var output = HTMLOutput()
+        var output = HTMLOutput(capacity: estimatedLength)
         render(into: &output)
         return output.string
     }
 
+    /// The frame's constant parts are bytes made once; only the title, the header link, the body and the
+    /// town's footer (made again only when the installed profile changes) are written per page.
     func render(into output: inout HTMLOutput) {
-        output.append("<!doctype html>" as StaticString)
-        document.render(into: &output)
+        output.append(
+            "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>"
+                as StaticString)
+        output.appendEscaped(title)
+        output.append(" | " as StaticString)
+        output.appendEscaped(siteName)
+        output.append("</title>" as StaticString)
+        if let refreshSeconds {
+            output.append(void("meta", Attribute("http-equiv", "refresh"), Attribute("content", String(refreshSeconds))))
+        }
+        output.append(Self.stylesheetLink)
+        output.append("</head><body><header class=\"site\"><a href=\"" as StaticString)
+        output.appendEscaped(homePath)
+        output.append("\">" as StaticString)
+        output.appendEscaped(siteName)
+        let mainTag: StaticString =
+            wide ? "</a></header><main id=\"main\" class=\"wide\">" : "</a></header><main id=\"main\">"
+        output.append(mainTag)
+        for node in body { output.append(node) }
+        output.append("</main>" as StaticString)
+        output.append(Self.cachedFooter())
+        output.append("</body></html>" as StaticString)
     }
 
-    private var document: Node {
-        el("html", Attribute("lang", "ja")) {
-            el("head") {
-                void("meta", Attribute("charset", "utf-8"))
-                void(
-                    "meta", Attribute("name", "viewport"),
-                    Attribute("content", "width=device-width, initial-scale=1"))
-                el("title") { "\(title) | \(siteName)" }
-                if let refreshSeconds {
-                    void("meta", Attribute("http-equiv", "refresh"), Attribute("content", String(refreshSeconds)))
-                }
-                void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
-            }
-            el("body") {
-                el("header", .class("site")) { el("a", .href(homePath)) { siteName } }
-                el("main", attributes: [.id("main")] + (wide ? [.class("wide")] : [])) { body }
-                Self.footer(TownProfile.current)
-            }
+    /// The body and room for the frame (about 1 KB with the footer), so a page is one allocation.
+    private var estimatedLength: Int { body.reduce(2048) { $0 + $1.estimatedLength } }
+
+    private static let stylesheetLink = void("link", Attribute("rel", "stylesheet"), .href(Stylesheet.path))
+
+    private static let footerCache = Mutex<(TownProfile, Node)?>(nil)
+
+    static func cachedFooter() -> Node {
+        let town = TownProfile.current
+        return footerCache.withLock { cache in
+            if let (cachedTown, footer) = cache, cachedTown == town { return footer }
+            let footer = footer(town)
+            cache = (town, footer)
+            return footer
         }
     }
 
     /// The page's bytes, rendered straight into the body: no String and no second copy.
     public func renderData() -> Data {
-        var output = HTMLOutput()
+        var output = HTMLOutput(capacity: estimatedLength)
         render(into: &output)
         return output.data
     }
@@ -95,7 +114,7 @@ public enum Table {
             "div", .class("table-scroll"), Attribute("role", "region"), Attribute("tabindex", "0"),
             Attribute("aria-label", label)
         ) {
-            el("table", attributes: [], children: rows)
+            el("table") { rows() }
         }
     }
 }

@@ -67,4 +67,33 @@ struct CalendarDateTests {
         #expect(JapanTime.timestamp(Self.april1.addingTimeInterval(-9 * 3600)) == "2026-04-01 00:00:00")
         #expect(JapanTime.format(Self.april1.addingTimeInterval(-9 * 3600 + 0.999)) == "2026年4月1日 0:00")
     }
+
+    /// The hand-written calendar arithmetic against Foundation's Asia/Tokyo calendar, over instants from 1970 to
+    /// 2100 (leap days, year ends, the 15:00 UTC day change), and the stored-text path against the `Date` one.
+    @Test func japanTime_matchesFoundationsCalendar_fromADateAndFromStoredText() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Tokyo")!
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        iso.timeZone = TimeZone(identifier: "UTC")
+        var instants: [Double] = [0, 951_782_399, 951_782_400, 1_709_218_800, 1_767_193_200, 4_102_412_400]
+        var state: UInt64 = 0x5eed
+        for _ in 0..<2_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            instants.append(Double((state >> 33) % 4_102_444_800) + 0.25)
+        }
+        for seconds in instants {
+            let date = Date(timeIntervalSince1970: seconds)
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+            let expected =
+                "\(parts.year!)年\(parts.month!)月\(parts.day!)日 \(parts.hour!):"
+                + (parts.minute! < 10 ? "0" : "") + "\(parts.minute!)"
+            #expect(JapanTime.format(date) == expected, "\(seconds)")
+            let stored = iso.string(from: date)
+            #expect(JapanTime.format(storedUTC: stored) == expected, "\(stored)")
+            #expect(JapanTime.format(storedUTC: String(stored.prefix(19)) + "Z") == expected, "without milliseconds")
+        }
+        #expect(JapanTime.format(storedUTC: "2026-04-01") == "2026-04-01", "another form is shown as stored")
+        #expect(JapanTime.format(storedUTC: "2026-13-01T00:00:00Z") == "2026-13-01T00:00:00Z")
+    }
 }

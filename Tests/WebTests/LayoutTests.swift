@@ -20,6 +20,35 @@ struct LayoutTests {
         #expect(html.hasSuffix("</footer></body></html>"))
     }
 
+    /// The frame is written from constant bytes now, not built as elements: the optional parts must still land
+    /// where the elements put them, and the town's footer must follow the installed profile.
+    @Test func theFrame_placesRefreshAndWide_andEndsWithTheFooter() {
+        var page = Page(title: "呼び出し", siteName: "窓口") { el("p") { "本文" } }
+        page.refreshSeconds = 30
+        page.wide = true
+        let html = page.render()
+        #expect(
+            html.contains(
+                "<title>呼び出し | 窓口</title><meta http-equiv=\"refresh\" content=\"30\"><link rel=\"stylesheet\""))
+        #expect(html.contains("</head><body><header class=\"site\"><a href=\"/\">窓口</a></header>"))
+        #expect(html.contains("<main id=\"main\" class=\"wide\"><p>本文</p></main><footer class=\"site\">"))
+        #expect(html.contains(TownProfile.current.phone))
+        #expect(String(decoding: page.renderData(), as: UTF8.self) == html)
+    }
+
+    @Test func nodes_joinTextsBlocksAndElements_inOrder_escapingOnce() {
+        let inner: [Node] = [.text("<a>"), el("b") { "&" }]
+        let node = el("p") {
+            "一"
+            inner
+            Node.fragment([.text("\""), .fragment([.text("二"), Node.trustedMarkup("<br>")])])
+        }
+        #expect(node.render() == "<p>一&lt;a&gt;<b>&amp;</b>&quot;二<br></p>")
+        #expect(Node.fragment(inner).render() == "&lt;a&gt;<b>&amp;</b>")
+        #expect(Node.empty.render() == "")
+        #expect(el("i") {}.render() == "<i></i>")
+    }
+
     @Test func theStylesheetURL_carriesTheHashOfWhatItServes() throws {
         var routes = Routes()
         routes.register(WebPages.stylesheetRoutes)
