@@ -117,6 +117,13 @@ struct JSONLine {
     /// matches it byte for byte.
     mutating func append(quoted string: String) {
         bytes.append(34)
+        // Most strings need no escape: one scan, then one copy (byte by byte appends were 14,000 instructions
+        // of a payment's JSON).
+        if string.utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
+            bytes.append(contentsOf: string.utf8)
+            bytes.append(34)
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case 34: bytes.append(92); bytes.append(34)
