@@ -39,7 +39,13 @@ public enum JSONParseError: Error, Equatable {
 }
 
 @inline(__always) private func sameText(_ a: String, _ b: String) -> Bool {
-    a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+    guard a.utf8.count == b.utf8.count else { return false }
+    // On the contiguous bytes: through the UTF8View's iterator this was 6,600 instructions of reading one
+    // payment's body (callgrind).
+    let contiguous = a.utf8.withContiguousStorageIfAvailable { first in
+        b.utf8.withContiguousStorageIfAvailable { second in first.elementsEqual(second) }
+    }
+    return (contiguous ?? nil) ?? a.utf8.elementsEqual(b.utf8)
 }
 
 extension JSONValue {

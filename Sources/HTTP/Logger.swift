@@ -117,20 +117,29 @@ struct JSONLine {
     /// matches it byte for byte.
     mutating func append(quoted string: String) {
         bytes.append(34)
-        for byte in string.utf8 {
-            switch byte {
-            case 34: bytes.append(92); bytes.append(34)
-            case 92: bytes.append(92); bytes.append(92)
-            case 10: bytes.append(92); bytes.append(110)
-            case 13: bytes.append(92); bytes.append(114)
-            case 9: bytes.append(92); bytes.append(116)
-            case 8: bytes.append(92); bytes.append(98)
-            case 12: bytes.append(92); bytes.append(102)
-            case 0..<32:
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(HexDigits.ascii[Int(byte >> 4)])
-                bytes.append(HexDigits.ascii[Int(byte & 0xF)])
-            default: bytes.append(byte)
+        var string = string
+        string.withUTF8 { utf8 in
+            // Most strings need no escape: one scan of the contiguous bytes, then one copy. Byte by byte appends,
+            // and then a scan through the UTF8View's iterator, were 12,000 instructions of a payment's JSON.
+            guard utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case 34: bytes.append(92); bytes.append(34)
+                case 92: bytes.append(92); bytes.append(92)
+                case 10: bytes.append(92); bytes.append(110)
+                case 13: bytes.append(92); bytes.append(114)
+                case 9: bytes.append(92); bytes.append(116)
+                case 8: bytes.append(92); bytes.append(98)
+                case 12: bytes.append(92); bytes.append(102)
+                case 0..<32:
+                    bytes.append(contentsOf: "\\u00".utf8)
+                    bytes.append(HexDigits.ascii[Int(byte >> 4)])
+                    bytes.append(HexDigits.ascii[Int(byte & 0xF)])
+                default: bytes.append(byte)
+                }
             }
         }
         bytes.append(34)

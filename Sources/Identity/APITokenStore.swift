@@ -28,6 +28,16 @@ public enum APITokenStore {
         try connection.queryFirst("SELECT \(columns) FROM api_tokens WHERE token_hash = ?", tokenHash).map(decode)
     }
 
+    /// What can change about a token once made, read on every request: the facts `Authentication` keeps
+    /// (name, scopes) never do. Nil when no row has both this id and this hash.
+    static func fetchUse(id: Int64, tokenHash: String, on connection: Connection) throws
+        -> (revokedAt: Date?, lastUsedAt: Date?)?
+    {
+        try connection.queryFirst(
+            "SELECT revoked_at, last_used_at FROM api_tokens WHERE id = ? AND token_hash = ?", id, tokenHash
+        ).map { (try $0.get(0), try $0.get(1)) }
+    }
+
     public static func fetchToken(name: String, on connection: Connection) throws -> APIToken? {
         try connection.queryFirst("SELECT \(columns) FROM api_tokens WHERE name = ?", name).map(decode)
     }

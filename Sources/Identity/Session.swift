@@ -83,6 +83,6 @@ public enum SessionToken {
 
     /// Rejects anything that cannot be a token before it reaches the database.
     public static func isWellFormed(_ token: String) -> Bool {
-        token.utf8.count == 43 && Base64URL.decode(token)?.count == 32
+        Base64URL.isEncoding(ofByteCount: 32, token)
     }
 }

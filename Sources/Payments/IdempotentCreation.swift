@@ -45,10 +45,12 @@ extension PaymentWorkflow {
     /// thread.
     func createThroughAPI(
         _ body: CreatePaymentBody, caller: String, key: IdempotencyKey, requestDigest: String, at time: Date,
+        alsoInSameWrite: @escaping @Sendable (Connection) throws -> Void = { _ in },
         completion: @escaping @Sendable (Result<IdempotentAnswer, Error>) -> Void
     ) {
         database.write(
             { [self] connection in
+                try alsoInSameWrite(connection)
                 if let stored = try PaymentStore.fetchAnswer(caller: caller, key: key.text, on: connection) {
                     if time.timeIntervalSince(stored.createdAt) < Self.idempotencyWindow {
                         guard stored.requestDigest == requestDigest else { throw PaymentRefused.idempotencyConflict }
@@ -60,12 +62,19 @@ extension PaymentWorkflow {
                     throw PaymentRefused.invalidField(field: "payer", message: "payer.resident_id の住民が見つかりません。")
                 }
                 // The payment's own key is the API key's use, not the key: a key reused after 24 hours is a new use.
-                let feeKey = "api-" + Digest.sha256Hex("\(caller)\u{1F}\(key.text)\u{1F}\(UTCTimestamp.format(time))")
-                let payment = try requestFee(
-                    FeeRequest(
-                        purpose: body.purpose, subject: body.subject, payer: body.payer, amountYen: body.amountYen,
-                        description: body.description, idempotencyKey: feeKey, returnPath: body.returnPath),
-                    at: time, on: connection)
+                // The time leads, so a batch of creations lands on the same leaf of the key's index instead of one
+                // random leaf each (every page a commit touches is a WAL frame).
+                let stamp = UTCTimestamp.format(time)
+                let feeKey = "api-" + stamp + "-" + Digest.sha256Hex("\(caller)\u{1F}\(key.text)\u{1F}\(stamp)")
+                let request = FeeRequest(
+                    purpose: body.purpose, subject: body.subject, payer: body.payer, amountYen: body.amountYen,
+                    description: body.description, idempotencyKey: feeKey, returnPath: body.returnPath)
+                try Self.validate(request, purposes: purposes)
+                // No payment can hold `feeKey` yet: it names this caller's key at this millisecond, and the key
+                // has no live answer. So `requestFee`'s look-up by key is skipped, and the request's digest is
+                // the body's, already made: no second request can ever be compared with this payment's.
+                let payment = try recordFee(request, requestDigest: requestDigest, at: time, on: connection)
+                // Encoded once: these bytes are the 201's body now and every replay's later.
                 let answer = PaymentJSON(payment, charge: try charge(for: payment, on: connection)).jsonData()
                 try PaymentStore.insertAnswer(
                     caller: caller, key: key.text, requestDigest: requestDigest, status: 201, body: answer, at: time,

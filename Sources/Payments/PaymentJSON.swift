@@ -12,8 +12,10 @@ struct PaymentJSON: Codable, JSONWritable, Equatable {
 
         func writeJSON(to writer: inout JSONWriter) {
             writer.object { writer in
-                writer.member("finished", finished)
-                writer.member("status", status)
+                writer.key("finished")
+                writer.value(finished)
+                writer.key("status")
+                writer.value(status)
             }
         }
     }
@@ -24,8 +26,10 @@ struct PaymentJSON: Codable, JSONWritable, Equatable {
 
         func writeJSON(to writer: inout JSONWriter) {
             writer.object { writer in
-                writer.member("id", id)
-                writer.member("module", module)
+                writer.key("id")
+                writer.value(id)
+                writer.key("module")
+                writer.value(module)
             }
         }
     }
@@ -41,8 +45,14 @@ struct PaymentJSON: Codable, JSONWritable, Equatable {
 
         func writeJSON(to writer: inout JSONWriter) {
             writer.object { writer in
-                writer.member("guest_reference", guestReference)
-                writer.member("resident_id", residentID)
+                if let guestReference {
+                    writer.key("guest_reference")
+                    writer.value(guestReference)
+                }
+                if let residentID {
+                    writer.key("resident_id")
+                    writer.value(residentID)
+                }
             }
         }
     }
@@ -98,23 +108,48 @@ struct PaymentJSON: Codable, JSONWritable, Equatable {
         capturedAt = payment.capturedAt.map(UTCTimestamp.format)
     }
 
+    /// Concrete `key` and `value` calls rather than the generic `member`, which runs unspecialised from this
+    /// module: type metadata looked up for every member, 37,000 instructions for this object in callgrind.
     func writeJSON(to writer: inout JSONWriter) {
         writer.object { writer in
-            writer.member("amount_yen", amountYen)
-            writer.member("captured_at", capturedAt)
-            writer.member("created_at", createdAt)
-            writer.member("description", description)
-            writer.member("expires_at", expiresAt)
-            writer.member("method", method)
-            writer.member("net_paid_yen", netPaidYen)
-            writer.member("pay_path", payPath)
-            writer.member("payer", payer)
-            writer.member("payment_id", paymentID)
-            writer.member("provider", provider)
-            writer.member("provider_reference", providerReference)
-            writer.member("purpose", purpose)
-            writer.member("state", state)
-            writer.member("subject", subject)
+            writer.key("amount_yen")
+            writer.value(amountYen)
+            if let capturedAt {
+                writer.key("captured_at")
+                writer.value(capturedAt)
+            }
+            writer.key("created_at")
+            writer.value(createdAt)
+            writer.key("description")
+            writer.value(description)
+            writer.key("expires_at")
+            writer.value(expiresAt)
+            if let method {
+                writer.key("method")
+                writer.value(method)
+            }
+            writer.key("net_paid_yen")
+            writer.value(netPaidYen)
+            if let payPath {
+                writer.key("pay_path")
+                writer.value(payPath)
+            }
+            writer.key("payer")
+            payer.writeJSON(to: &writer)
+            writer.key("payment_id")
+            writer.value(paymentID)
+            writer.key("provider")
+            writer.value(provider)
+            if let providerReference {
+                writer.key("provider_reference")
+                writer.value(providerReference)
+            }
+            writer.key("purpose")
+            writer.value(purpose)
+            writer.key("state")
+            state.writeJSON(to: &writer)
+            writer.key("subject")
+            subject.writeJSON(to: &writer)
         }
     }
 }

@@ -40,6 +40,14 @@ public struct PaymentWorkflow: Sendable {
             guard existing.requestDigest == digest else { throw PaymentRefused.idempotencyConflict }
             return existing
         }
+        return try recordFee(request, requestDigest: digest, at: time, on: connection)
+    }
+
+    /// Stores a validated fee request as a new `created` payment with its first event. The caller has made
+    /// sure no payment holds its key yet (the UNIQUE key stands behind it either way).
+    func recordFee(_ request: FeeRequest, requestDigest digest: String, at time: Date, on connection: Connection)
+        throws -> StoredPayment
+    {
         let payment = try PaymentStore.insertPayment(
             NewPayment(
                 purpose: request.purpose, subject: request.subject, payer: request.payer,
@@ -309,7 +317,10 @@ public struct PaymentWorkflow: Sendable {
     // MARK: What other modules see
 
     public func charge(for payment: StoredPayment, on connection: Connection) throws -> FeeCharge {
-        let refunded = try PaymentStore.refundedYen(paymentID: payment.id, includingSubmitted: false, on: connection)
+        // Only a paid payment can have refunds: the query is skipped for the rest (every fresh payment).
+        let refunded =
+            payment.state.isPaid
+            ? try PaymentStore.refundedYen(paymentID: payment.id, includingSubmitted: false, on: connection) : 0
         let state: FeeCharge.State =
             switch payment.state {
             case .created, .authorized: .awaitingPayment

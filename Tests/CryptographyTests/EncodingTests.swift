@@ -1,4 +1,5 @@
 import Cryptography
+import Foundation
 import Testing
 
 @Suite("Hex and base64url: the text forms of digests and tokens")
@@ -28,5 +29,29 @@ struct EncodingTests {
             #expect(Base64URL.decode(encoded) == Array(plain.utf8))
         }
         #expect(Base64URL.encode([0xfb, 0xff]) == "-_8")
+    }
+
+    @Test func base64url_encodesEveryByteAsFoundationDoes() {
+        for count in 0...40 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 250) }
+            let foundation = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == foundation)
+        }
+    }
+
+    @Test func base64url_isEncoding_acceptsExactlyWhatEncodeGives() {
+        for count in [1, 2, 3, 16, 32] {
+            let encoded = SecureRandom.token(byteCount: count)
+            #expect(Base64URL.isEncoding(ofByteCount: count, encoded))
+            #expect(!Base64URL.isEncoding(ofByteCount: count, encoded + "A"))
+            #expect(!Base64URL.isEncoding(ofByteCount: count, String(encoded.dropLast()) + "+"))
+        }
+        // Stray bits in the last character: "Zh" would decode to "f" too, but encode never writes it.
+        #expect(Base64URL.isEncoding(ofByteCount: 1, "Zg"))
+        #expect(!Base64URL.isEncoding(ofByteCount: 1, "Zh"))
+        #expect(Base64URL.isEncoding(ofByteCount: 2, "Zm8"))
+        #expect(!Base64URL.isEncoding(ofByteCount: 2, "Zm9"))
+        #expect(!Base64URL.isEncoding(ofByteCount: 2, "Zm="))
     }
 }

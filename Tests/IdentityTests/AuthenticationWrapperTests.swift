@@ -76,4 +76,44 @@ struct AuthenticationWrapperTests {
         #expect(page.status == 303)
         #expect(page.headers["location"] == "/login")
     }
+
+    @Test func verifyAPIToken_readsOnly_andARevocationByAnotherProcessRefusesTheNextRequest() throws {
+        let database = try Fixtures.makeDatabase(in: directory)
+        let clock = ManualTimeSource()
+        let auth = try Authentication(
+            database: database, settings: IdentitySettings(passwordIterations: 1_000), timeSource: clock)
+        var routes = Routes()
+        routes.post("/api/v1/create", execution: .inline) { request in
+            let verified = try auth.verifyAPIToken(request, scope: "payments:create")
+            return .text("\(verified.token.name) \(verified.touchAt.map { _ in "due" } ?? "recent")")
+        }
+        let server = try LiveServer(routes: routes)
+        let token = try createToken(database, name: "billing", scopes: ["payments:create"])
+        let reader = try createToken(database, name: "reader", scopes: ["payments:read"])
+        func call(_ authorization: String) throws -> (Int, String) {
+            let response = try server.request("POST", "/api/v1/create", headers: [("Authorization", authorization)])
+            return (response.status, response.text)
+        }
+
+        // The scheme in any case, spaces and tabs around the token.
+        #expect(try call("bearer  \(token)\t") == (200, "billing due"))
+        #expect(try call("BEARER \(token)") == (200, "billing due"))
+        // Nothing written: recording the use is the caller's, in its own write.
+        #expect(try database.read { try APITokenStore.fetchToken(name: "billing", on: $0) }?.lastUsedAt == nil)
+        #expect(try call("Bearer \(reader)").0 == 403)
+        #expect(try call("Basic \(token)").0 == 401)
+
+        let now = clock.now()
+        let verified = try auth.verifyAPIToken(
+            Request(method: "POST", path: "/api/v1/create", headers: ["authorization": "Bearer \(token)"]),
+            scope: "payments:create")
+        try database.write { try verified.recordUse(on: $0) }
+        #expect(try call("Bearer \(token)") == (200, "billing recent"))
+
+        // `madoguchi token revoke` runs in another process, on a connection of its own.
+        let otherProcess = try Database(path: database.path)
+        try otherProcess.write { _ = try APITokenStore.revokeToken(name: "billing", at: now, on: $0) }
+        otherProcess.close()
+        #expect(try call("Bearer \(token)").0 == 401)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Identity
 import Store
 import Synchronization
 import TestSupport
@@ -147,5 +148,50 @@ import Testing
         #expect(read.status == 200)
         #expect(read.body == created.body)
         #expect(try harness.app.request("GET", "/api/v1/payments/\(id)").status == 401)
+    }
+
+    @Test func theTokensLastUseIsWrittenWithThePaymentAndARevokedTokenCreatesNothingAtItsNextRequest() throws {
+        let harness = try PaymentsHarness()
+        let token = try harness.makeToken()
+        let created = harness.app.clock.now()
+        #expect(try harness.create(token: token, key: "k1", body: PaymentsHarness.createBody()).status == 201)
+        let lastUse = { () throws -> Date? in
+            try harness.app.database.read { try APITokenStore.fetchToken(name: "billing", on: $0) }?.lastUsedAt
+        }
+        #expect(try lastUse() == created)
+        // Within the touch interval the creation writes no last use again.
+        harness.app.clock.advance(by: 30)
+        #expect(try harness.create(token: token, key: "k2", body: PaymentsHarness.createBody()).status == 201)
+        #expect(try lastUse() == created)
+        harness.app.clock.advance(by: 60)
+        let later = harness.app.clock.now()
+        #expect(try harness.create(token: token, key: "k3", body: PaymentsHarness.createBody()).status == 201)
+        #expect(try lastUse() == later)
+
+        // Revoked straight in the database, as `madoguchi token revoke` does from another process.
+        try harness.app.database.write { _ = try APITokenStore.revokeToken(name: "billing", at: later, on: $0) }
+        // A new key and an answered one alike: the token is checked before any stored answer is replayed.
+        for key in ["k4", "k1"] {
+            #expect(try harness.create(token: token, key: key, body: PaymentsHarness.createBody()).status == 401)
+        }
+        #expect(try harness.paymentCount() == 3)
+    }
+
+    @Test func theAnswerIsTheStoredRowAsTheReadRouteShowsIt() throws {
+        let harness = try PaymentsHarness()
+        let token = try harness.makeToken()
+        // A time with a fraction of a millisecond: the answer, built without reading the row back, shows the
+        // millisecond the column keeps, as the read does.
+        harness.app.clock.advance(by: 0.1234567)
+        let created = try harness.create(token: token, key: "k", body: PaymentsHarness.createBody())
+        let object = try #require(try JSONSerialization.jsonObject(with: created.body) as? [String: Any])
+        let id = try #require(object["payment_id"] as? Int)
+        let stored = try harness.payment(Int64(id))
+        let expected = PaymentJSON(stored, charge: try harness.app.database.read {
+            try harness.module.workflow.charge(for: stored, on: $0)
+        })
+        #expect(created.body == expected.jsonData())
+        let events = try harness.app.database.read { try PaymentStore.fetchEvents(paymentID: Int64(id), on: $0) }
+        #expect(events.map(\.to) == [.created])
     }
 }
