@@ -16,9 +16,7 @@ public final class KPICatchUpJob: BackgroundWorker, @unchecked Sendable {
     let interval: TimeInterval
     let batchSize: Int
     let logger: Logger
-    private let condition = NSCondition()
-    private var running = false
-    private var stopRequested = false
+    private let thread: PeriodicThread
 
     init(
         database: Database, counters: KPICounters, interval: TimeInterval, batchSize: Int = KPICounters.batchSize,
@@ -29,17 +27,21 @@ public final class KPICatchUpJob: BackgroundWorker, @unchecked Sendable {
         self.interval = interval
         self.batchSize = batchSize
         self.logger = logger
+        // The module caught up before the server listened: the first pass can wait one interval.
+        self.thread = PeriodicThread(name: "madoguchi.kpi-catch-up", interval: interval, passAtStart: false)
     }
 
     public func start() {
-        condition.withLock {
-            running = true
-            stopRequested = false
+        thread.start { [self] in
+            do {
+                if try runOnce().rebuilt { logger.info("kpi counters rebuilt", [:]) }
+            } catch {
+                logger.warning("kpi catch-up failed; retrying on the next pass", [:])
+            }
         }
-        let thread = Thread { [self] in runUntilStopped() }
-        thread.name = "madoguchi.kpi-catch-up"
-        thread.start()
     }
+
+    public func stop() { thread.stop() }
 
     /// One catch-up, step by step until a step counts fewer than `batchSize` events. Tests call it directly.
     @discardableResult
@@ -59,36 +61,6 @@ public final class KPICatchUpJob: BackgroundWorker, @unchecked Sendable {
             result.add(step)
             if step.events < batchSize { return result }
         }
-    }
-
-    private func runUntilStopped() {
-        defer {
-            condition.withLock {
-                running = false
-                condition.broadcast()
-            }
-        }
-        while true {
-            condition.lock()
-            if !stopRequested { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
-            let stop = stopRequested
-            condition.unlock()
-            if stop { return }
-            do {
-                let done = try runOnce()
-                if done.rebuilt { logger.info("kpi counters rebuilt", [:]) }
-            } catch {
-                logger.warning("kpi catch-up failed; retrying on the next pass", [:])
-            }
-        }
-    }
-
-    public func stop() {
-        condition.lock()
-        stopRequested = true
-        condition.broadcast()
-        while running { condition.wait() }
-        condition.unlock()
     }
 
     /// Hands a step's result from the writer thread to this job's; the semaphore orders the two accesses.
