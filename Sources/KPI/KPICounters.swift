@@ -375,10 +375,12 @@ public struct KPICounters: Sendable, Equatable {
 
     /// Makes the stored counters this catalog's, in the caller's write transaction: if the stored text or the
     /// installed triggers are not this catalog's, counts every usage event again and sets the watermark to
-    /// the last event.
+    /// the last event. `force` counts everything again even when they are.
     @discardableResult
-    public func install(on connection: Connection, at time: Date = Date()) throws -> Installation {
-        if try isCurrent(on: connection) { return .current }
+    public func install(on connection: Connection, at time: Date = Date(), force: Bool = false) throws
+        -> Installation
+    {
+        if !force, try isCurrent(on: connection) { return .current }
         let start = Date()
         let through = try Self.lastEventID(on: connection)
         try rebuild(through: through, on: connection)
@@ -433,6 +435,13 @@ public struct KPICounters: Sendable, Equatable {
     {
         let installation = try install(on: connection, at: time)
         guard let after = try Self.watermark(on: connection) else { throw WatermarkMoved() }
+        // A backlog larger than everything counted so far (the first catch-up over a restored or seeded
+        // database) is cheaper counted from scratch, by GROUP BY with the triggers dropped: 100k events took
+        // 6.2 s so against 17.3 s in 50,000-event steps (release build, bench/kpi's events). Still O(new
+        // events): all of them are at most twice the new ones.
+        if installation == .current, try Self.lastEventID(on: connection) - after > max(after, Int64(limit)) {
+            return (try install(on: connection, at: time, force: true), 0)
+        }
         let next = try connection.queryFirst(Self.nextRangeSQL, after, limit)
         let events = try next?.get("n", as: Int.self) ?? 0
         guard events > 0, let through = try next?.get("through", as: Int64?.self) else { return (installation, 0) }

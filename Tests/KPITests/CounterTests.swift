@@ -222,6 +222,10 @@ struct CounterTests {
     @Test(arguments: [UInt64(4), 5])
     func incrementalCatchUps_inSmallSteps_equalAFullRebuild(seed: UInt64) throws {
         let scenario = try KPIScenario()
+        // Counted from scratch first (a backlog above everything counted is rebuilt): the rounds are then
+        // smaller than what is counted, so each is caught up step by step.
+        try Self.recordRandomEvents(scenario, count: 200, seed: seed)
+        #expect(try scenario.catchUp(batchSize: 37).rebuilt)
         var steps = 0
         for round in 0..<8 {
             try Self.recordRandomEvents(scenario, count: 50 + round * 7, seed: seed &* 31 &+ UInt64(round), writes: 2)
@@ -239,7 +243,7 @@ struct CounterTests {
     @Test func theWatermarkSurvivesARestart_andEventsAfterItAreCountedOnce() throws {
         let scenario = try KPIScenario()
         try Self.recordRandomEvents(scenario, count: 120, seed: 21)
-        #expect(try scenario.catchUp().events == 120)
+        try scenario.catchUp()
         let rows = try Self.counterRows(scenario)
         let path = scenario.database.path
         scenario.database.close()
@@ -369,7 +373,7 @@ struct CounterTests {
     @Test func installingTheSameCatalogAgain_keepsTheCounters_andAChangedOneCountsEveryEventAgain() throws {
         let scenario = try KPIScenario()
         try Self.recordRandomEvents(scenario, count: 150, seed: 7)
-        #expect(try scenario.catchUp() == KPICounters.CatchUp(events: 150, transactions: 1))
+        try scenario.catchUp()
         #expect(try scenario.catchUp() == KPICounters.CatchUp(events: 0, transactions: 1))
 
         // The same file with web-only online users and a new indicator over events already stored.
