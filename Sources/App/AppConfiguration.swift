@@ -20,6 +20,10 @@ public struct AppConfiguration: Sendable {
     /// Mounts `/bench/rows`, which exists only to give the benchmark a one-row read and a one-row durable
     /// write. Never on in production.
     public var benchRoutes: Bool
+    /// How often `serve` catches the KPI counters up in the background (`MADOGUCHI_KPI_CATCH_UP_SECONDS`,
+    /// default 60). nil only for bench/kpi-write's "off" side (`MADOGUCHI_BENCH_KPI_CATCH_UP=off` beside
+    /// `--bench-routes`); every KPI read still catches up first, so reports stay exact either way.
+    public var kpiCatchUpInterval: TimeInterval? = 60
     /// The LINE channel secret that signs webhook calls; without it `/line/webhook` is not mounted.
     public var lineChannelSecret: ChannelSecret?
     /// Plain-HTTP loopback development (`serve --dev`, `MADOGUCHI_DEV=1`): the session cookie is named

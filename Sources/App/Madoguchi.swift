@@ -119,7 +119,7 @@ public final class Madoguchi: Sendable {
                 fees: payments),
             try KPIModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
-                census: lineLinkedResidents),
+                census: lineLinkedResidents, catchUpInterval: configuration.kpiCatchUpInterval, logger: logger),
             try ClassesModule(
                 database: database, schemasDirectory: configuration.schemasDirectory, authentication: authentication,
                 lineLinks: lineLinkedResidents, publicBaseURL: publicBaseURL, logger: logger),
@@ -153,6 +153,22 @@ public final class Madoguchi: Sendable {
             throw error
         }
         return database
+    }
+
+    /// `migrate`'s second half: the KPI counters made consistent with the migrated schema and the indicators
+    /// file (every event counted again after a change, then the events above the watermark), so a database
+    /// migrated by hand serves a first report with nothing to count. The KPI module is the one whose stored
+    /// state is derived from the data and a definition file rather than from the migrations alone. Nil when the
+    /// migrations have no KPI counters (a schemas folder of another project's, as in the CLI tests).
+    public static func catchUpDerivedState(database: Database, schemasDirectory: URL) throws -> String? {
+        let hasCounters = try database.read { connection in
+            try connection.queryFirst(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'kpi_counter_definition'") != nil
+        }
+        guard hasCounters else { return nil }
+        let catalog = try KPIModule.loadCatalog(schemasDirectory: schemasDirectory)
+        let done = try KPICounters(catalog: catalog).catchUp(database)
+        return done.rebuilt ? "KPI counters rebuilt" : "KPI counters: \(done.events) new events counted"
     }
 
     /// `demo-data --dev`: every module's demo data, in module order, without starting a server. Returns the

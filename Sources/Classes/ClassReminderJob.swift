@@ -10,35 +10,18 @@ final class ClassReminderJob: BackgroundWorker, @unchecked Sendable {
     let clock: @Sendable () -> Date
     let interval: TimeInterval
     let logger: Logger
-    private let condition = NSCondition()
-    private var running = false
-    private var stopRequested = false
+    private let thread: PeriodicThread
 
     init(workflow: ClassWorkflow, clock: @escaping @Sendable () -> Date, interval: TimeInterval = 600, logger: Logger) {
         self.workflow = workflow
         self.clock = clock
         self.interval = interval
         self.logger = logger
+        self.thread = PeriodicThread(name: "madoguchi.class-reminders", interval: interval, passAtStart: true)
     }
 
     func start() {
-        condition.withLock {
-            running = true
-            stopRequested = false
-        }
-        let thread = Thread { [self] in runUntilStopped() }
-        thread.name = "madoguchi.class-reminders"
-        thread.start()
-    }
-
-    private func runUntilStopped() {
-        defer {
-            condition.withLock {
-                running = false
-                condition.broadcast()
-            }
-        }
-        while true {
+        thread.start { [self] in
             do {
                 let tally = try workflow.sendReminders(at: clock())
                 if tally.line + tally.callList > 0 {
@@ -47,19 +30,8 @@ final class ClassReminderJob: BackgroundWorker, @unchecked Sendable {
             } catch {
                 logger.warning("class reminders failed; retrying on the next pass", [:])
             }
-            condition.lock()
-            if !stopRequested { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
-            let stop = stopRequested
-            condition.unlock()
-            if stop { return }
         }
     }
 
-    func stop() {
-        condition.lock()
-        stopRequested = true
-        condition.broadcast()
-        while running { condition.wait() }
-        condition.unlock()
-    }
+    func stop() { thread.stop() }
 }

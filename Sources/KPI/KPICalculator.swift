@@ -31,7 +31,6 @@ public struct KPICalculator: Sendable {
             asOfEnd: (JapanTime.startOfDay(asOfDay) ?? now).addingTimeInterval(86_400),
             months: Self.months(of: fiscalYear),
             figures: try KPIStore.fetchCurrentFigures(fiscalYear: fiscalYear, on: connection),
-            firstFiscalYear: try KPIStore.fetchFirstFiscalYear(on: connection),
             districts: try ResidentStore.fetchDistricts(on: connection).map { ($0.code, $0.name) })
         let indicators = try catalog.indicators.map { try figure(for: $0, context, on: connection) }
         let followers = try KPIStore.fetchLatestReadyFollowerDay(onOrBefore: asOfDay, on: connection)
@@ -50,7 +49,6 @@ public struct KPICalculator: Sendable {
         let asOfEnd: Date
         let months: [String]
         let figures: [EnteredFigure: Int]
-        let firstFiscalYear: Int?
         let districts: [(code: String, name: String)]
     }
 
@@ -114,28 +112,24 @@ public struct KPICalculator: Sendable {
         let minEvents = indicator.minEvents ?? 1
         var counted = Counted()
         counted.value = Double(
-            try KPIStore.countPersons(events, fiscalYears: year...year, minEvents: minEvents, on: connection))
-        counted.byChannel = try UsageChannel.allCases.map { channel in
+            try KPIStore.counter(.persons, events, minEvents: minEvents, fiscalYear: year, on: connection))
+        let channels = try KPIStore.counters(
+            .persons, events, minEvents: minEvents, fiscalYear: year, .channel, on: connection)
+        counted.byChannel = UsageChannel.allCases.map { channel in
             Breakdown(
-                key: channel.rawValue, label: Self.channelLabel(channel),
-                value: try KPIStore.countPersons(
-                    events, fiscalYears: year...year, minEvents: minEvents, channels: [channel], on: connection),
+                key: channel.rawValue, label: Self.channelLabel(channel), value: channels[channel.rawValue] ?? 0,
                 counted: events.channels.contains(channel))
         }
         if events.source == nil, minEvents == 1 {
-            counted.byModule = try KPIStore.countPersonsBySource(events, fiscalYear: year, on: connection)
+            counted.byModule = try KPIStore.counters(.persons, events, fiscalYear: year, .source, on: connection)
                 .sorted { $0.key < $1.key }
                 .map { Breakdown(key: $0.key, label: Self.moduleLabel($0.key), value: $0.value, counted: true) }
         }
         if minEvents == 1 {
             counted.monthly = monthly(
-                try KPIStore.countByMonth(events, fiscalYear: year, distinct: true, on: connection), context)
-            if let first = context.firstFiscalYear, first <= year {
-                counted.cumulative = try KPIStore.countPersons(events, fiscalYears: first...year, on: connection)
-            } else {
-                counted.cumulative = 0
-            }
-            let districts = try KPIStore.countByDistrict(events, fiscalYear: year, distinct: true, on: connection)
+                try KPIStore.counters(.persons, events, fiscalYear: year, .month, on: connection), context)
+            counted.cumulative = try KPIStore.cumulativePersons(events, through: year, on: connection)
+            let districts = try KPIStore.counters(.persons, events, fiscalYear: year, .district, on: connection)
             if !districts.isEmpty { counted.byDistrict = byDistrict(districts, context) }
         }
         return counted
@@ -145,10 +139,10 @@ public struct KPICalculator: Sendable {
         let events = indicator.events!
         let year = context.fiscalYear
         var counted = Counted()
-        counted.value = Double(try KPIStore.countEvents(events, fiscalYear: year, on: connection))
+        counted.value = Double(try KPIStore.counter(.events, events, fiscalYear: year, on: connection))
         counted.monthly = monthly(
-            try KPIStore.countByMonth(events, fiscalYear: year, distinct: false, on: connection), context)
-        let districts = try KPIStore.countByDistrict(events, fiscalYear: year, distinct: false, on: connection)
+            try KPIStore.counters(.events, events, fiscalYear: year, .month, on: connection), context)
+        let districts = try KPIStore.counters(.events, events, fiscalYear: year, .district, on: connection)
         counted.byDistrict = byDistrict(districts, context)
         counted.districtsCovered = districts.values.filter { $0 > 0 }.count
         return counted
@@ -173,7 +167,7 @@ public struct KPICalculator: Sendable {
     func term(_ term: RatioTerm, _ context: Context, on connection: Connection) throws -> (Int?, String?) {
         switch term.of {
         case .events:
-            return (try KPIStore.countEvents(term.events!, fiscalYear: context.fiscalYear, on: connection), nil)
+            return (try KPIStore.counter(.events, term.events!, fiscalYear: context.fiscalYear, on: connection), nil)
         case .activeLineLinks:
             return (try census.activeLinks(atEndOf: context.asOfDay, on: connection), nil)
         case .entered:
@@ -198,7 +192,7 @@ public struct KPICalculator: Sendable {
         counted.value = context.figures[figure].map(Double.init)
         if counted.value == nil { counted.caveat = "\(figure.label)が未入力です。" }
         if let selector = indicator.paperPagesOf {
-            let pages = try KPIStore.sumPaperPages(selector, fiscalYear: context.fiscalYear, on: connection)
+            let pages = try KPIStore.counter(.paperPages, selector, fiscalYear: context.fiscalYear, on: connection)
             counted.paperPagesSaved = pages
             counted.estimatedSavingThousandYen = Double(pages) * catalog.paperlessUnitCostYenPerPage / 1000
         }

@@ -16,25 +16,39 @@ public struct KPIModule: ServiceModule {
     public static func commands<Census: ConstructibleLINELinkedResidents, Access: LINEAPIAccess>(
         census: Census.Type, lineAccess: Access.Type
     ) -> [any Command.Type] {
-        [KPIReportCommand<Census>.self, PullLineInsightCommand<Access>.self]
+        [KPIReportCommand<Census>.self, KPIRefreshCommand.self, PullLineInsightCommand<Access>.self]
     }
 
     public let database: Database
     public let calculator: KPICalculator
+    public let counters: KPICounters
     public let workflow: KPIWorkflow
     let authentication: Authentication
+    let catchUpJob: KPICatchUpJob?
 
     /// Loads `Schemas/kpi/indicators.json`; a bad definition stops start-up with an `IndicatorDefinitionError`
-    /// naming the file and field.
+    /// naming the file and field. Then catches the counters up (`KPICounters.catchUp`): after a change to the
+    /// file every counter is counted again from the usage events, and events written while the server was down
+    /// are counted, before the server listens. `catchUpInterval` is how often `serve` catches up in the
+    /// background (nil: never, bench/kpi-write's "off" side; reads still catch up first).
     public init(
-        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LINELinkedResidents
+        database: Database, schemasDirectory: URL, authentication: Authentication, census: any LINELinkedResidents,
+        catchUpInterval: TimeInterval? = KPICatchUpJob.defaultInterval, logger: Logger = .disabled
     ) throws {
         self.database = database
-        self.calculator = KPICalculator(
-            catalog: try Self.loadCatalog(schemasDirectory: schemasDirectory), census: census)
+        let catalog = try Self.loadCatalog(schemasDirectory: schemasDirectory)
+        self.calculator = KPICalculator(catalog: catalog, census: census)
+        let counters = KPICounters(catalog: catalog)
+        self.counters = counters
+        try counters.catchUp(database)
         self.workflow = KPIWorkflow(database: database)
         self.authentication = authentication
+        self.catchUpJob = catchUpInterval.map {
+            KPICatchUpJob(database: database, counters: counters, interval: $0, logger: logger)
+        }
     }
+
+    public var workers: [any BackgroundWorker] { catchUpJob.map { [$0] } ?? [] }
 
     public static func loadCatalog(schemasDirectory: URL) throws -> IndicatorCatalog {
         try IndicatorCatalog.load(directory: schemasDirectory.appendingPathComponent("kpi"))
@@ -51,14 +65,18 @@ public struct KPIModule: ServiceModule {
         try KPIDemoData.seed(database: database, demo: demo)
     }
 
-    /// One fiscal year's report, read from one snapshot.
+    /// One fiscal year's report, read from one snapshot after catching the counters up to the last
+    /// committed event.
     public func report(fiscalYear: Int, now: Date) throws -> KPIReport {
-        try database.read { try calculator.report(fiscalYear: fiscalYear, now: now, on: $0) }
+        try counters.catchUpIfBehind(database)
+        return try database.read { try calculator.report(fiscalYear: fiscalYear, now: now, on: $0) }
     }
 
-    /// The report for `?fy=` (this fiscal year when absent) and the years the selector offers.
+    /// The report for `?fy=` (this fiscal year when absent) and the years the selector offers, after catching
+    /// the counters up (a write only when events came in since the last catch-up: the routes are offloaded).
     func reportAndYears(_ fiscalYearText: String?, now: Date) throws -> (KPIReport, [Int]) {
         let year = try Self.fiscalYear(fiscalYearText, now: now)
+        try counters.catchUpIfBehind(database)
         return try database.read { connection in
             (
                 try calculator.report(fiscalYear: year, now: now, on: connection),

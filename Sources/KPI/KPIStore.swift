@@ -3,127 +3,66 @@ import Security
 import ServiceKit
 import Store
 
-/// Every SQL statement of the KPI module. It reads `kpi_usage_summary` (which UsageEvents keeps beside each
-/// usage event, migration 0017: one row per person, dimension and month, so the report's cost follows the
-/// number of persons rather than of events) and
-/// owns `kpi_entered_figures` and `kpi_line_followers`; residents and LINE links it reaches only through
-/// Identity's API and the `LINELinkedResidents` Notices implements.
+/// Every SQL statement of the KPI module but the counters' (KPICounters compiles them from the catalog). It
+/// reads `kpi_counters` (migration 0019: one row per selector, fiscal year, breakdown and value, caught up
+/// from the usage events before every read, so the report's cost follows neither the number of events nor of
+/// persons) and owns `kpi_entered_figures` and `kpi_line_followers`; residents and LINE
+/// links it reaches only through Identity's API and the `LINELinkedResidents` Notices implements.
 public enum KPIStore {
-    // MARK: Usage events
+    // MARK: Counters
 
-    /// `fiscal_year = ? AND …` for a selector; the lists become `IN` lists of bound values.
-    static func whereClause(_ selector: EventSelector, fiscalYears: ClosedRange<Int>, channels: [UsageChannel]? = nil)
-        -> (String, [any SQLBindable])
-    {
-        var clauses: [String] = []
-        var arguments: [any SQLBindable] = []
-        if fiscalYears.lowerBound == fiscalYears.upperBound {
-            clauses.append("fiscal_year = ?")
-            arguments.append(fiscalYears.lowerBound)
-        } else {
-            clauses.append("fiscal_year BETWEEN ? AND ?")
-            arguments.append(fiscalYears.lowerBound)
-            arguments.append(fiscalYears.upperBound)
-        }
-        func list(_ column: String, _ values: [String]) {
-            clauses.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
-            arguments.append(contentsOf: values as [any SQLBindable])
-        }
-        list("channel", (channels ?? selector.channels).map(\.rawValue))
-        if let source = selector.source {
-            clauses.append("source = ?")
-            arguments.append(source)
-        }
-        if let kinds = selector.kinds { list("kind", kinds) }
-        if let codes = selector.subjectCodes { list("subject_code", codes) }
-        return (clauses.joined(separator: " AND "), arguments)
+    /// What a counter row holds: distinct persons (reaching the selector's min_events), events, paper pages.
+    enum Measure: String {
+        case persons, events
+        case paperPages = "paper_pages"
     }
 
-    /// Distinct persons with at least `minEvents` matching events in the years.
-    static func countPersons(
-        _ selector: EventSelector, fiscalYears: ClosedRange<Int>, minEvents: Int = 1,
-        channels: [UsageChannel]? = nil, on connection: Connection
+    /// One counter of a selector in a fiscal year (0 when nothing was counted).
+    static func counter(
+        _ measure: Measure, _ selector: EventSelector, minEvents: Int = 1, fiscalYear: Int,
+        _ breakdown: KPICounters.Dimension = .year, value: String = "", on connection: Connection
     ) throws -> Int {
-        let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYears, channels: channels)
-        let sql =
-            minEvents <= 1
-            ? "SELECT count(DISTINCT resident_key) FROM kpi_usage_summary WHERE \(clause)"
-            : """
-            SELECT count(*) FROM (SELECT resident_key FROM kpi_usage_summary WHERE \(clause)
-                                  GROUP BY resident_key HAVING sum(events) >= \(minEvents))
+        try connection.queryFirst(
             """
-        return try integer(sql, arguments, on: connection)
+            SELECT c.\(measure.rawValue) FROM kpi_counters AS c JOIN kpi_selectors AS s ON s.id = c.selector
+            WHERE s.definition = ? AND c.fiscal_year = ? AND c.breakdown = ? AND c.value = ?
+            """, KPICounters.definition(selector, minEvents: minEvents), fiscalYear, breakdown.rawValue, value
+        )?.get(0, as: Int.self) ?? 0
     }
 
-    static func countEvents(_ selector: EventSelector, fiscalYear: Int, on connection: Connection) throws -> Int {
-        let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        return try integer(
-            "SELECT coalesce(sum(events), 0) FROM kpi_usage_summary WHERE \(clause)", arguments, on: connection)
-    }
-
-    static func sumPaperPages(_ selector: EventSelector, fiscalYear: Int, on connection: Connection) throws -> Int {
-        let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        return try integer(
-            "SELECT coalesce(sum(paper_pages), 0) FROM kpi_usage_summary WHERE \(clause)", arguments, on: connection)
-    }
-
-    /// Distinct persons per source module.
-    static func countPersonsBySource(_ selector: EventSelector, fiscalYear: Int, on connection: Connection) throws
-        -> [String: Int]
-    {
-        let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        return try grouped(
-            """
-            SELECT source AS key, count(DISTINCT resident_key) AS n FROM kpi_usage_summary WHERE \(clause)
-            GROUP BY source
-            """,
-            arguments, on: connection)
-    }
-
-    /// Per JST month (`YYYY-MM`): distinct persons (`distinct`) or events.
-    static func countByMonth(
-        _ selector: EventSelector, fiscalYear: Int, distinct: Bool, on connection: Connection
+    /// A breakdown's non-zero counters by value (channel, `YYYY-MM`, module, district code).
+    static func counters(
+        _ measure: Measure, _ selector: EventSelector, minEvents: Int = 1, fiscalYear: Int,
+        _ breakdown: KPICounters.Dimension, on connection: Connection
     ) throws -> [String: Int] {
-        let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        let measure = distinct ? "count(DISTINCT resident_key)" : "sum(events)"
-        return try grouped(
-            """
-            SELECT month AS key, \(measure) AS n FROM kpi_usage_summary WHERE \(clause) GROUP BY month
-            """, arguments, on: connection)
-    }
-
-    /// Per district code; events without a district are left out.
-    static func countByDistrict(
-        _ selector: EventSelector, fiscalYear: Int, distinct: Bool, on connection: Connection
-    ) throws -> [String: Int] {
-        let (clause, arguments) = whereClause(selector, fiscalYears: fiscalYear...fiscalYear)
-        let measure = distinct ? "count(DISTINCT resident_key)" : "sum(events)"
-        return try grouped(
-            """
-            SELECT district_code AS key, \(measure) AS n FROM kpi_usage_summary
-            WHERE \(clause) AND district_code <> '' GROUP BY district_code
-            """, arguments, on: connection)
-    }
-
-    /// The first fiscal year with any usage event, the start of the cumulative count.
-    static func fetchFirstFiscalYear(on connection: Connection) throws -> Int? {
-        try connection.scalar("SELECT min(fiscal_year) FROM kpi_usage_summary", as: Int?.self) ?? nil
-    }
-
-    private static func integer(_ sql: String, _ arguments: [any SQLBindable], on connection: Connection) throws
-        -> Int
-    {
-        try connection.queryFirst(sql, arguments: arguments)?.get(0, as: Int?.self) ?? 0
-    }
-
-    private static func grouped(_ sql: String, _ arguments: [any SQLBindable], on connection: Connection) throws
-        -> [String: Int]
-    {
         var result: [String: Int] = [:]
-        for row in try connection.query(sql, arguments: arguments) {
+        for row in try connection.query(
+            """
+            SELECT c.value AS key, c.\(measure.rawValue) AS n
+            FROM kpi_counters AS c JOIN kpi_selectors AS s ON s.id = c.selector
+            WHERE s.definition = ? AND c.fiscal_year = ? AND c.breakdown = ? AND c.\(measure.rawValue) > 0
+            """, KPICounters.definition(selector, minEvents: minEvents), fiscalYear, breakdown.rawValue)
+        {
             result[try row.get("key")] = try row.get("n")
         }
         return result
+    }
+
+    /// Distinct persons from the first fiscal year through `fiscalYear`: each counted in the year first seen.
+    static func cumulativePersons(_ selector: EventSelector, through fiscalYear: Int, on connection: Connection)
+        throws -> Int
+    {
+        try connection.queryFirst(
+            """
+            SELECT coalesce(sum(c.persons), 0) FROM kpi_counters AS c JOIN kpi_selectors AS s ON s.id = c.selector
+            WHERE s.definition = ? AND c.breakdown = 'first' AND c.fiscal_year <= ?
+            """, KPICounters.definition(selector, minEvents: 1), fiscalYear
+        )?.get(0, as: Int.self) ?? 0
+    }
+
+    /// The first fiscal year with any usage event, the start of the cumulative count (the min of an index).
+    static func fetchFirstFiscalYear(on connection: Connection) throws -> Int? {
+        try connection.scalar("SELECT min(fiscal_year) FROM usage_events", as: Int?.self) ?? nil
     }
 
     // MARK: Entered figures

@@ -78,24 +78,8 @@ public enum UsageEvents {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, time, event.source, event.kind, event.channel.rawValue, key, event.subjectCode, fiscalYear,
             event.paperPages, event.districtCode)
-        try summarize(event, key: key, fiscalYear: fiscalYear, at: time, on: connection)
-    }
-
-    /// Keeps `kpi_usage_summary` (migration 0017) as its backfill would compute it from usage_events, so the
-    /// KPI report reads one row per person and dimension instead of every event (bench/kpi: 24.7 s at 1M
-    /// events when it counted the events). The month is computed by the same SQL expression the backfill uses.
-    static func summarize(_ event: UsageEvent, key: String, fiscalYear: Int, at time: Date, on connection: Connection)
-        throws
-    {
-        try connection.run(
-            """
-            INSERT INTO kpi_usage_summary
-                (fiscal_year, channel, source, kind, subject_code, district_code, month, resident_key, events,
-                 paper_pages)
-            VALUES (?, ?, ?, ?, ?, ?, substr(datetime(?, '+9 hours'), 1, 7), ?, 1, ?)
-            ON CONFLICT DO UPDATE SET events = events + 1, paper_pages = paper_pages + excluded.paper_pages
-            """, fiscalYear, event.channel.rawValue, event.source, event.kind, event.subjectCode ?? "",
-            event.districtCode ?? "", time, key, event.paperPages ?? 0)
+        // Nothing else: the KPI counters catch up from usage_events afterwards (KPICounters.catchUp), off the
+        // resident's write. Session 19's counting triggers here cost 614,000 instructions per first act.
     }
 
     /// The pseudonymous key of `person`, as stored in `usage_events.resident_key`.

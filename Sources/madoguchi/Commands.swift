@@ -25,7 +25,8 @@ enum ServeCommand: Command {
                                flyer QR codes, LINE notice links and the payment provider's return point there
                                (env MADOGUCHI_PUBLIC_BASE_URL; default the listen address, for --dev)
           --no-group-commit    One transaction per write; for benchmarks (env MADOGUCHI_GROUP_COMMIT=off)
-          --bench-routes       Mount /bench/rows for bench/run; never in production
+          --bench-routes       Mount /bench/rows for bench/run; never in production. With it, env
+                               MADOGUCHI_BENCH_KPI_CATCH_UP=off stops the background KPI catch-up (bench/kpi-write)
           --dev                Plain-HTTP development on loopback: the session cookie is `madoguchi` without
                                Secure instead of `__Host-madoguchi` (env MADOGUCHI_DEV=1); never in production
           --payments-sandbox   Take payments through the sandbox checkout, where no money moves, although not in
@@ -54,6 +55,13 @@ enum ServeCommand: Command {
         configuration.groupCommit =
             !options.has("no-group-commit") && environment["MADOGUCHI_GROUP_COMMIT"]?.lowercased() != "off"
         configuration.benchRoutes = options.has("bench-routes")
+        if let seconds = environment["MADOGUCHI_KPI_CATCH_UP_SECONDS"].flatMap(TimeInterval.init), seconds > 0 {
+            configuration.kpiCatchUpInterval = seconds
+        }
+        // bench/kpi-write's "off" side only, and only beside the bench routes: never a production switch.
+        if configuration.benchRoutes && environment["MADOGUCHI_BENCH_KPI_CATCH_UP"]?.lowercased() == "off" {
+            configuration.kpiCatchUpInterval = nil
+        }
         if let town = options.value("town") ?? environment["MADOGUCHI_TOWN_FILE"], !town.isEmpty {
             configuration.townProfileFile = URL(fileURLWithPath: town)
         }
@@ -123,13 +131,18 @@ enum MigrateCommand: Command {
         try CommonOptions.ensureParentDirectory(of: path)
         let database = try Database(path: path)
         defer { database.close() }
-        let migrator = try Migrator(
-            directory: CommonOptions.schemasDirectory(options, environment).appendingPathComponent("migrations"))
+        let schemas = CommonOptions.schemasDirectory(options, environment)
+        let migrator = try Migrator(directory: schemas.appendingPathComponent("migrations"))
         let applied = try migrator.migrate(database)
         print(
             applied.isEmpty
                 ? "up to date at version \(migrator.migrations.last?.version ?? 0)"
                 : "applied \(applied.map(String.init).joined(separator: ", "))")
+        // The KPI counters derive from the data and indicators.json, not from migrations alone: made current here
+        // too, so the first report after a migration by hand has nothing to count.
+        if let caughtUp = try Madoguchi.catchUpDerivedState(database: database, schemasDirectory: schemas) {
+            print(caughtUp)
+        }
         return .success
     }
 }

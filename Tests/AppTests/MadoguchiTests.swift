@@ -17,11 +17,12 @@ final class RunningApplication: @unchecked Sendable {
     let application: Madoguchi
     let logLines = LogCapture()
 
-    init(benchRoutes: Bool = false, lineChannelSecret: String? = nil) throws {
+    init(benchRoutes: Bool = false, lineChannelSecret: String? = nil, kpiCatchUpInterval: TimeInterval? = 60) throws {
         var configuration = AppConfiguration(
             databasePath: directory.path("app.sqlite"), host: "127.0.0.1", port: 0,
             schemasDirectory: RepositoryPaths.schemas, workerThreads: 4)
         configuration.benchRoutes = benchRoutes
+        configuration.kpiCatchUpInterval = kpiCatchUpInterval
         configuration.lineChannelSecret = lineChannelSecret.map(ChannelSecret.init)
         let capture = logLines
         application = try Madoguchi(
@@ -135,6 +136,57 @@ struct ApplicationTests {
         let id = try #require(try JSONSerialization.jsonObject(with: created.body) as? [String: Int])["id"]
         let read = try bench.request("GET", "/bench/rows/\(id!)")
         #expect(read.text == "{\"id\":\(id!),\"note\":\"x\"}")
+    }
+
+    /// `madoguchi migrate` ends by catching the KPI counters up (session 19's could not rebuild them): the first
+    /// time it counts every event, then only the new ones.
+    @Test func migrate_leavesTheKPICountersCountedToTheLastEvent() throws {
+        let directory = TemporaryDirectory()
+        let database = try Database(path: directory.path("migrated.sqlite"))
+        defer { database.close() }
+        _ = try Migrator(directory: RepositoryPaths.schemas.appendingPathComponent("migrations")).migrate(database)
+        func record() throws {
+            let event = UsageEvent(source: "applications", kind: "submitted", channel: .web, person: .resident(id: 1))
+            try database.write { try UsageEvents.record(event, at: Date(), on: $0) }
+        }
+        try record()
+        #expect(try Madoguchi.catchUpDerivedState(database: database, schemasDirectory: RepositoryPaths.schemas)
+                == "KPI counters rebuilt")
+        try record()
+        #expect(try Madoguchi.catchUpDerivedState(database: database, schemasDirectory: RepositoryPaths.schemas)
+                == "KPI counters: 1 new events counted")
+        #expect(try database.read { try $0.scalar("SELECT counted_through FROM kpi_counter_definition", as: Int.self) } == 2)
+    }
+
+    /// bench/kpi-write's route: a durable row with a usage event beside it, which the write itself never counts;
+    /// the background catch-up does when it is on.
+    @Test func theBenchUsageEventRoute_isCountedByTheBackgroundCatchUp_onlyWhenItIsOn() throws {
+        func postAndCount(_ app: RunningApplication, waitingFor counted: Int) throws -> (events: Int, counted: Int) {
+            let created = try app.request(
+                "POST", "/bench/usage-events", headers: [("Content-Type", "application/json")],
+                body: Data("{\"note\":\"x\"}".utf8))
+            #expect(created.status == 201)
+            var result = (events: -1, counted: -1)
+            for _ in 0..<100 {
+                result = try app.application.database.read { connection -> (events: Int, counted: Int) in
+                    let events = try connection.scalar("SELECT count(*) FROM usage_events", as: Int.self)
+                    let through = try connection.scalar(
+                        "SELECT counted_through FROM kpi_counter_definition", as: Int.self)
+                    return (events ?? -1, through ?? -1)
+                }
+                if result.counted == counted { break }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return result
+        }
+        let on = try RunningApplication(benchRoutes: true, kpiCatchUpInterval: 0.05)
+        #expect(try postAndCount(on, waitingFor: 1) == (1, 1))
+        #expect(try postAndCount(on, waitingFor: 2) == (2, 2))
+        // Off: nothing counts it in the background, however long it waits (a KPI read would: CounterTests).
+        let off = try RunningApplication(benchRoutes: true, kpiCatchUpInterval: nil)
+        _ = try postAndCount(off, waitingFor: 0)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try postAndCount(off, waitingFor: 0) == (2, 0))
     }
 }
 

@@ -1,5 +1,4 @@
 import Applications
-import Cryptography
 import Foundation
 import Notices
 import ServiceKit
@@ -236,31 +235,8 @@ struct CountingTests {
 
     @Test func purgeNeverChangesACount() throws {
         let scenario = try KPIScenario()
-        let procedure = try #require(
-            try ApplicationsModule.loadCatalog(schemasDirectory: RepositoryPaths.schemas)
-                .procedure(code: "road-light-report"))
         let residentID = try Fixtures.makeResident(scenario.database, password: nil)
-        let submittedAt = KPIScenario.instant("2030-05-01T00:00:00Z")
-        try scenario.database.write { connection in
-            for person in [Int64?.some(residentID), nil] {
-                guard
-                    case .saved(let id) = try ApplicationStore.saveDraft(
-                        NewApplication(
-                            procedure: procedure, residentID: person, channel: .web,
-                            answers: ["location": .text("本町")], submissionToken: SecureRandom.token()),
-                        at: submittedAt, on: connection)
-                else { throw DraftNotSaved() }
-                _ = try ApplicationStore.submitDraft(id: id, guestSecretHash: nil, at: submittedAt, on: connection)
-                _ = try ApplicationStore.updateStatus(
-                    id: id, from: .received, to: .withdrawn, at: submittedAt, on: connection)
-                try UsageEvents.record(
-                    UsageEvent(
-                        source: ApplicationsModule.name, kind: "submitted", channel: .web,
-                        person: person.map { .resident(id: $0) } ?? .guest(record: "application", id: id),
-                        paperPages: 2),
-                    at: submittedAt, on: connection)
-            }
-        }
+        for person in [Int64?.some(residentID), nil] { try scenario.recordWithdrawnApplication(residentID: person) }
         let before = try scenario.report(2030, now: "2035-01-01T00:00:00Z")
         let purged = try RetentionJob(database: scenario.database).run(now: KPIScenario.instant("2035-01-01T00:00:00Z"))
         #expect(purged.purgedApplicationIDs.count == 2)

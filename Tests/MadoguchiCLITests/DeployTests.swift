@@ -179,6 +179,18 @@ struct DeployTests {
         #expect(service.contains("RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"), "it talks to LINE")
     }
 
+    @Test func theKPIRefreshTimer_catchesTheCountersUpNightly_beforeTheBackup_withoutNetwork() throws {
+        let timer = try SystemdUnit("madoguchi-kpi-refresh.timer")
+        #expect(timer.contains("Unit", "madoguchi-kpi-refresh.service"))
+        #expect(timer.contains("Persistent", "true"))
+        #expect(timer.values("OnCalendar") == ["*-*-* 01:30:00 Asia/Tokyo"])
+        let service = try SystemdUnit("madoguchi-kpi-refresh.service")
+        #expect(service.values("ExecStart") == ["/opt/madoguchi/bin/madoguchi kpi refresh"])
+        #expect(service.contains("Before", "madoguchi-backup.service"))
+        #expect(service.contains("PrivateNetwork", "yes"))
+        #expect(service.sandbox == (try SystemdUnit("madoguchi-purge.service")).sandbox)
+    }
+
     @Test func theEnvironmentExample_namesEveryLINESetting_andHoldsNoSecret() throws {
         let example = try String(
             contentsOf: RepositoryPaths.deploy.appendingPathComponent("madoguchi.env.example"), encoding: .utf8)
