@@ -40,9 +40,35 @@ public struct VerifiedAPIToken: Sendable {
     public let token: APIToken
     /// Set when the token's last use is older than the touch interval.
     public let touchAt: Date?
+    /// Set when the token came from the in-memory facts unchecked (`verifyAPITokenInWrite`): its revocation and
+    /// last use are read inside the caller's write instead.
+    let uncheckedUse: (tokenHash: String, now: Date, touchInterval: TimeInterval)?
+
+    init(token: APIToken, touchAt: Date?) {
+        self.token = token
+        self.touchAt = touchAt
+        self.uncheckedUse = nil
+    }
+
+    init(cached token: APIToken, tokenHash: String, now: Date, touchInterval: TimeInterval) {
+        self.token = token
+        self.touchAt = nil
+        self.uncheckedUse = (tokenHash, now, touchInterval)
+    }
 
     /// Records the token's last use, when due, inside the caller's write: one transaction for the request.
+    /// For a token verified by `verifyAPITokenInWrite`, first refuses it (401) if it was revoked or deleted:
+    /// the write's own transaction is the check, so a revocation committed before it is never missed.
     public func recordUse(on connection: Connection) throws {
+        if let unchecked = uncheckedUse {
+            guard let use = try APITokenStore.fetchUse(id: token.id, tokenHash: unchecked.tokenHash, on: connection),
+                use.revokedAt == nil
+            else { throw Authentication.invalidToken }
+            if unchecked.now.timeIntervalSince(use.lastUsedAt ?? .distantPast) >= unchecked.touchInterval {
+                try APITokenStore.touchToken(id: token.id, at: unchecked.now, on: connection)
+            }
+            return
+        }
         guard let touchAt else { return }
         try APITokenStore.touchToken(id: token.id, at: touchAt, on: connection)
     }
@@ -177,6 +203,23 @@ public final class Authentication: Sendable {
         guard token.allows(scope) else { throw Self.insufficientScope(scope) }
         let now = timeSource.now()
         return VerifiedAPIToken(token: token, touchAt: isTouchDue(token, at: now) ? now : nil)
+    }
+
+    /// `verifyAPIToken` for a route whose whole work is one queued write that calls `recordUse(on:)`: a token
+    /// already known skips the read transaction that re-checks its revocation, because the write does that
+    /// check in its own transaction. Measured on payment creation under 64 connections: the read was 17,000 of
+    /// a creation's 359,000 instructions, its check inside the write about 4,000 (bench/route-cost).
+    public func verifyAPITokenInWrite(_ request: Request, scope: String) throws -> VerifiedAPIToken {
+        guard let presented = Self.bearerToken(request), APITokenRules.isWellFormed(presented) else {
+            throw Self.invalidToken
+        }
+        let tokenHash = APITokenRules.hash(presented)
+        guard let known = tokenFacts.withLock({ $0[tokenHash] }) else {
+            return try verifyAPIToken(request, scope: scope)
+        }
+        guard known.allows(scope) else { throw Self.insufficientScope(scope) }
+        return VerifiedAPIToken(
+            cached: known, tokenHash: tokenHash, now: timeSource.now(), touchInterval: settings.touchInterval)
     }
 
     static let invalidToken = HTTPError(

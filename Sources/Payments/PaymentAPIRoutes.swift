@@ -27,7 +27,7 @@ struct PaymentAPIRoutes: RouteCollection {
     /// 201 with the payment; the same key and body again, the same 201 byte for byte; a malformed key 422;
     /// the key with another body 409.
     func createPayment(_ request: Request) throws -> Response {
-        let token = try authentication.verifyAPIToken(request, scope: Self.createScope)
+        let token = try authentication.verifyAPITokenInWrite(request, scope: Self.createScope)
         let key = try IdempotencyKey(header: request.header("idempotency-key"))
         let body = try request.readJSON(CreatePaymentBody.self)
         let requestDigest = Digest.sha256Hex(request.body)

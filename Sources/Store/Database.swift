@@ -37,6 +37,11 @@ public final class Database: Sendable {
     /// Runs `body` on the writer and returns once its changes are committed (and, at synchronous=FULL,
     /// fsynced). A throw from `body` rolls back exactly what `body` did and is rethrown here.
     ///
+    /// `body` may run more than once: the writer runs a batch of writes without savepoints and, when one of
+    /// them throws, rolls the batch back and runs it again with one savepoint per write. So `body` changes
+    /// the database and returns a value; anything else (a counter, a cache, a message sent) belongs after
+    /// the write returns, or in the completion of the deferred form.
+    ///
     /// Blocks the calling thread. Never call it from inside another write closure: that would wait for itself.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) throws -> T {

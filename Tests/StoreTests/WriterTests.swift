@@ -112,6 +112,36 @@ struct WriterTests {
         #expect(!stored.contains(100))
     }
 
+    /// The writer runs a batch without savepoints and, when a write throws, runs the whole batch again with
+    /// them: every answer must come from the run that committed, never from the one rolled back.
+    @Test func groupCommit_rerunAfterAFailingWrite_answersWhatTheCommittedRunWrote() async throws {
+        let database = try Fixtures.makeDatabase(in: directory)
+        try await database.write { try $0.execute("CREATE TABLE item (token TEXT NOT NULL UNIQUE)") }
+        try await database.write { try $0.run("INSERT INTO item VALUES ('taken')") }
+
+        let results = try await queueBehindABlockedWrite(database, count: 50) { index in
+            try await database.write { connection in
+                // A fresh value each time the body runs: a rolled-back run's value is in no row.
+                let token = UUID().uuidString
+                try connection.run("INSERT INTO item VALUES (?)", token)
+                if index == 30 { try connection.run("INSERT INTO item VALUES ('taken')") }
+                return Int64(bitPattern: UInt64(truncatingIfNeeded: token.hashValue))
+            }
+        }
+        let stored = try database.read {
+            try $0.query("SELECT token FROM item WHERE token <> 'taken'").map { try $0.get("token", as: String.self) }
+        }
+        let storedHashes = Set(stored.map { Int64(bitPattern: UInt64(truncatingIfNeeded: $0.hashValue)) })
+        #expect(stored.count == 49)
+        for (index, result) in results.enumerated() {
+            if index == 30 {
+                #expect(throws: SQLiteError.self) { try result.get() }
+            } else {
+                #expect(storedHashes.contains(try result.get()), "write \(index) answered a rolled-back run's value")
+            }
+        }
+    }
+
     @Test func withoutGroupCommit_everyWriteCommitsAlone() async throws {
         var configuration = DatabaseConfiguration()
         configuration.groupCommit = false
