@@ -70,6 +70,11 @@ public final class Server: @unchecked Sendable {
     /// Connections suspended while a blocking handler runs; shutdown must resume them before stopping.
     private let suspendedLock = NSLock()
     private var suspendedExchanges: [ObjectIdentifier: (Exchange, SuspendedConnection)] = [:]
+    /// Set, under `suspendedLock`, once shutdown has swept the suspended connections: from then on nothing
+    /// may be suspended, because libmicrohttpd would find it at MHD_stop_daemon and abort the process.
+    private var suspendingClosed = false
+    /// Runs in `shutdown` after the in-flight wait, before the sweep: lets a test start a request in that gap.
+    var beforeSweepingSuspendedConnections: (() -> Void)?
     /// 12 hex digits of randomness, so ids from different processes and restarts don't collide.
     private let requestIDPrefix = Array(Hex.encode(SecureRandom.bytes(6)).utf8)
 
@@ -158,6 +163,7 @@ public final class Server: @unchecked Sendable {
             self.acceptor = acceptor
         }
         draining.store(false, ordering: .sequentiallyConsistent)
+        suspendedLock.withLock { suspendingClosed = false }
         acceptor.start()
         blockingPool.start()
         logger.info("listening", ["address": .string(socket.host), "port": .int(socket.port)])
@@ -192,11 +198,20 @@ public final class Server: @unchecked Sendable {
         self.daemon = nil
         condition.unlock()
         guard let daemon else { return }
-        if abandoned > 0 {
-            logger.warning("shutdown grace period over", ["in_flight": .int(abandoned)])
-            // libmicrohttpd aborts the process if it is stopped with a connection still suspended, so every
-            // handler still running on the blocking pool gives up its connection first.
-            resumeAbandonedConnections()
+        if abandoned > 0 { logger.warning("shutdown grace period over", ["in_flight": .int(abandoned)]) }
+        beforeSweepingSuspendedConnections?()
+        // libmicrohttpd aborts the process if it is stopped with a connection still suspended, so every
+        // handler still running gives up its connection first. Always, not only past the grace period: the
+        // polling thread goes on reading requests from open keep-alive connections after the in-flight count
+        // reached zero, and one of them suspended in that gap aborted `serve` under SIGTERM at the end of a
+        // wrk run (bench/route-cost --connections, "MHD_stop_daemon() called while we have suspended
+        // connections").
+        resumeAbandonedConnections()
+        // The 503s of the connections just resumed are still to be sent, and MHD_stop_daemon would close
+        // those connections unanswered; nothing can be suspended any more, so this wait is short.
+        condition.withLock {
+            let flushDeadline = Date().addingTimeInterval(Self.resumedAnswersGraceSeconds)
+            while metrics.inFlight > 0 && condition.wait(until: flushDeadline) {}
         }
         MHD_stop_daemon(daemon)
         condition.withLock { acceptor = nil }
@@ -205,8 +220,11 @@ public final class Server: @unchecked Sendable {
         logger.info("stopped")
     }
 
+    static let resumedAnswersGraceSeconds: TimeInterval = 1
+
     private func resumeAbandonedConnections() {
         let abandoned = suspendedLock.withLock {
+            suspendingClosed = true
             let all = Array(suspendedExchanges.values)
             suspendedExchanges.removeAll()
             return all
@@ -287,7 +305,9 @@ public final class Server: @unchecked Sendable {
         }
         let request = makeRequest(exchange, connection)
         if case .found(let route, _) = exchange.match, route.execution == .offloaded {
-            let suspended = suspend(exchange, connection)
+            guard let suspended = suspend(exchange, connection) else {
+                return respond(exchange, connection, error: HTTPError.unavailable)
+            }
             blockingPool.submit { [self] in
                 let response = dispatch(exchange, request)
                 resume(exchange, suspended) { exchange.pendingResponse = response }
@@ -298,7 +318,9 @@ public final class Server: @unchecked Sendable {
         if exchange.dropConnection { return .NO }
         if let deferred = response.deferred {
             exchange.deferredRequest = request
-            let suspended = suspend(exchange, connection)
+            guard let suspended = suspend(exchange, connection) else {
+                return respond(exchange, connection, error: HTTPError.unavailable)
+            }
             deferred.begin { [self] in
                 resume(exchange, suspended) { exchange.pendingDeferred = deferred }
             }
@@ -308,12 +330,16 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Suspends the connection while its answer is computed elsewhere, and remembers it so shutdown can
-    /// resume it if that takes too long.
-    private func suspend(_ exchange: Exchange, _ connection: OpaquePointer) -> SuspendedConnection {
-        MHD_suspend_connection(connection)
-        let suspended = SuspendedConnection(pointer: connection)
-        suspendedLock.withLock { suspendedExchanges[ObjectIdentifier(exchange)] = (exchange, suspended) }
-        return suspended
+    /// resume it if that takes too long. Nil once shutdown has swept: the caller answers 503 at once, and the
+    /// work is never started.
+    private func suspend(_ exchange: Exchange, _ connection: OpaquePointer) -> SuspendedConnection? {
+        suspendedLock.withLock {
+            guard !suspendingClosed else { return nil }
+            MHD_suspend_connection(connection)
+            let suspended = SuspendedConnection(pointer: connection)
+            suspendedExchanges[ObjectIdentifier(exchange)] = (exchange, suspended)
+            return suspended
+        }
     }
 
     /// Whoever claims the resume owns the connection: normally the work that finished, at a forced shutdown

@@ -414,6 +414,28 @@ struct DeferredResponseTests {
         #expect(try waiting.wait().text == "done wait")
     }
 
+    /// The polling thread keeps reading requests from open keep-alive connections after the in-flight count
+    /// reached zero; one suspended in that gap used to abort the process at MHD_stop_daemon.
+    @Test func shutdown_withARequestSuspendedAfterTheInFlightWait_answers503AndStopsCleanly() throws {
+        let gate = SlowGate()
+        let live = try LiveServer(routes: routes(gate: gate)) { $0.shutdownGraceSeconds = 5 }
+        let handle = EasyHandle()
+        #expect(try handle.perform(method: "GET", url: live.baseURL + "/items/1").status == 200)
+        let url = live.baseURL + "/deferred/wait"
+        let late = Mutex<AsyncResponse?>(nil)
+        live.server.beforeSweepingSuspendedConnections = {
+            // On the kept-alive connection, so it reaches the server although the listener is closed.
+            let keptAlive = KeptAliveHandle(handle: handle)
+            late.withLock { $0 = AsyncResponse { try keptAlive.handle.perform(method: "POST", url: url, body: Data()) } }
+            gate.waitUntilEntered()
+        }
+        live.server.shutdown()
+        let answer = try #require(late.withLock { $0 }).wait()
+        #expect(answer.status == 503)
+        #expect(answer.newConnections == 0, "the request came on the connection kept alive before shutdown")
+        gate.release()
+    }
+
     @Test func shutdown_withDeferredWorkNeverFinishing_stopsCleanly() throws {
         let gate = SlowGate()
         let live = try LiveServer(routes: routes(gate: gate)) { $0.shutdownGraceSeconds = 0.2 }
@@ -423,6 +445,11 @@ struct DeferredResponseTests {
         #expect((try? waiting.wait())?.status != 201)
         gate.release()
     }
+}
+
+/// One curl handle passed to the thread that uses it next; the test never touches it meanwhile.
+private struct KeptAliveHandle: @unchecked Sendable {
+    let handle: EasyHandle
 }
 
 /// Lets a handler block until the test releases it, and lets the test wait until the handler is inside.
