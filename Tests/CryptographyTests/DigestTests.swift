@@ -26,6 +26,28 @@ struct DigestTests {
         #expect(Digest.sha256(text).count == 32)
     }
 
+    /// The empty key and message take the path where libcrypto gets no buffer of ours at all.
+    @Test func hmacSHA256_ofAnEmptyKeyAndMessage_isTheKnownValue() {
+        #expect(
+            Hex.encode(Digest.hmacSHA256(key: [UInt8](), message: [UInt8]()))
+                == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
+    }
+
+    /// Many threads share the one configured context: each MAC must still be its own.
+    @Test func hmacSHA256_fromManyThreadsAtOnce_givesEachMessageItsOwnMAC() async {
+        let expected = (0..<64).map { Digest.hmacSHA256(key: Array("key".utf8), message: Array("message \($0)".utf8)) }
+        let results = await withTaskGroup(of: (Int, [UInt8]).self) { group in
+            for index in 0..<64 {
+                group.addTask { (index, Digest.hmacSHA256(key: Array("key".utf8), message: Array("message \(index)".utf8))) }
+            }
+            var results = [[UInt8]](repeating: [], count: 64)
+            for await (index, mac) in group { results[index] = mac }
+            return results
+        }
+        #expect(results == expected)
+        #expect(Set(results).count == 64)
+    }
+
     @Test func hmacSHA256_matchesRFC4231TestCase2() {
         let mac = Digest.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         #expect(Hex.encode(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
