@@ -33,6 +33,10 @@ enum ServeCommand: Command {
                                --dev (env MADOGUCHI_PAYMENT_SANDBOX=1); for test installs and benchmarks only.
                                Without it, --dev or MADOGUCHI_PAYMENT_API_BASE, serve refuses to start
           --help               Show this help
+
+        ENVIRONMENT (no option):
+          MADOGUCHI_KPI_CATCH_UP_SECONDS  How often the KPI counters catch up with new usage events in the
+                               background (default 60); every KPI read also catches up first
         """
     static let valuedOptions: Set<String> = ["db", "listen", "schemas", "log-level", "threads", "town", "public-url"]
     static let booleanOptions: Set<String> = ["no-group-commit", "bench-routes", "dev", "payments-sandbox"]
