@@ -316,9 +316,9 @@ final class SerialWriter: @unchecked Sendable {
     ///
     /// Why: a savepoint makes SQLite copy every page a write touches, that an earlier write of the batch
     /// already changed, into the statement journal, so that ROLLBACK TO can restore it. Under 64 concurrent
-    /// payment creations (batches of about 30, 12 pages each) that copying and the SAVEPOINT/RELEASE pairs
-    /// were 86,000 of a creation's 430,000 instructions (callgrind, bench/route-cost --concurrency). Writes
-    /// almost never throw, so the batch is run on the bet that none will.
+    /// payment creations (batches of about 30, 12 pages each) dropping that copying and the SAVEPOINT/RELEASE
+    /// pairs took a creation from 430,000 to 359,000 instructions (callgrind, bench/route-cost --connections
+    /// 64). Writes almost never throw, so the batch is run on the bet that none will.
     private func runWithoutSavepoints(_ batch: [any PendingWrite]) -> Bool {
         for write in batch {
             guard write.execute(on: connection) == nil, connection.isInTransaction else {
