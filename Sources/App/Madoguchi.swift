@@ -77,7 +77,8 @@ public final class Madoguchi: Sendable {
         var routes = Routes()
         routes.register(
             SystemRoutes(
-                database: database, metrics: metrics, readiness: readiness, keyDerivation: identity.keyDerivation))
+                database: database, metrics: metrics, readiness: readiness, keyDerivation: identity.keyDerivation,
+                myPageCache: identity.myPageCache))
         routes.register(WebPages.stylesheetRoutes)
         routes.register(HomeRoutes(authentication: identity.authentication))
         for module in modules { routes.register(module) }

@@ -9,6 +9,7 @@ struct SystemRoutes: RouteCollection {
     let metrics: HTTPMetrics
     let readiness: Readiness
     let keyDerivation: KeyDerivationPool
+    let myPageCache: MyPageCache
 
     func register(in routes: inout Routes) {
         routes.get("/healthz", showLiveness)
@@ -55,9 +56,26 @@ struct SystemRoutes: RouteCollection {
         text += "madoguchi_db_group_commit_batch_size_sum \(writer.writes)\n"
         text += "madoguchi_db_group_commit_batch_size_count \(writer.commits)\n"
         text += keyDerivationMetrics()
+        text += myPageCacheMetrics()
         return Response(
             status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
             body: Data(text.utf8))
+    }
+
+    private func myPageCacheMetrics() -> String {
+        let cache = myPageCache.statistics
+        return """
+            # HELP madoguchi_mypage_cache_hits_total マイページ requests answered from the cache of rendered pages.
+            # TYPE madoguchi_mypage_cache_hits_total counter
+            madoguchi_mypage_cache_hits_total \(cache.hits)
+            # HELP madoguchi_mypage_cache_misses_total マイページ requests rendered: first visit or the database changed.
+            # TYPE madoguchi_mypage_cache_misses_total counter
+            madoguchi_mypage_cache_misses_total \(cache.misses)
+            # HELP madoguchi_mypage_cache_entries Rendered マイページ bodies held.
+            # TYPE madoguchi_mypage_cache_entries gauge
+            madoguchi_mypage_cache_entries \(cache.entries)
+
+            """
     }
 
     private func keyDerivationMetrics() -> String {

@@ -22,6 +22,8 @@ public final class IdentityModule: ServiceModule {
     public let login: PasswordLogin
     /// Every password derivation of the server goes through it; `/metrics` reports its refusals.
     public let keyDerivation: KeyDerivationPool
+    /// Rendered マイページ bodies; `/metrics` reports its hits and misses.
+    public let myPageCache: MyPageCache
     let services: IdentityServices
 
     /// `hosted`: the other modules, whose マイページ sections and dashboard tiles Identity's pages show.
@@ -36,11 +38,13 @@ public final class IdentityModule: ServiceModule {
         self.authentication = authentication
         self.login = login
         self.keyDerivation = keyDerivation
+        let myPageCache = MyPageCache()
+        self.myPageCache = myPageCache
         self.services = IdentityServices(
             database: database, authentication: authentication, login: login,
             hasher: BoundedPasswordHasher(hasher: hasher, pool: keyDerivation),
             myPageSections: hosted.flatMap(\.myPageSections), dashboardTiles: hosted.flatMap(\.dashboardTiles),
-            logger: logger)
+            myPageCache: myPageCache, logger: logger)
     }
 
     public func register(in routes: inout Routes) {
@@ -78,6 +82,7 @@ struct IdentityServices: Sendable {
     let hasher: BoundedPasswordHasher
     let myPageSections: [any MyPageSection]
     let dashboardTiles: [any StaffDashboardTile]
+    let myPageCache: MyPageCache
     let logger: Logger
 
     func now() -> Date { authentication.now() }

@@ -67,19 +67,36 @@ struct ResidentAccountRoutes: RouteCollection {
     }
 
     func showMyPage(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {
+        // Read before the page's read transaction: a commit in between then makes the entry stale at once. A
+        // probe that fails only costs the cache.
+        let version = try? services.database.dataVersion()
+        let key = MyPageCache.Key(residentID: resident.id, csrfToken: resident.csrfToken, fullName: resident.fullName)
+        if let version, let body = services.myPageCache.body(for: key, at: version) { return .html(body) }
+        var sectionFailed = false
         let page = try services.database.read { [services] connection -> (Resident, [District], [(String, [Node])])? in
             guard let record = try ResidentStore.fetchResident(id: resident.id, on: connection) else { return nil }
             let sections = services.myPageSections.map { section in
                 services.renderModuleBlock(
                     section.title, failure: "my page section failed", titleField: "section",
                     unavailable: "この欄はただいま表示できません。", request: request
-                ) { try section.render(residentID: resident.id, connection: connection) }
+                ) {
+                    do {
+                        return try section.render(residentID: resident.id, connection: connection)
+                    } catch {
+                        sectionFailed = true
+                        throw error
+                    }
+                }
             }
             return (record, try ResidentStore.fetchDistricts(on: connection), sections)
         }
         guard let (record, districts, sections) = page else { throw HTTPError.notFound }
-        return ResidentPages.myPage(resident: resident, record: record, districts: districts, sections: sections)
-            .response()
+        let body = ResidentPages.myPage(resident: resident, record: record, districts: districts, sections: sections)
+            .renderData()
+        // A section that failed (busy database, a bug) shows "ただいま表示できません": not for keeping until the
+        // next commit.
+        if let version, !sectionFailed { services.myPageCache.store(body, for: key, at: version) }
+        return .html(body)
     }
 
     func showProfileForm(_ request: Request, _ resident: AuthenticatedResident) throws -> Response {

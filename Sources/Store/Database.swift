@@ -13,6 +13,7 @@ public final class Database: Sendable {
     public let configuration: DatabaseConfiguration
     private let writer: SerialWriter
     private let readers: ReaderPool
+    private let dataVersionProbe: DataVersionProbe
 
     public init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws {
         guard sqlite3_threadsafe() != 0 else {
@@ -23,6 +24,14 @@ public final class Database: Sendable {
         let writerConnection = try Connection(path: path, readOnly: false, configuration: configuration)
         self.writer = SerialWriter(connection: writerConnection, path: path, configuration: configuration)
         self.readers = ReaderPool(path: path, configuration: configuration)
+        self.dataVersionProbe = DataVersionProbe(path: path, configuration: configuration)
+    }
+
+    /// Changes whenever any connection — the writer, another process — has committed since the last call
+    /// that returned the same value. For caches of what is rendered from the database: read the version
+    /// *before* the read that fills the cache, so a commit in between makes the entry stale at once.
+    public func dataVersion() throws -> DataVersion {
+        try dataVersionProbe.current()
     }
 
     /// Runs `body` on a reader connection in one read transaction.
@@ -100,6 +109,7 @@ public final class Database: Sendable {
     public func close() {
         writer.stop()
         readers.close()
+        dataVersionProbe.close()
         writer.closeConnection()
     }
 }

@@ -295,3 +295,62 @@ struct ResidentAccountTests {
         #expect(try browser.get("/login").location == "/mypage", "already signed in")
     }
 }
+
+/// マイページ is served from `MyPageCache` while the database is unchanged, and never stale or someone else's.
+@Suite("マイページ cache over HTTP")
+struct MyPageCacheTests {
+    private func cacheHits(_ app: TestApplication) throws -> Int {
+        let metrics = try app.browser().get("/metrics").text
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("madoguchi_mypage_cache_hits_total ") }
+        return Int(line?.split(separator: " ").last ?? "") ?? -1
+    }
+
+    @Test func aSecondVisit_isAHit_andEveryChangeShowsOnTheNextVisit() throws {
+        let app = try TestApplication()
+        try Fixtures.makeResident(app.database)
+        try Fixtures.makeResident(
+            app.database, loginID: "other@example.jp", profile: Fixtures.residentProfile(name: "二風谷 次郎"))
+        let browser = app.browser()
+        try browser.signInAsResident()
+        let first = try browser.get("/mypage")
+        #expect(first.status == 200)
+        let hitsBefore = try cacheHits(app)
+        let second = try browser.get("/mypage")
+        #expect(second.text == first.text)
+        #expect(try cacheHits(app) == hitsBefore + 1, "the unchanged page came from the cache")
+
+        // (b) the resident's own change, through the server.
+        let form = try browser.get("/profile")
+        #expect(form.status == 200)
+        let saved = try browser.submit(
+            "/profile",
+            form: Fixtures.residentProfileForm().map { $0.0 == "address" ? ($0.0, "北海道沙流郡平取町振内1番地") : $0 })
+        #expect(saved.status == 303)
+        #expect(try browser.get("/mypage").text.contains("振内1番地"))
+
+        // (c) a change by another process: a raw connection on the same file.
+        let other = try Database(path: app.database.path)
+        try other.write {
+            try $0.run("UPDATE residents SET address = '北海道沙流郡平取町荷負2番地' WHERE login_id = ?", Fixtures.residentLoginID)
+        }
+        other.close()
+        #expect(try browser.get("/mypage").text.contains("荷負2番地"))
+
+        // (d) another resident never gets the first one's page.
+        let second2 = app.browser()
+        try second2.signInAsResident("other@example.jp")
+        let theirs = try second2.get("/mypage").text
+        #expect(theirs.contains("二風谷 次郎"))
+        #expect(!theirs.contains("荷負2番地"))
+
+        // (e) after logout the old cookie is sent to the login page, not the cached page.
+        _ = try browser.get("/mypage")
+        let page = try browser.get("/mypage")
+        #expect(page.status == 200)
+        let cookie = try #require(browser.cookies["__Host-madoguchi"])
+        #expect(try browser.submit("/logout", form: []).status == 303)
+        let stale = app.browser()
+        stale.setCookie("__Host-madoguchi", cookie)
+        #expect(try stale.get("/mypage").status == 303)
+    }
+}
