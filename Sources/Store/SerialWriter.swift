@@ -175,24 +175,35 @@ final class SerialWriter: @unchecked Sendable {
             answer(batch, with: [Error?](repeating: StorageUnavailableError(underlying: nil), count: batch.count))
             return
         }
-        do {
-            try connection.run("BEGIN IMMEDIATE")
-        } catch {
-            fail(batch, with: error)
-            return
-        }
+        guard beginImmediate(batch) else { return }
         if batch.count > 1 {
-            if runWithoutSavepoints(batch) { return }
+            if runWithoutSavepoints(batch) {
+                endTransaction(batch, with: [Error?](repeating: nil, count: batch.count))
+                return
+            }
             // A write threw: its batch-mates' work went with the rollback, so the batch runs again the careful
             // way, each write in its own savepoint. A write may therefore run twice; only its database effects
             // and its result count (Database.write says so).
-            do {
-                try connection.run("BEGIN IMMEDIATE")
-            } catch {
-                fail(batch, with: error)
-                return
-            }
+            guard beginImmediate(batch) else { return }
         }
+        guard let outcomes = runEachWrite(batch) else { return }
+        endTransaction(batch, with: outcomes)
+    }
+
+    /// Opens the batch's transaction; false, with the batch answered, when it could not be opened.
+    private func beginImmediate(_ batch: [any PendingWrite]) -> Bool {
+        do {
+            try connection.run("BEGIN IMMEDIATE")
+            return true
+        } catch {
+            fail(batch, with: error)
+            return false
+        }
+    }
+
+    /// Runs every write in the open transaction, each in its own savepoint when it has batch-mates, and returns
+    /// each one's outcome; nil, with the batch answered, when SQLite ended the transaction under them.
+    private func runEachWrite(_ batch: [any PendingWrite]) -> [Error?]? {
         var outcomes: [Error?] = []
         outcomes.reserveCapacity(batch.count)
         for write in batch {
@@ -206,9 +217,15 @@ final class SerialWriter: @unchecked Sendable {
                 fail(
                     batch,
                     with: outcome ?? SQLiteError(code: SQLITE_ABORT | (2 << 8), message: "transaction rolled back"))
-                return
+                return nil
             }
         }
+        return outcomes
+    }
+
+    /// Commits the open transaction (rolls back a lone write that threw) and answers the batch. Only after the
+    /// COMMIT returned may anyone hear "done": a failed commit (disk full, I/O error) leaves nothing durable.
+    private func endTransaction(_ batch: [any PendingWrite], with outcomes: [Error?]) {
         do {
             if batch.count == 1, outcomes[0] != nil {
                 try connection.run("ROLLBACK")
@@ -216,8 +233,6 @@ final class SerialWriter: @unchecked Sendable {
                 try connection.run("COMMIT")
             }
         } catch {
-            // The commit failed (disk full, I/O error): nothing in the batch is durable, so nobody may be
-            // told it succeeded.
             if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
             fail(batch, with: error)
             return
@@ -310,9 +325,9 @@ final class SerialWriter: @unchecked Sendable {
         }
     }
 
-    /// Runs the whole batch inside the open transaction with no savepoint per write, and commits it if every
-    /// write succeeded. Returns false, with the transaction rolled back, when a write threw or SQLite ended the
-    /// transaction; the caller then runs the batch again with savepoints.
+    /// Runs the whole batch inside the open transaction with no savepoint per write. Returns true with the
+    /// transaction still open when every write succeeded; false, rolled back, when a write threw or SQLite
+    /// ended the transaction, and the caller then runs the batch again with savepoints.
     ///
     /// Why: a savepoint makes SQLite copy every page a write touches, that an earlier write of the batch
     /// already changed, into the statement journal, so that ROLLBACK TO can restore it. Under 64 concurrent
@@ -326,15 +341,6 @@ final class SerialWriter: @unchecked Sendable {
                 return false
             }
         }
-        do {
-            try connection.run("COMMIT")
-        } catch {
-            if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-            fail(batch, with: error)
-            return true
-        }
-        setFailing(false)
-        answer(batch, with: [Error?](repeating: nil, count: batch.count))
         return true
     }
 
