@@ -199,7 +199,12 @@ public final class Authentication: Sendable {
     /// caller records in its write through `VerifiedAPIToken.recordUse(on:)`. Throws the same 401 and 403.
     /// Only reads, so it may run on an HTTP polling thread.
     public func verifyAPIToken(_ request: Request, scope: String) throws -> VerifiedAPIToken {
-        guard let token = try lookUpAPIToken(request) else { throw Self.invalidToken }
+        guard let tokenHash = Self.presentedTokenHash(request) else { throw Self.invalidToken }
+        return try verified(lookUpAPIToken(tokenHash: tokenHash), scope: scope)
+    }
+
+    private func verified(_ token: APIToken?, scope: String) throws -> VerifiedAPIToken {
+        guard let token else { throw Self.invalidToken }
         guard token.allows(scope) else { throw Self.insufficientScope(scope) }
         let now = timeSource.now()
         return VerifiedAPIToken(token: token, touchAt: isTouchDue(token, at: now) ? now : nil)
@@ -210,12 +215,9 @@ public final class Authentication: Sendable {
     /// check in its own transaction. Measured on payment creation under 64 connections: the read was 17,000 of
     /// a creation's 359,000 instructions, its check inside the write about 4,000 (bench/route-cost).
     public func verifyAPITokenInWrite(_ request: Request, scope: String) throws -> VerifiedAPIToken {
-        guard let presented = Self.bearerToken(request), APITokenRules.isWellFormed(presented) else {
-            throw Self.invalidToken
-        }
-        let tokenHash = APITokenRules.hash(presented)
+        guard let tokenHash = Self.presentedTokenHash(request) else { throw Self.invalidToken }
         guard let known = tokenFacts.withLock({ $0[tokenHash] }) else {
-            return try verifyAPIToken(request, scope: scope)
+            return try verified(lookUpAPIToken(tokenHash: tokenHash), scope: scope)
         }
         guard known.allows(scope) else { throw Self.insufficientScope(scope) }
         return VerifiedAPIToken(
@@ -336,8 +338,17 @@ public final class Authentication: Sendable {
     /// primary-key read of what can change (revoked, last used): a revocation, by this process or by the
     /// `token revoke` command in another, refuses the very next request.
     func lookUpAPIToken(_ request: Request) throws -> APIToken? {
-        guard let presented = Self.bearerToken(request), APITokenRules.isWellFormed(presented) else { return nil }
-        let tokenHash = APITokenRules.hash(presented)
+        guard let tokenHash = Self.presentedTokenHash(request) else { return nil }
+        return try lookUpAPIToken(tokenHash: tokenHash)
+    }
+
+    /// The SHA-256 of a well-formed bearer token, or nil: hashed once per request whichever check follows.
+    private static func presentedTokenHash(_ request: Request) -> String? {
+        guard let presented = bearerToken(request), APITokenRules.isWellFormed(presented) else { return nil }
+        return APITokenRules.hash(presented)
+    }
+
+    private func lookUpAPIToken(tokenHash: String) throws -> APIToken? {
         if let known = tokenFacts.withLock({ $0[tokenHash] }) {
             guard
                 let use = try database.read({
