@@ -103,4 +103,28 @@ struct OutcomeTests {
             try app.database.read { try ClassOutcomes.compute(fiscalYear: FiscalYear(2025), on: $0) }.total.attendees
                 == 0)
     }
+
+    /// A resident's outcome events are found in every fiscal year from the first event's to the last's, a
+    /// year without events in between included, and never another resident's; and by index searches, not a
+    /// scan of usage_events (which a report over a town's years of events paid once per attendee).
+    @Test func attendeeEvents_comeFromEveryFiscalYear_byIndexSearch() throws {
+        let app = try TestApplication()
+        let r = try Fixtures.makeResidents(app.database, count: 2, linked: { _ in false })
+        let year: TimeInterval = 365 * Self.day
+        let t0 = ClassesFixtures.classStart
+        try event(app, "applications", "submitted", .web, r[0], at: t0.addingTimeInterval(-2 * year))
+        try event(app, "notices", "line_linked", .line, r[1], at: t0.addingTimeInterval(-year))
+        try event(app, "certificates", "requested", .web, r[0], at: t0.addingTimeInterval(year))
+        try event(app, "applications", "submitted", .counter, r[0], at: t0)
+        let found = try app.database.read { try ClassOutcomes.fetchEvents(residentID: r[0], on: $0) }
+        #expect(found.map(\.kind).sorted() == ["requested", "submitted"])
+        #expect(found.map(\.at).sorted() == [t0.addingTimeInterval(-2 * year), t0.addingTimeInterval(year)])
+        let plan = try app.database.read { connection in
+            try connection.query("EXPLAIN QUERY PLAN " + ClassOutcomes.eventsOfPersonSQL, "key").map {
+                try $0.get("detail") as String
+            }
+        }
+        #expect(plan.contains("SEARCH usage_events USING INDEX usage_events_by_year (fiscal_year=? AND resident_key=?)"))
+        #expect(!plan.contains { $0.hasPrefix("SCAN usage_events") })
+    }
 }
