@@ -13,11 +13,7 @@ public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
     let logger: Logger
     let idleInterval: TimeInterval
 
-    // Guarded by `condition`.
-    private let condition = NSCondition()
-    private var wakeUpRequested = false
-    private var stopRequested = false
-    private var running = false
+    private let thread: PeriodicThread
 
     init(
         workflow: PaymentWorkflow, clock: @escaping @Sendable () -> Date, logger: Logger,
@@ -27,9 +23,11 @@ public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
         self.clock = clock
         self.logger = logger
         self.idleInterval = idleInterval
+        self.thread = PeriodicThread(
+            name: "madoguchi.payments", interval: idleInterval, passAtStart: true, passAtStop: true)
     }
 
-    /// The JST day of the last daily pass; guarded by `condition`'s thread (only the job's thread runs passes).
+    /// The JST day of the last daily pass; only the job's thread runs passes (tests call `runOnce` without it).
     private var lastDailyPass: String?
 
     /// One pass of the batch work. Tests call it directly.
@@ -54,44 +52,9 @@ public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
         if purged > 0 { logger.info("payments idempotency keys purged", ["count": .int(purged)]) }
     }
 
-    public func notify() {
-        condition.withLock {
-            wakeUpRequested = true
-            condition.signal()
-        }
-    }
+    public func notify() { thread.wake() }
 
-    public func start() {
-        condition.withLock {
-            running = true
-            stopRequested = false
-        }
-        let thread = Thread { [self] in runUntilStopped() }
-        thread.name = "madoguchi.payments"
-        thread.start()
-    }
-
-    func runUntilStopped() {
-        defer {
-            condition.withLock {
-                running = false
-                condition.broadcast()
-            }
-        }
-        while true {
-            runLogged()
-            condition.lock()
-            let deadline = Date().addingTimeInterval(idleInterval)
-            while !wakeUpRequested && !stopRequested && condition.wait(until: deadline) {}
-            wakeUpRequested = false
-            let stop = stopRequested
-            condition.unlock()
-            if stop {
-                runLogged()
-                return
-            }
-        }
-    }
+    public func start() { thread.start { [self] in runLogged() } }
 
     private func runLogged() {
         do {
@@ -103,11 +66,5 @@ public final class PaymentsJob: BackgroundWorker, @unchecked Sendable {
         }
     }
 
-    public func stop() {
-        condition.lock()
-        stopRequested = true
-        condition.broadcast()
-        while running { condition.wait() }
-        condition.unlock()
-    }
+    public func stop() { thread.stop() }
 }
