@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Security
+import ServiceKit
 import Store
 
 /// Processes stored webhook events after the webhook has answered: follow, unfollow (block), and text
@@ -8,7 +9,7 @@ import Store
 ///
 /// Each event is handled in one transaction together with marking it processed, so an event takes effect
 /// exactly once even if the process dies between two events. Tests call `processPendingEvents()` directly;
-/// the app runs `runUntilStopped()` on a thread of its own and the webhook route calls `notifyNewEvents()`.
+/// the app runs it on a background thread (`start()`) and the webhook route calls `notifyNewEvents()`.
 public final class WebhookEventProcessor: @unchecked Sendable {
     /// Outcomes as stored in `line_webhook_events.outcome`.
     public enum Outcome: String, Sendable {
@@ -28,25 +29,24 @@ public final class WebhookEventProcessor: @unchecked Sendable {
     private let logger: Logger
     private let clock: @Sendable () -> Date
 
-    // Guarded by `condition`.
-    private let condition = NSCondition()
-    private var wakeUpRequested = false
-    private var stopRequested = false
-    private var running = false
+    /// Processes events whenever notified, and every `idleInterval` seconds to pick up events stored before a
+    /// restart; at stop it processes what is stored once more.
+    private let thread: PeriodicThread
 
-    public init(store: NoticeStore, logger: Logger = .disabled, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        store: NoticeStore, logger: Logger = .disabled, clock: @escaping @Sendable () -> Date = { Date() },
+        idleInterval: TimeInterval = 30
+    ) {
         self.store = store
         self.logger = logger
         self.clock = clock
+        self.thread = PeriodicThread(
+            name: "madoguchi.line-webhook", interval: idleInterval, passAtStart: true, passAtStop: true)
     }
 
-    /// Wakes `runUntilStopped`. Cheap and safe from any thread; the webhook route calls it after storing.
-    public func notifyNewEvents() {
-        condition.withLock {
-            wakeUpRequested = true
-            condition.signal()
-        }
-    }
+    /// Asks the background thread for a pass now. Cheap and safe from any thread; the webhook route calls it
+    /// after storing.
+    public func notifyNewEvents() { thread.wake() }
 
     /// Processes every stored, unprocessed event, oldest first, and returns how many it handled.
     @discardableResult
@@ -68,66 +68,26 @@ public final class WebhookEventProcessor: @unchecked Sendable {
         }
     }
 
-    /// Runs `runUntilStopped` on a thread of its own. The processor counts as running from this call on, not
-    /// from when the thread gets going, so a `stop()` that follows at once still waits for the stored events.
-    public func start() { start(idleInterval: 30) }
+    /// Starts the background thread. The processor counts as running from this call on, not from when the
+    /// thread gets going, so a `stop()` that follows at once still waits for the stored events.
+    public func start() { thread.start { [self] in processLogged() } }
 
-    public func start(idleInterval: TimeInterval) {
-        condition.withLock { running = true }
-        let thread = Thread { [self] in runUntilStopped(idleInterval: idleInterval) }
-        thread.name = "madoguchi.line-webhook"
-        thread.start()
-    }
+    /// Finishes the stored events (events stored before the stop was asked for are handled now, not left to
+    /// the next start) and returns once they are done. Call it before closing the database.
+    public func stop() { thread.stop() }
 
-    /// Processes events whenever notified (and every `idleInterval` seconds, to pick up events stored before a
-    /// restart) until `stop()` is called, then processes what is stored once more and returns. Errors are
-    /// logged and retried on the next wake-up.
-    public func runUntilStopped(idleInterval: TimeInterval = 30) {
-        condition.withLock { running = true }
-        defer {
-            condition.withLock {
-                running = false
-                condition.broadcast()
-            }
+    /// Errors are logged and retried on the next pass.
+    private func processLogged() {
+        do {
+            try processPendingEvents()
+        } catch {
+            logger.error(
+                "line webhook processing failed",
+                [
+                    "error": .string(
+                        (error as? any LogSafeError)?.logDescription ?? String(describing: type(of: error)))
+                ])
         }
-        while true {
-            do {
-                try processPendingEvents()
-            } catch {
-                logger.error(
-                    "line webhook processing failed",
-                    [
-                        "error": .string(
-                            (error as? any LogSafeError)?.logDescription ?? String(describing: type(of: error)))
-                    ])
-            }
-            condition.lock()
-            let deadline = Date().addingTimeInterval(idleInterval)
-            while !wakeUpRequested && !stopRequested && condition.wait(until: deadline) {}
-            wakeUpRequested = false
-            let stop = stopRequested
-            condition.unlock()
-            if stop {
-                // Events stored before the stop was asked for are handled now, not left to the next start.
-                do {
-                    try processPendingEvents()
-                } catch {
-                    logger.error(
-                        "line webhook processing failed", ["error": .string(String(describing: type(of: error)))])
-                }
-                return
-            }
-        }
-    }
-
-    /// Asks `runUntilStopped` to finish the stored events and return, and waits until it has. Call it before
-    /// closing the database.
-    public func stop() {
-        condition.lock()
-        stopRequested = true
-        condition.broadcast()
-        while running { condition.wait() }
-        condition.unlock()
     }
 
     private func process(_ stored: NoticeStore.StoredWebhookEvent) throws -> Outcome {

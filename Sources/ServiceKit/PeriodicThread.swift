@@ -1,9 +1,9 @@
 import Foundation
 
-/// The thread behind a module's timed background work in `serve` (class reminders, the KPI catch-up, the
-/// payments job): runs a pass every `interval` seconds, or sooner when `wake()` asks for one (a webhook just
-/// stored), until `stop()`, which wakes it and returns once the pass in progress (and with `passAtStop` one
-/// last pass) is done, so a clean shutdown loses nothing.
+/// The thread behind a module's timed background work in `serve` (class reminders, the KPI catch-up, the LINE
+/// webhook events, the payments job): runs a pass every `interval` seconds, or sooner when `wake()` asks for
+/// one (a webhook just stored), until `stop()`, which wakes it and returns once the pass in progress (and with
+/// `passAtStop` one last pass) is done, so a clean shutdown loses nothing.
 public final class PeriodicThread: @unchecked Sendable {
     let name: String
     let interval: TimeInterval

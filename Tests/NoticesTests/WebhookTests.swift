@@ -352,7 +352,7 @@ struct WebhookTests {
 
     @Test func theBackgroundProcessor_handlesWhatTheWebhookStored_beforeItStops() throws {
         let residents = try Fixtures.makeResidents(store.database, count: 1)
-        processor.start(idleInterval: 60)
+        processor.start()
         try deliver([Self.event("message", user: Fixtures.lineUserID(1), text: "解除")])
         processor.stop()
         #expect(try store.fetchActiveLink(residentID: residents[0]) == nil)
